@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+
+from posecoach import dataset
+from posecoach.errors import PoseDataError
+from posecoach.io import export_csv, load_poses, save_poses
+
+N_KP = len(dataset.BLAZEPOSE_KEYPOINTS)
+
+
+def _toy(n: int = 5):
+    """A toy dataset: every keypoint moves 1 px right per frame, with one undetected frame."""
+    rng = np.random.default_rng(0)
+    pos = rng.uniform(0, 500, size=(n, N_KP, 2))
+    pos[:, :, 0] += np.arange(n)[:, None]
+    conf = rng.uniform(0, 1, size=(n, N_KP))
+    pos[2] = np.nan
+    conf[2] = np.nan
+    return dataset.from_arrays(
+        pos, conf, np.arange(n) / 30.0, fps=30.0, image_width_px=640, image_height_px=480,
+        source_software="test", attrs={"warnings": ["a", "b"], "source_file": "x.mp4"},
+    )
+
+
+def test_from_arrays_builds_named_dims():
+    ds = _toy()
+    assert ds["position"].dims == ("time", "keypoint", "space")
+    assert list(ds["keypoint"].values) == list(dataset.BLAZEPOSE_KEYPOINTS)
+    assert ds.attrs["fps"] == 30.0
+    assert list(ds["frame"].values) == [0, 1, 2, 3, 4]
+    assert dataset.detected_fraction(ds) == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda a: a.update(position=a["position"][:, :5]), "position has shape"),
+        (lambda a: a.update(time_s=[0, 1, 1, 2, 3]), "strictly increasing"),
+        (lambda a: a.update(confidence=a["confidence"] + 2), "0..1"),
+        (lambda a: a.update(fps=0), "fps"),
+    ],
+)
+def test_from_arrays_rejects_bad_input(change, message):
+    args = dict(
+        position=np.zeros((5, N_KP, 2)), confidence=np.full((5, N_KP), 0.5),
+        time_s=np.arange(5) / 30, fps=30.0,
+    )
+    change(args)
+    with pytest.raises(PoseDataError, match=message):
+        dataset.from_arrays(
+            args["position"], args["confidence"], args["time_s"], fps=args["fps"],
+            image_width_px=10, image_height_px=10, source_software="t",
+        )
+
+
+def test_netcdf_round_trip_is_lossless(tmp_path):
+    ds = _toy()
+    path = save_poses(ds, tmp_path / "p.nc")
+    back = load_poses(path)
+    np.testing.assert_array_equal(back["position"].values, ds["position"].values)
+    np.testing.assert_array_equal(back["confidence"].values, ds["confidence"].values)
+    np.testing.assert_array_equal(back["time"].values, ds["time"].values)
+    np.testing.assert_array_equal(back["frame"].values, ds["frame"].values)
+    assert list(back["keypoint"].values) == list(ds["keypoint"].values)
+    assert back.attrs == ds.attrs
+
+
+def test_save_never_overwrites_by_default(tmp_path):
+    ds = _toy()
+    path = save_poses(ds, tmp_path / "p.nc")
+    with pytest.raises(PoseDataError, match="already exists"):
+        save_poses(ds, path)
+    save_poses(ds, path, overwrite=True)
+
+
+def test_load_rejects_non_dataset(tmp_path):
+    bad = tmp_path / "bad.nc"
+    bad.write_text("not a netcdf file")
+    with pytest.raises(PoseDataError, match="not a readable pose dataset"):
+        load_poses(bad)
+    with pytest.raises(PoseDataError, match="not found"):
+        load_poses(tmp_path / "missing.nc")
+
+
+def test_csv_export_has_named_columns(tmp_path):
+    import pandas as pd
+
+    ds = _toy()
+    df = pd.read_csv(export_csv(ds, tmp_path / "p.csv"))
+    assert len(df) == 5
+    assert {"frame", "time_s", "left_heel_x_px", "left_heel_y_px", "nose_confidence"} <= set(df.columns)
+    assert df["left_heel_x_px"].iloc[0] == pytest.approx(ds["position"].values[0, 29, 0], abs=1e-4)
