@@ -21,7 +21,9 @@ Data variables
     corrected) frame. NaN where the keypoint is unknown.
     ``confidence`` (time, keypoint) : 0..1 (BlazePose *visibility*). NaN where no
     person was detected.
+
 Attributes
+----------
     ``fps`` (nominal frames per second), ``image_width_px``, ``image_height_px``,
     ``source_software`` (e.g. ``"mediapipe-blazepose"`` or ``"posecoach-synthetic"``),
     ``source_file``, ``model`` (e.g. ``"blazepose-full"``), ``posecoach_version``,

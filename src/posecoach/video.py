@@ -1,0 +1,374 @@
+"""Video reading with PyAV (FFmpeg): frames, true presentation times, rotation.
+
+Phones record variable frame rate and store portrait clips as landscape pixels
+plus a *display matrix* (rotation metadata). posecoach therefore
+
+- reads every frame's presentation time (``Frame.time_s``) instead of assuming
+  ``index / fps``;
+- rotates each frame upright according to the display matrix, so all later
+  coordinates refer to the picture as a person sees it;
+- numbers frames by their position in presentation order (0-based), which is
+  what ``Frame.index`` and the pose dataset's ``frame`` coordinate hold;
+- converts colour and scales in one FFmpeg (swscale) call, straight to the size
+  the pose model needs (``max_side_px``), so a 4K frame is never expanded to a
+  full-size RGB array.
+
+Errors the user can act on raise :class:`~posecoach.errors.VideoError`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from posecoach.errors import VideoError
+
+__all__ = ["Frame", "VideoInfo", "VideoReader", "iter_frames", "probe"]
+
+#: Largest relative spread of frame intervals still counted as constant frame rate.
+_VFR_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video file holds (sizes are of the upright picture).
+
+    Attributes
+    ----------
+    path : Path
+    width_px, height_px : int
+        Size of the upright picture (after applying the rotation).
+    rotation_deg : int
+        Counter-clockwise rotation applied to the stored pixels to show them
+        upright (0, 90, 180 or 270).
+    fps : float
+        Average frames per second (frame count / duration of the frame times).
+    n_frames : int
+        Number of video frames in the file (counted from its packets).
+    duration_s : float
+        Time from the first to the last frame plus one frame interval.
+    codec : str
+        Decoder name (e.g. ``"h264"``).
+    is_variable_frame_rate : bool
+        True when frame intervals differ by more than 5 %.
+    """
+
+    path: Path
+    width_px: int
+    height_px: int
+    rotation_deg: int
+    fps: float
+    n_frames: int
+    duration_s: float
+    codec: str
+    is_variable_frame_rate: bool
+
+    def to_dict(self) -> dict:
+        """Plain-JSON representation."""
+        return {
+            "path": str(self.path),
+            "width": self.width_px,
+            "height": self.height_px,
+            "rotation_deg": self.rotation_deg,
+            "fps": self.fps,
+            "n_frames": self.n_frames,
+            "duration_s": self.duration_s,
+            "codec": self.codec,
+            "is_variable_frame_rate": self.is_variable_frame_rate,
+        }
+
+
+@dataclass
+class Frame:
+    """One decoded, upright video frame.
+
+    Attributes
+    ----------
+    index : int
+        0-based position of the frame in presentation order.
+    time_s : float
+        Presentation time relative to the first frame, in seconds.
+    image : ndarray
+        RGB uint8 array of shape (height, width, 3), upright.
+    scale : float
+        ``image`` size divided by the full upright size (1.0 when not downscaled).
+        Divide coordinates measured on ``image`` by ``scale`` to get full-size pixels.
+    """
+
+    index: int
+    time_s: float
+    image: np.ndarray
+    scale: float = 1.0
+
+
+def _open(path: Path):
+    import av
+
+    if not path.exists():
+        raise VideoError(f"video not found: {path}. Check the path and file name.")
+    if path.is_dir():
+        raise VideoError(f"{path} is a folder, not a video file.")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path} is empty (0 bytes). Copy the video again from the camera or phone.")
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        raise VideoError(
+            f"{path} cannot be read as a video ({exc.strerror or exc}). It may be truncated (an "
+            "interrupted copy or upload) or not a video at all. Export it again as MP4 (H.264) or MOV."
+        ) from exc
+    if not container.streams.video:
+        container.close()
+        raise VideoError(f"{path} has no video stream (audio or data only).")
+    return container
+
+
+def _rotation_of(frame) -> int:
+    """Counter-clockwise rotation (0/90/180/270) from a frame's display matrix."""
+    rot = int(round(float(getattr(frame, "rotation", 0) or 0))) % 360
+    return int(90 * round(rot / 90)) % 360
+
+
+def _upright(image: np.ndarray, rotation_deg: int) -> np.ndarray:
+    """Rotate an (H, W, C) image counter-clockwise by ``rotation_deg`` (multiple of 90)."""
+    k = (rotation_deg // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=k)) if k else image
+
+
+class VideoReader:
+    """Read a video file frame by frame, upright, with true presentation times.
+
+    Parameters
+    ----------
+    path : str or Path
+        The video file.
+    max_side_px : int, optional
+        Downscale frames (keeping aspect ratio) so their longer side is at most
+        this many pixels; colour conversion and scaling happen in one step.
+
+    Attributes
+    ----------
+    info : VideoInfo
+        Properties of the file, read when the reader is created.
+    warnings : list of str
+        Problems met while decoding (e.g. a truncated file), for the user.
+    """
+
+    def __init__(self, path: str | Path, *, max_side_px: int | None = None) -> None:
+        self.path = Path(path)
+        self.max_side_px = max_side_px
+        self.warnings: list[str] = []
+        self._pts: list[int] = []
+        self.info = self._probe()
+
+    def _probe(self) -> VideoInfo:
+        import av
+
+        container = _open(self.path)
+        try:
+            stream = container.streams.video[0]
+            tb = stream.time_base or Fraction(1, 90000)
+            pts: list[int] = []
+            try:
+                for packet in container.demux(stream):
+                    if packet.size and packet.pts is not None:
+                        pts.append(int(packet.pts))
+            except av.FFmpegError as exc:
+                self.warnings.append(f"reading packets stopped early ({exc}); the file may be truncated")
+            pts.sort()
+            self._pts = pts
+            container.seek(0)
+            rotation = 0
+            width, height = stream.codec_context.width, stream.codec_context.height
+            try:
+                first = next(container.decode(stream))
+                rotation = _rotation_of(first)
+                width, height = first.width, first.height
+            except (StopIteration, av.FFmpegError) as exc:
+                raise VideoError(
+                    f"{self.path} has a video stream but no frame could be decoded ({exc}). The file is "
+                    "probably truncated or damaged; copy or export it again."
+                ) from exc
+            if not width or not height:
+                raise VideoError(f"{self.path}: the video stream reports no picture size.")
+            if rotation in (90, 270):
+                width, height = height, width
+            n = len(pts)
+            times = np.asarray(pts, dtype=np.float64) * float(tb)
+            if n >= 2:
+                dt = np.diff(times)
+                mean_dt = float(dt.mean())
+                fps = 1.0 / mean_dt if mean_dt > 0 else float(stream.average_rate or 0)
+                vfr = bool(np.std(dt) > _VFR_TOLERANCE * mean_dt) if mean_dt > 0 else False
+                duration = float(times[-1] - times[0]) + mean_dt
+            else:
+                fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+                vfr = False
+                duration = n / fps
+            return VideoInfo(
+                path=self.path,
+                width_px=int(width),
+                height_px=int(height),
+                rotation_deg=rotation,
+                fps=float(fps),
+                n_frames=n,
+                duration_s=float(duration),
+                codec=stream.codec_context.name,
+                is_variable_frame_rate=vfr,
+            )
+        finally:
+            container.close()
+
+    def output_size(self) -> tuple[int, int, float]:
+        """Return (width, height, scale) of the frames this reader yields (upright)."""
+        w, h = self.info.width_px, self.info.height_px
+        if self.max_side_px and max(w, h) > self.max_side_px:
+            scale = self.max_side_px / max(w, h)
+            # even sizes keep swscale and encoders happy
+            return max(2, int(round(w * scale / 2)) * 2), max(2, int(round(h * scale / 2)) * 2), scale
+        return w, h, 1.0
+
+    def frames(self, *, start_s: float | None = None, end_s: float | None = None) -> Iterator[Frame]:
+        """Yield upright frames in presentation order.
+
+        Parameters
+        ----------
+        start_s, end_s : float, optional
+            Only frames with ``start_s <= time_s < end_s`` (times relative to the
+            first frame). Seeking makes a late segment cheap to reach.
+        """
+        import av
+
+        out_w, out_h, scale = self.output_size()
+        rotation = self.info.rotation_deg
+        # the decoder's own (stored) size, before rotation
+        dec_w, dec_h = (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
+        scale_x = scale_y = scale
+        if scale != 1.0:
+            full_w, full_h = self.info.width_px, self.info.height_px
+            scale_x, scale_y = out_w / full_w, out_h / full_h
+        container = _open(self.path)
+        try:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            tb = float(stream.time_base or Fraction(1, 90000))
+            t0 = self._pts[0] * tb if self._pts else None
+            if start_s is not None and start_s > 0 and t0 is not None:
+                container.seek(int((t0 + start_s) / tb), stream=stream, backward=True, any_frame=False)
+            count = 0
+            try:
+                for frame in container.decode(stream):
+                    if frame.pts is not None and self._pts:
+                        index = bisect.bisect_left(self._pts, int(frame.pts))
+                        time_s = frame.pts * tb - t0
+                    else:
+                        index = count
+                        time_s = float(frame.time or 0.0) - (t0 or 0.0)
+                    count += 1
+                    if start_s is not None and time_s < start_s - 1e-9:
+                        continue
+                    if end_s is not None and time_s >= end_s - 1e-9:
+                        break
+                    image = frame.to_ndarray(
+                        width=dec_w, height=dec_h, format="rgb24", interpolation="AREA"
+                    ) if (dec_w, dec_h) != (frame.width, frame.height) else frame.to_ndarray(
+                        format="rgb24"
+                    )
+                    yield Frame(
+                        index=index,
+                        time_s=float(time_s),
+                        image=_upright(image, rotation),
+                        scale=float(np.sqrt(scale_x * scale_y)),
+                    )
+            except av.FFmpegError as exc:
+                if count == 0:
+                    raise VideoError(
+                        f"{self.path}: no frame could be decoded ({exc}). The file is damaged or truncated."
+                    ) from exc
+                self.warnings.append(
+                    f"decoding stopped at frame {count} of {self.info.n_frames} ({exc}); the file is "
+                    "probably truncated, so only the frames before that point are analysed"
+                )
+        finally:
+            container.close()
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Read a video's properties (size upright, rotation, fps, frame count, codec).
+
+    Raises
+    ------
+    VideoError
+        If the file is missing, empty, not a video, or has no decodable frame.
+    """
+    return VideoReader(path).info
+
+
+def iter_frames(
+    path: str | Path,
+    *,
+    max_side_px: int | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+) -> Iterator[Frame]:
+    """Yield the upright frames of a video (see :meth:`VideoReader.frames`)."""
+    yield from VideoReader(path, max_side_px=max_side_px).frames(start_s=start_s, end_s=end_s)
+
+
+@dataclass
+class VideoWriter:
+    """Write RGB frames to an H.264 MP4 that plays in browsers (yuv420p).
+
+    Parameters
+    ----------
+    path : Path
+        Output file (``.mp4``).
+    fps : float
+        Frame rate.
+    width_px, height_px : int
+        Frame size (rounded down to even numbers, as H.264 requires).
+    crf : int
+        Constant rate factor (lower is better quality).
+    """
+
+    path: Path
+    fps: float
+    width_px: int
+    height_px: int
+    crf: int = 23
+    _container: object = field(default=None, init=False, repr=False)
+    _stream: object = field(default=None, init=False, repr=False)
+
+    def __enter__(self) -> VideoWriter:
+        import av
+
+        self.path = Path(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._container = av.open(str(self.path), mode="w")
+        rate = Fraction(self.fps).limit_denominator(1001)
+        stream = self._container.add_stream("libx264", rate=rate)
+        stream.width = self.width_px - self.width_px % 2
+        stream.height = self.height_px - self.height_px % 2
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(self.crf), "preset": "veryfast", "movflags": "+faststart"}
+        self._stream = stream
+        return self
+
+    def write(self, image: np.ndarray) -> None:
+        """Append one RGB uint8 frame (cropped to the even size if needed)."""
+        import av
+
+        h, w = self._stream.height, self._stream.width
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w, :3]), format="rgb24")
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def __exit__(self, *exc) -> None:
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()

@@ -1,0 +1,178 @@
+"""Tests for posecoach.video: reading, rotation, frame times, bad input."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from posecoach.errors import VideoError
+from posecoach.video import VideoReader, VideoWriter, iter_frames, probe
+
+
+def _pattern(i: int, w: int = 64, h: int = 48) -> np.ndarray:
+    """A frame whose left half is dark and right half bright, with a bright top-left marker.
+
+    The asymmetric pattern makes rotations distinguishable; ``i`` shifts a grey bar so
+    frames differ.
+    """
+    img = np.full((h, w, 3), 40, np.uint8)
+    img[:, w // 2 :] = 200
+    img[:8, :8] = (255, 0, 0)
+    img[:, (i * 3) % w, :] = 128
+    return img
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    """A 30-frame 64x48 H.264 clip at 30 fps of the moving-bar pattern."""
+    path = tmp_path_factory.mktemp("v") / "clip.mp4"
+    with VideoWriter(path, fps=30, width_px=64, height_px=48, crf=10) as w:
+        for i in range(30):
+            w.write(_pattern(i))
+    return path
+
+
+def _remux_with_rotation(src: Path, dst: Path, degrees: int) -> Path:
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        ins = inp.streams.video[0]
+        ost = out.add_stream_from_template(ins)
+        ost.set_display_rotation(degrees)
+        for packet in inp.demux(ins):
+            if packet.dts is None:
+                continue
+            packet.stream = ost
+            out.mux(packet)
+    return dst
+
+
+def test_probe_reports_properties(clip):
+    info = probe(clip)
+    assert (info.width_px, info.height_px) == (64, 48)
+    assert info.n_frames == 30
+    assert info.fps == pytest.approx(30.0, rel=1e-3)
+    assert info.duration_s == pytest.approx(1.0, rel=1e-3)
+    assert info.codec == "h264"
+    assert info.rotation_deg == 0
+    assert not info.is_variable_frame_rate
+
+
+def test_frames_have_times_indices_and_content(clip):
+    frames = list(iter_frames(clip))
+    assert [f.index for f in frames] == list(range(30))
+    np.testing.assert_allclose([f.time_s for f in frames], np.arange(30) / 30, atol=1e-6)
+    img = frames[0].image
+    assert img.shape == (48, 64, 3) and img.dtype == np.uint8
+    assert img[24, 5:20].mean() < 90 and img[24, 40:60].mean() > 150  # dark left, bright right
+
+
+def test_segment_seek_keeps_global_indices(clip):
+    frames = list(iter_frames(clip, start_s=0.5, end_s=0.8))
+    assert [f.index for f in frames] == list(range(15, 24))
+    assert frames[0].time_s == pytest.approx(0.5, abs=1e-6)
+
+
+def test_downscale_keeps_aspect(clip):
+    f = next(iter_frames(clip, max_side_px=32))
+    assert f.image.shape == (24, 32, 3)
+    assert f.scale == pytest.approx(0.5, rel=0.05)
+
+
+@pytest.mark.parametrize("degrees", [90, -90, 180])
+def test_rotation_metadata_gives_upright_frames(clip, tmp_path, degrees):
+    """A clip whose metadata says 'rotate' comes out rotated as a player would show it."""
+    rotated = _remux_with_rotation(clip, tmp_path / f"rot{degrees}.mp4", degrees)
+    info = probe(rotated)
+    assert info.rotation_deg == degrees % 360
+    if degrees % 180:
+        assert (info.width_px, info.height_px) == (48, 64)  # portrait
+    plain = next(iter_frames(clip)).image
+    upright = next(iter_frames(rotated)).image
+    np.testing.assert_array_equal(upright, np.rot90(plain, k=(degrees // 90) % 4))
+
+
+def test_portrait_phone_clip_with_sideways_pixels(tmp_path):
+    """Pixels stored sideways (landscape) plus a -90 deg display matrix, as phones do."""
+    stored = tmp_path / "stored.mp4"
+    upright = _pattern(0, w=48, h=64)  # a portrait picture
+    with VideoWriter(stored, fps=30, width_px=64, height_px=48, crf=10) as w:
+        for _ in range(5):
+            w.write(np.rot90(upright, k=1))  # stored rotated 90 deg counter-clockwise
+    phone = _remux_with_rotation(stored, tmp_path / "phone.mp4", -90)
+    info = probe(phone)
+    assert (info.width_px, info.height_px) == (48, 64)
+    got = next(iter_frames(phone)).image
+    assert got.shape == upright.shape
+    # red marker back at the top-left, bright half back on the right
+    assert got[2, 2, 0] > 200 and got[2, 2, 1] < 60
+    assert got[32, 40].mean() > 150 and got[32, 5].mean() < 90
+
+
+def test_variable_frame_rate_times_are_true(tmp_path):
+    """Frame times come from the container, not index / fps."""
+    path = tmp_path / "vfr.mp4"
+    times_ms = [0, 33, 66, 100, 150, 200, 216, 233, 300, 400]
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("libx264", rate=30)
+        st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
+        st.codec_context.time_base = Fraction(1, 1000)
+        st.time_base = Fraction(1, 1000)
+        for i, t in enumerate(times_ms):
+            fr = av.VideoFrame.from_ndarray(_pattern(i), format="rgb24")
+            fr.pts = t
+            fr.time_base = Fraction(1, 1000)
+            for p in st.encode(fr):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    info = probe(path)
+    assert info.is_variable_frame_rate
+    got = [f.time_s for f in iter_frames(path)]
+    np.testing.assert_allclose(got, np.array(times_ms) / 1000, atol=2e-3)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(VideoError, match="not found"):
+        probe(tmp_path / "nope.mp4")
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "empty.mp4"
+    p.write_bytes(b"")
+    with pytest.raises(VideoError, match="empty"):
+        probe(p)
+
+
+def test_text_file_renamed_mp4(tmp_path):
+    p = tmp_path / "notes.mp4"
+    p.write_text("this is a shopping list, not a video\n" * 20)
+    with pytest.raises(VideoError, match="cannot be read as a video"):
+        probe(p)
+
+
+def test_truncated_file(clip, tmp_path):
+    data = clip.read_bytes()
+    p = tmp_path / "cut.mp4"
+    p.write_bytes(data[: len(data) // 2])
+    # either refused outright with a clear message or read with a truncation warning
+    try:
+        reader = VideoReader(p)
+    except VideoError as exc:
+        assert "truncated" in str(exc)
+        return
+    frames = list(reader.frames())
+    assert len(frames) < 30
+    assert reader.warnings or reader.info.n_frames < 30
+
+
+def test_writer_output_decodes(tmp_path):
+    p = tmp_path / "out.mp4"
+    with VideoWriter(p, fps=25, width_px=65, height_px=49) as w:  # odd sizes are trimmed
+        for i in range(10):
+            w.write(_pattern(i, w=65, h=49))
+    info = probe(p)
+    assert (info.width_px, info.height_px, info.n_frames) == (64, 48, 10)
+    assert info.fps == pytest.approx(25, rel=1e-3)
