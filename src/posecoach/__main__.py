@@ -1,0 +1,7 @@
+"""Allow ``python -m posecoach``."""
+
+import sys
+
+from posecoach.cli import main
+
+sys.exit(main())

@@ -1,0 +1,162 @@
+"""The ``posecoach`` command line. It parses arguments and calls :mod:`posecoach.pipeline`.
+
+Exit codes: 0 success; 1 other user-facing error; 2 usage error; 3 video problem;
+4 pose data problem; 5 model missing; 6 no person found; 7 not running / too short;
+70 internal error (a bug: please report it); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from posecoach import __version__
+from posecoach.errors import PosecoachError
+
+log = logging.getLogger("posecoach")
+
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+def _add_common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # Sub-commands must not reset what was given before the command (argparse quirk).
+    default = False if top else argparse.SUPPRESS
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-q", "--quiet", action="store_true", default=default,
+                   help="print only errors (no progress bar)")
+    g.add_argument("-v", "--verbose", action="store_true", default=default,
+                   help="print details (and tracebacks)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="posecoach",
+        description=(
+            "Judge running technique against the Pose Method from a side-view video. "
+            "Film the runner from the side, whole body in view, 60 fps or more."
+        ),
+        epilog="Run 'posecoach COMMAND --help' for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"posecoach {__version__}")
+    _add_common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("pose", help="estimate the runner's pose in every frame and save it")
+    p.add_argument("video", type=Path, help="the video file (MP4, MOV, ...)")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="output folder (default: posecoach-output/<video name>)")
+    p.add_argument("--model", choices=("lite", "full", "heavy"), default="full",
+                   help="BlazePose model size (default: full, shipped with MediaPipe)")
+    p.add_argument("--model-path", type=Path, default=None,
+                   help="a BlazePose landmark .tflite file to use instead of the installed one")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results already in the output folder")
+    _add_common(p)
+
+    p = sub.add_parser("demo", help="run posecoach on its built-in synthetic runners")
+    p.add_argument("-o", "--output", type=Path, default=Path("posecoach-demo"),
+                   help="output folder (default: posecoach-demo)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier demo's results")
+    _add_common(p)
+
+    p = sub.add_parser("info", help="print versions and which pose model files are installed")
+    _add_common(p)
+
+    p = sub.add_parser("models", help="manage BlazePose model files (lite/full/heavy)")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    pi = msub.add_parser("install", help="install lite/heavy .tflite files from a file, folder or npm .tgz")
+    pi.add_argument("source", type=Path,
+                    help="a pose_landmark_{lite,full,heavy}.tflite, a folder holding them, or the "
+                         "@mediapipe/pose npm package .tgz (get it with: npm pack @mediapipe/pose)")
+    _add_common(pi)
+    ps = msub.add_parser("status", help="list the model files found")
+    _add_common(ps)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from posecoach import pipeline
+
+    progress = not args.quiet
+    if args.command == "pose":
+        out = args.output or Path("posecoach-output") / args.video.stem
+        result = pipeline.run_pose(
+            args.video, out, model=args.model, model_path=args.model_path,
+            overwrite=args.overwrite, progress=progress,
+        )
+        for w in result.warnings:
+            log.warning("warning: %s", w)
+        log.info("Detected the runner in %.0f %% of %d frames.", 100 * result.detected_fraction,
+                 result.n_frames)
+        for path in result.files:
+            log.info("wrote %s", path)
+        return 0
+    if args.command == "demo":
+        result = pipeline.run_demo(args.output, overwrite=args.overwrite, progress=progress)
+        for path in result.files:
+            log.info("wrote %s", path)
+        log.info("Demo finished: open %s", result.main_file)
+        return 0
+    if args.command == "info":
+        for key, value in pipeline.environment_info().items():
+            print(f"{key}: {value}")
+        return 0
+    if args.command == "models":
+        from posecoach.pose import models
+
+        if args.models_command == "install":
+            for path in models.install(args.source):
+                log.info("installed %s", path)
+            return 0
+        if args.models_command == "status":
+            for name, where in models.status().items():
+                print(f"{name}: {where or 'not installed'}")
+            return 0
+        parser.parse_args(["models", "--help"])
+    parser.print_help()
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``posecoach`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return _run(args, parser)
+    except PosecoachError as exc:
+        log.error("posecoach: error: %s", exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        log.error("posecoach: interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no raw traceback for users
+        if args.verbose:
+            log.exception("posecoach: internal error")
+        else:
+            log.error(
+                "posecoach: internal error: %s: %s\nThis is a bug in posecoach. Run again with -v for "
+                "details and please report it with the output.", type(exc).__name__, exc,
+            )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
