@@ -1,0 +1,1275 @@
+"""Fukuchi et al. 2017 treadmill motion capture + force plate, as a pose dataset with true events.
+
+The public running data set of Fukuchi, Fukuchi & Duarte (2017, PeerJ 5:e3298, CC BY 4.0)
+holds 3-D marker trajectories (150 Hz) and treadmill force-plate data (300 Hz) of runners on an
+instrumented treadmill. This module turns one trial into
+
+- a posecoach pose dataset (:mod:`posecoach.dataset`): the markers are turned into joint
+  centres, projected orthographically onto the sagittal plane and scaled to pixels, as if a
+  distortion-free camera stood beside the treadmill; and
+- the true gait events (initial contact, toe-off) from the vertical ground reaction force, so
+  that the video event detector can be validated against force-plate truth.
+
+Data layout (``RBDSnnn`` files; see ``SOURCE.md`` of the shared copy)
+--------------------------------------------------------------------
+``*runT25markers.txt`` : ``Time`` + ``<marker>X/Y/Z`` in mm, tab separated.
+``*runT25forces.txt`` : ``Time`` (sample number, 300 Hz) ``Fx Fy Fz COPx COPy COPz Ty``.
+``*runT35.c3d`` : the same markers plus the analog force-plate channels ``F1X … M1Z``.
+``*static.txt`` / ``*static.c3d`` : standing calibration with the anatomical markers.
+``RBDSinfo.txt`` : subject metadata with the foot-strike label per foot and speed.
+
+Lab axes (checked on the data): X antero-posterior (the runner faces +X: the ASIS markers lie at
+larger X than the PSIS markers), Y vertical up (the treadmill belt/force plate is the plane Y = 0;
+the plate corners in the C3D files have Y = 0), Z medio-lateral (+Z = the runner's right side).
+
+Joint centres
+-------------
+The running trials carry only technical markers (pelvis, 4-marker thigh and shank clusters, three
+heel markers, MT1, MT5). The anatomical landmarks (femoral epicondyles, malleoli, MT2) are
+expressed in the static trial relative to their segment's technical markers and rebuilt in every
+running frame with a least-squares rigid-body fit (:func:`rigid_fit`, Söderkvist & Wedin 1993).
+The hip joint centre comes from the Bell et al. (1990) regression on the pelvis markers
+(:func:`bell_hip_joint_centres`), computed in the static trial and carried by the ASIS and PSIS
+markers. Skin movement remains: the rebuilt thigh and shank lengths vary with a standard deviation
+of about 5-9 mm (1-2 %) over a trial.
+
+Keypoints filled: ``{left,right}_{hip,knee,ankle,heel,foot_index}``:
+
+- hip: hip joint centre (Bell 1990), not the greater trochanter;
+- knee: midpoint of the lateral and medial femoral epicondyle markers;
+- ankle: midpoint of the lateral and medial malleolus markers;
+- heel: the ``Heel.Bottom`` marker on the shoe heel counter (measured directly);
+- foot_index: the 2nd metatarsal head marker (MT2) on the shoe -- about 5-6 cm behind the toe
+  tip that BlazePose's ``foot_index`` points at.
+
+The upper body (head, shoulders, arms) is not in this marker set and stays NaN.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from posecoach import dataset
+from posecoach.errors import PoseDataError
+
+__all__ = [
+    "MocapDataError",
+    "ForceEventDetector",
+    "bell_hip_joint_centres",
+    "contact_intervals",
+    "fix_label_swaps",
+    "force_events",
+    "fukuchi_pose_dataset",
+    "fukuchi_trial",
+    "joint_centres_3d",
+    "match_cluster_labels",
+    "read_forces",
+    "read_markers",
+    "read_subject_info",
+    "reconstruct_landmarks",
+    "rigid_fit",
+    "static_foot_angle_deg",
+    "truth_summary",
+]
+
+#: Sampling rate of the force files of Fukuchi et al. 2017 (their ``Time`` column holds sample
+#: numbers, not seconds). 300 Hz per the paper and SOURCE.md; 9000 samples span the 30 s trial.
+FUKUCHI_FORCE_RATE_HZ: float = 300.0
+
+#: Height of the treadmill belt surface in lab coordinates (mm): the force plate corners in the
+#: C3D files lie at Y = 0.
+BELT_Y_MM: float = 0.0
+
+#: Technical (tracking) markers of each rigid segment, per side ("R"/"L"); "{s}" is the side.
+SEGMENT_CLUSTERS: dict[str, tuple[str, ...]] = {
+    "thigh": (
+        "{s}.Thigh.Top.Lateral",
+        "{s}.Thigh.Bottom.Lateral",
+        "{s}.Thigh.Top.Medial",
+        "{s}.Thigh.Bottom.Medial",
+    ),
+    "shank": (
+        "{s}.Shank.Top.Lateral",
+        "{s}.Shank.Bottom.Lateral",
+        "{s}.Shank.Top.Medial",
+        "{s}.Shank.Bottom.Medial",
+    ),
+    "foot": ("{s}.Heel.Top", "{s}.Heel.Bottom", "{s}.Heel.Lateral", "{s}.MT1", "{s}.MT5"),
+}
+
+#: Anatomical landmarks of the static trial carried by each segment's cluster.
+SEGMENT_LANDMARKS: dict[str, tuple[str, ...]] = {
+    "thigh": ("{s}.Knee", "{s}.Knee.Medial"),
+    "shank": ("{s}.Ankle", "{s}.Ankle.Medial"),
+    "foot": ("{s}.MT2",),
+}
+
+PELVIS_MARKERS: tuple[str, ...] = (
+    "R.ASIS",
+    "L.ASIS",
+    "R.PSIS",
+    "L.PSIS",
+    "R.Iliac.Crest",
+    "L.Iliac.Crest",
+)
+
+#: Pelvis markers that carry the hip joint centres: the Bell et al. 1990 landmarks. The iliac
+#: crest markers sit on more mobile soft tissue (RBDS001 T25: median rigid-fit residual 4.6 mm
+#: with them, 2.6 mm without), so they are left out of the fit.
+PELVIS_TRACKING: tuple[str, ...] = ("R.ASIS", "L.ASIS", "R.PSIS", "L.PSIS")
+
+UPPER_BODY_NOTE = (
+    "head, shoulders, elbows, wrists and hands are not in the Fukuchi 2017 marker set: "
+    "their positions and confidences are NaN"
+)
+
+KEYPOINT_SOURCES: tuple[str, ...] = (
+    "hip: hip joint centre, Bell et al. 1990 regression on the pelvis markers",
+    "knee: midpoint of the femoral epicondyle markers (rebuilt from the thigh cluster)",
+    "ankle: midpoint of the malleolus markers (rebuilt from the shank cluster)",
+    "heel: Heel.Bottom marker on the shoe (measured)",
+    "foot_index: 2nd metatarsal head marker MT2 (rebuilt from the foot markers), "
+    "about 5-6 cm behind the toe tip",
+)
+
+
+class MocapDataError(PoseDataError):
+    """A motion-capture or force file is missing, malformed or cannot be read."""
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files
+# --------------------------------------------------------------------------------------------
+
+
+def _check_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise MocapDataError(
+            f"motion-capture file not found: {path}. Check the path (the Fukuchi 2017 files are "
+            "named like RBDS001runT25markers.txt, RBDS001runT35.c3d, RBDS001static.txt)."
+        )
+    return path
+
+
+def _uniform_time(time_col: np.ndarray) -> tuple[np.ndarray, float]:
+    """Rebuild an evenly spaced time axis from a rounded ``Time`` column.
+
+    The text files round time to 1 ms, which at 150 Hz alternates steps of 6 and 7 ms. The rate
+    is taken from the whole span and, when within 0.5 % of a whole number of hertz, rounded to it.
+    """
+    t = np.asarray(time_col, dtype=np.float64)
+    if t.size < 2 or not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
+        raise MocapDataError("the Time column must hold at least two increasing, finite values")
+    rate_hz = (t.size - 1) / (t[-1] - t[0])
+    if abs(rate_hz - round(rate_hz)) < 0.005 * rate_hz:
+        rate_hz = float(round(rate_hz))
+    return t[0] + np.arange(t.size) / rate_hz, float(rate_hz)
+
+
+def _read_txt_table(path: Path) -> pd.DataFrame:
+    try:
+        table = pd.read_csv(path, sep="\t")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise MocapDataError(
+            f"cannot read {path} as a tab-separated table ({exc}); expected a Fukuchi 2017 "
+            "text export with a 'Time' column"
+        ) from exc
+    if table.empty or "Time" not in table.columns:
+        raise MocapDataError(
+            f"{path} has no 'Time' column or no rows; expected a Fukuchi 2017 text export"
+        )
+    return table
+
+
+def _import_c3d() -> Any:
+    try:
+        import c3d  # noqa: PLC0415 (optional dependency, imported lazily)
+    except ImportError as exc:
+        raise MocapDataError(
+            "reading .c3d files needs the 'c3d' package: pip install c3d "
+            "(or install posecoach with the 'dev' extra)"
+        ) from exc
+    return c3d
+
+
+def _read_c3d(path: Path) -> dict[str, Any]:
+    """Read points, analog channels and force-plate parameters from a C3D file."""
+    c3d = _import_c3d()
+    import warnings  # noqa: PLC0415
+
+    try:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "No analog data found in file."
+            reader = c3d.Reader(handle)
+            labels = [str(lab).strip() for lab in reader.point_labels]
+            analog_labels = (
+                [str(lab).strip() for lab in reader.analog_labels] if reader.analog_used else []
+            )
+            points, analog = [], []
+            for _, frame_points, frame_analog in reader.read_frames():
+                points.append(frame_points)
+                analog.append(frame_analog)
+            point_rate_hz = float(reader.point_rate)
+            analog_rate_hz = float(reader.analog_rate) if reader.analog_used else float("nan")
+            cal_matrix = None
+            plate = reader.get("FORCE_PLATFORM")
+            if plate is not None and plate.get("CAL_MATRIX") is not None:
+                cal = plate.get("CAL_MATRIX").float_array
+                cal_matrix = np.asarray(cal, dtype=np.float64).reshape(-1, 6, 6)[0].T
+    except (ValueError, AssertionError, OSError, EOFError, KeyError) as exc:
+        raise MocapDataError(f"cannot read {path} as a C3D file ({exc})") from exc
+    if not points:
+        raise MocapDataError(f"{path} holds no frames")
+    xyz = np.asarray(points, dtype=np.float64)  # (n, m, 5): x, y, z, residual, cameras
+    # C3D marks gaps with a negative residual; some exporters (as in the Fukuchi T35 file) write
+    # gaps as exactly (0, 0, 0) with a positive residual instead
+    invalid = (xyz[:, :, 3] < 0) | np.all(xyz[:, :, :3] == 0.0, axis=-1)
+    xyz = xyz[:, :, :3].copy()
+    xyz[invalid] = np.nan
+    out: dict[str, Any] = {
+        "labels": labels,
+        "points_mm": xyz,
+        "point_rate_hz": point_rate_hz,
+        "analog_labels": analog_labels,
+        "analog_rate_hz": analog_rate_hz,
+        "cal_matrix": cal_matrix,
+    }
+    if analog_labels and analog and np.asarray(analog[0]).size:
+        # each frame holds (channels, samples per point frame)
+        out["analog"] = np.concatenate([np.asarray(a, dtype=np.float64) for a in analog], axis=1)
+    return out
+
+
+def read_markers(path: str | Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Read marker trajectories from a Fukuchi 2017 ``.txt`` export or a ``.c3d`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``*markers.txt`` / ``*static.txt`` (``Time`` + ``<name>X/Y/Z`` columns) or ``*.c3d``.
+
+    Returns
+    -------
+    time_s : ndarray, shape (n,)
+        Evenly spaced sample times in seconds, starting at 0 (the text files round time to 1 ms;
+        the axis is rebuilt from the sampling rate).
+    markers_mm : dict of str to ndarray, shape (n, 3)
+        Lab coordinates (X antero-posterior, Y vertical, Z medio-lateral) in mm; NaN in gaps.
+
+    Raises
+    ------
+    MocapDataError
+        If the file is missing, malformed, or a ``.c3d`` file is given without the ``c3d``
+        package installed.
+    """
+    path = _check_file(path)
+    if path.suffix.lower() == ".c3d":
+        content = _read_c3d(path)
+        n = content["points_mm"].shape[0]
+        time_s = np.arange(n) / content["point_rate_hz"]
+        markers = {lab: content["points_mm"][:, i, :] for i, lab in enumerate(content["labels"])}
+        return time_s, markers
+    table = _read_txt_table(path)
+    names = [c for c in table.columns if c != "Time"]
+    if not names or len(names) % 3:
+        raise MocapDataError(
+            f"{path}: expected X/Y/Z column triples after 'Time', got {len(names)} columns"
+        )
+    markers = {}
+    for i in range(0, len(names), 3):
+        cols = names[i : i + 3]
+        base = cols[0][:-1]
+        if [c[-1] for c in cols] != ["X", "Y", "Z"] or any(c[:-1] != base for c in cols):
+            raise MocapDataError(f"{path}: columns {cols} are not an X/Y/Z triple of one marker")
+        markers[base] = table[cols].to_numpy(dtype=np.float64)
+    time_s, _ = _uniform_time(table["Time"].to_numpy())
+    return time_s - time_s[0], markers
+
+
+def read_forces(
+    path: str | Path, *, rate_hz: float = FUKUCHI_FORCE_RATE_HZ
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read the vertical ground reaction force of a treadmill trial.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``*forces.txt`` (vertical force is column ``Fy``, in N) or a ``.c3d`` trial with analog
+        force-plate channels. For C3D the channels are converted to newtons with the file's
+        ``FORCE_PLATFORM:CAL_MATRIX`` (the stored values are volts: about -1.6 at peak for
+        ``F1Z`` with a 1000 N/V gain) and the vertical force is ``-F1Z`` (plate z axis points
+        down into the plate, C3D force-plate types 2/4). Checked on RBDS001 T35: its trial mean is
+        594 N against a body weight of 608 N.
+    rate_hz : float
+        Sampling rate used when the text file's ``Time`` column holds sample numbers (1, 2, ...),
+        as in the Fukuchi 2017 exports (300 Hz). Ignored for C3D (the file states its rate).
+
+    Returns
+    -------
+    time_s : ndarray, shape (n,)
+        Sample times in seconds, starting at 0.
+    vertical_grf_N : ndarray, shape (n,)
+        Vertical ground reaction force on the runner, N (positive up).
+
+    Raises
+    ------
+    MocapDataError
+        If the file is missing, has no vertical force channel, or cannot be read.
+    """
+    path = _check_file(path)
+    if path.suffix.lower() == ".c3d":
+        content = _read_c3d(path)
+        labels = content["analog_labels"]
+        if "analog" not in content or "F1Z" not in labels:
+            raise MocapDataError(
+                f"{path} has no force-plate channel F1Z; give the separate forces file instead"
+            )
+        volts = content["analog"]
+        cal = content["cal_matrix"]
+        first = labels.index("F1X")
+        if cal is not None and first + 6 <= volts.shape[0]:
+            forces = cal @ volts[first : first + 6]  # F1X F1Y F1Z M1X M1Y M1Z in N, N mm
+            fz_plate = forces[2]
+        else:
+            fz_plate = volts[labels.index("F1Z")]
+        grf = -fz_plate
+        time_s = np.arange(grf.size) / content["analog_rate_hz"]
+        return time_s, grf
+    table = _read_txt_table(path)
+    if "Fy" not in table.columns:
+        raise MocapDataError(f"{path} has no 'Fy' (vertical force) column")
+    raw_t = table["Time"].to_numpy(dtype=np.float64)
+    if np.allclose(raw_t, np.round(raw_t)) and np.all(np.diff(raw_t) == 1):
+        if not (np.isfinite(rate_hz) and rate_hz > 0):
+            raise MocapDataError(f"rate_hz must be a positive number, got {rate_hz!r}")
+        time_s = (raw_t - raw_t[0]) / rate_hz
+    else:
+        time_s, _ = _uniform_time(raw_t)
+        time_s = time_s - time_s[0]
+    return time_s, table["Fy"].to_numpy(dtype=np.float64)
+
+
+def read_subject_info(info_path: str | Path, subject: str) -> dict[str, Any]:
+    """Read one subject's row of ``RBDSinfo.txt``.
+
+    Parameters
+    ----------
+    info_path : str or Path
+        The ``RBDSinfo.txt`` metadata table (tab separated).
+    subject : str
+        Subject code, e.g. ``"RBDS001"`` (matched against the ``FileName`` column).
+
+    Returns
+    -------
+    dict
+        ``height_m``, ``mass_kg`` and ``foot_strike`` (dict ``"R25" -> "Forefoot"`` etc. from
+        the ``RFSI25`` … ``LFSI45`` columns).
+
+    Raises
+    ------
+    MocapDataError
+        If the file or the subject is missing.
+    """
+    table = _read_table_plain(_check_file(info_path))
+    if "FileName" not in table.columns:
+        raise MocapDataError(f"{info_path} has no 'FileName' column; is it RBDSinfo.txt?")
+    rows = table[table["FileName"].astype(str).str.startswith(subject)]
+    if rows.empty:
+        raise MocapDataError(f"subject {subject} is not listed in {info_path}")
+    row = rows.iloc[0]
+    strike = {}
+    for col in table.columns:
+        m = re.fullmatch(r"([RL])FSI(\d\d)", str(col))
+        if m:
+            strike[m.group(1) + m.group(2)] = str(row[col]).strip()
+    return {
+        "height_m": float(row["Height"]) / 100.0 if "Height" in row else float("nan"),
+        "mass_kg": float(row["Mass"]) if "Mass" in row else float("nan"),
+        "foot_strike": strike,
+    }
+
+
+def _read_table_plain(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, sep="\t")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise MocapDataError(f"cannot read {path} as a tab-separated table ({exc})") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Rigid-body fit and joint centres
+# --------------------------------------------------------------------------------------------
+
+
+def rigid_fit(
+    reference_mm: np.ndarray, current_mm: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares rigid transform from a reference marker set to each frame.
+
+    Finds, per frame, the rotation ``R`` and translation ``t`` minimising
+    ``sum_i |R @ ref_i + t - cur_i|^2`` over the markers visible in that frame, by the singular
+    value decomposition of the cross-covariance matrix with a reflection guard (Söderkvist I,
+    Wedin P-Å, 1993, "Determining the movements of the skeleton using well-configured markers",
+    J Biomech 26(12):1473-1477; Kabsch W, 1976, Acta Cryst A32:922-923).
+
+    Parameters
+    ----------
+    reference_mm : ndarray, shape (m, 3)
+        Marker positions in the reference (static) pose.
+    current_mm : ndarray, shape (n, m, 3) or (m, 3)
+        Marker positions in each frame; NaN for markers not seen.
+
+    Returns
+    -------
+    rotation : ndarray, shape (n, 3, 3)
+        Proper rotations (det +1); NaN where fewer than 3 non-collinear markers are visible.
+    translation_mm : ndarray, shape (n, 3)
+    rms_residual_mm : ndarray, shape (n,)
+        Root-mean-square distance between fitted and measured markers (cluster deformation).
+    """
+    ref = np.asarray(reference_mm, dtype=np.float64)
+    cur = np.asarray(current_mm, dtype=np.float64)
+    if cur.ndim == 2:
+        cur = cur[None]
+    if ref.ndim != 2 or ref.shape[1] != 3 or cur.shape[1:] != ref.shape:
+        raise ValueError(f"shapes do not match: reference {ref.shape}, current {cur.shape}")
+    seen = np.isfinite(cur).all(axis=-1) & np.isfinite(ref).all(axis=-1)[None]
+    weight = seen.astype(np.float64)[..., None]  # (n, m, 1)
+    count = weight.sum(axis=1)  # (n, 1)
+    safe = np.maximum(count, 1.0)
+    ref_b = np.where(seen[..., None], ref[None], 0.0)
+    cur_b = np.where(seen[..., None], cur, 0.0)
+    ref_c = ref_b.sum(axis=1) / safe
+    cur_c = cur_b.sum(axis=1) / safe
+    a = (ref_b - ref_c[:, None]) * weight
+    b = (cur_b - cur_c[:, None]) * weight
+    cov = np.einsum("nmi,nmj->nij", a, b)
+    u, s, vt = np.linalg.svd(cov)
+    d = np.sign(np.linalg.det(np.einsum("nji,nkj->nik", vt, u)))
+    d[d == 0] = 1.0
+    fix = np.ones((cov.shape[0], 3))
+    fix[:, 2] = d
+    rotation = np.einsum("nji,nj,nkj->nik", vt, fix, u)  # V diag(1,1,d) U^T
+    translation = cur_c - np.einsum("nij,nj->ni", rotation, ref_c)
+    scale = np.maximum(s[:, 0], 1e-12)
+    bad = (count[:, 0] < 3) | (s[:, 1] / scale < 1e-6)  # too few or collinear markers
+    rotation[bad] = np.nan
+    translation[bad] = np.nan
+    fitted = np.einsum("nij,mj->nmi", rotation, ref) + translation[:, None]
+    sq = np.where(seen, ((fitted - cur) ** 2).sum(axis=-1), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rms = np.sqrt(sq.sum(axis=1) / count[:, 0])
+    rms[bad] = np.nan
+    return rotation, translation, rms
+
+
+def _static_mean(markers_mm: Mapping[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
+    missing = [n for n in names if n not in markers_mm]
+    if missing:
+        raise MocapDataError(f"the static trial lacks markers {missing}")
+    return np.stack([np.nanmean(markers_mm[n], axis=0) for n in names])
+
+
+def reconstruct_landmarks(
+    static_mm: Mapping[str, np.ndarray],
+    trial_mm: Mapping[str, np.ndarray],
+    cluster: tuple[str, ...],
+    landmarks: Mapping[str, np.ndarray] | tuple[str, ...],
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Rebuild landmarks in every trial frame from a segment's technical markers.
+
+    The landmarks' static positions are carried rigidly with the cluster (calibrated anatomical
+    system technique, Cappozzo et al. 1995, Clin Biomech 10:171-178), using :func:`rigid_fit`.
+
+    Parameters
+    ----------
+    static_mm : mapping of str to ndarray (n_static, 3)
+        Static calibration markers (averaged over its frames, NaN ignored).
+    trial_mm : mapping of str to ndarray (n, 3)
+        Running trial markers.
+    cluster : tuple of str
+        Technical markers present in both trials.
+    landmarks : tuple of str, or mapping of str to ndarray (3,)
+        Names of static-trial markers to rebuild, or landmark positions given directly in the
+        static lab frame (e.g. a computed hip joint centre).
+
+    Returns
+    -------
+    rebuilt_mm : dict of str to ndarray, shape (n, 3)
+    rms_residual_mm : ndarray, shape (n,)
+        Fit residual of the cluster per frame.
+    """
+    missing = [c for c in cluster if c not in trial_mm]
+    if missing:
+        raise MocapDataError(f"the running trial lacks markers {missing}")
+    ref = _static_mean(static_mm, cluster)
+    cur = np.stack([np.asarray(trial_mm[c], dtype=np.float64) for c in cluster], axis=1)
+    rotation, translation, rms = rigid_fit(ref, cur)
+    if isinstance(landmarks, Mapping):
+        points = {k: np.asarray(v, dtype=np.float64) for k, v in landmarks.items()}
+    else:
+        points = dict(zip(landmarks, _static_mean(static_mm, tuple(landmarks)), strict=True))
+    rebuilt = {k: np.einsum("nij,j->ni", rotation, p) + translation for k, p in points.items()}
+    return rebuilt, rms
+
+
+def bell_hip_joint_centres(markers_mm: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Hip joint centres from the pelvis markers (Bell et al. 1990 regression).
+
+    In the pelvic frame (origin midway between the ASIS; z from left to right ASIS; x anterior,
+    in the plane of both ASIS and the PSIS midpoint; y = z × x, superior), each hip joint centre
+    lies at ``(-0.19, -0.30, ±0.36) × PW`` where PW is the inter-ASIS distance (Bell AL,
+    Pedersen DR, Brand RA, 1990, "A comparison of the accuracy of several hip center location
+    prediction methods", J Biomech 23(6):617-621; pelvic frame as Wu et al. 2002, J Biomech
+    35:543-548).
+
+    Parameters
+    ----------
+    markers_mm : mapping of str to ndarray (..., 3)
+        Must hold ``R.ASIS``, ``L.ASIS``, ``R.PSIS``, ``L.PSIS``.
+
+    Returns
+    -------
+    right_mm, left_mm : ndarray, shape (..., 3)
+    """
+    missing = [m for m in ("R.ASIS", "L.ASIS", "R.PSIS", "L.PSIS") if m not in markers_mm]
+    if missing:
+        raise MocapDataError(f"cannot place the hip joint centres: markers {missing} missing")
+    r_asis = np.asarray(markers_mm["R.ASIS"], dtype=np.float64)
+    l_asis = np.asarray(markers_mm["L.ASIS"], dtype=np.float64)
+    mid_psis = (np.asarray(markers_mm["R.PSIS"]) + np.asarray(markers_mm["L.PSIS"])) / 2.0
+    origin = (r_asis + l_asis) / 2.0
+    across = r_asis - l_asis
+    width = np.linalg.norm(across, axis=-1, keepdims=True)
+    z = across / width
+    fwd = origin - mid_psis
+    x = fwd - np.sum(fwd * z, axis=-1, keepdims=True) * z
+    x = x / np.linalg.norm(x, axis=-1, keepdims=True)
+    y = np.cross(z, x)
+    base = origin + width * (-0.19 * x - 0.30 * y)
+    return base + width * 0.36 * z, base - width * 0.36 * z
+
+
+def match_cluster_labels(
+    reference_mm: np.ndarray, current_mm: np.ndarray, *, tolerance_mm: float = 10.0
+) -> tuple[np.ndarray, float, float]:
+    """Detect swapped marker labels in a cluster by its inter-marker distances.
+
+    Distances between markers on one rigid segment are invariant, so a labelling error (e.g.
+    MT1 and MT5 exchanged in a trial) shows as a mismatch between the static and the trial's
+    median distance matrix. All label permutations are tried; the identity is kept unless its
+    mismatch exceeds ``tolerance_mm`` and another permutation at least halves it (mirror-image
+    permutations, which keep all distances, therefore never replace a correct labelling).
+
+    Parameters
+    ----------
+    reference_mm : ndarray, shape (m, 3)
+        Cluster in the static trial (m <= 7).
+    current_mm : ndarray, shape (n, m, 3)
+        Cluster in the running trial, NaN in gaps.
+    tolerance_mm : float
+        RMS distance mismatch accepted as skin movement.
+
+    Returns
+    -------
+    order : ndarray of int, shape (m,)
+        ``current_mm[:, order]`` matches ``reference_mm`` marker by marker.
+    mismatch_before_mm, mismatch_after_mm : float
+        RMS distance mismatch with the given and with the chosen labels.
+    """
+    from itertools import permutations  # noqa: PLC0415
+
+    ref = np.asarray(reference_mm, dtype=np.float64)
+    cur = np.asarray(current_mm, dtype=np.float64)
+    m = ref.shape[0]
+    d_ref = np.linalg.norm(ref[:, None] - ref[None], axis=-1)
+    with np.errstate(invalid="ignore"):
+        d_cur = np.nanmedian(np.linalg.norm(cur[:, :, None] - cur[:, None], axis=-1), axis=0)
+    iu = np.triu_indices(m, 1)
+
+    def mismatch(order: tuple[int, ...]) -> float:
+        d = d_cur[np.ix_(order, order)]
+        return float(np.sqrt(np.nanmean((d[iu] - d_ref[iu]) ** 2)))
+
+    identity = tuple(range(m))
+    before = mismatch(identity)
+    if not np.isfinite(before) or before <= tolerance_mm or m > 7:
+        return np.arange(m), before, before
+    best = min(permutations(range(m)), key=mismatch)
+    after = mismatch(best)
+    if after <= 0.5 * before:
+        return np.asarray(best), before, after
+    return np.arange(m), before, before
+
+
+def _all_clusters() -> list[tuple[str, ...]]:
+    clusters = [PELVIS_MARKERS]
+    for s in ("R", "L"):
+        clusters += [tuple(c.format(s=s) for c in names) for names in SEGMENT_CLUSTERS.values()]
+    return clusters
+
+
+def fix_label_swaps(
+    static_mm: Mapping[str, np.ndarray], trial_mm: Mapping[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Return the trial markers with swapped cluster labels corrected, and what was changed.
+
+    Uses :func:`match_cluster_labels` on every tracked cluster (pelvis, thigh, shank, foot).
+
+    Parameters
+    ----------
+    static_mm, trial_mm : mapping of str to ndarray
+        Static and running-trial markers.
+
+    Returns
+    -------
+    fixed_mm : dict of str to ndarray
+        New dict; relabelled markers are exchanged, all others are the same arrays.
+    messages : list of str
+        One message per corrected cluster (empty when nothing changed).
+    """
+    fixed = dict(trial_mm)
+    messages = []
+    for cluster in _all_clusters():
+        if not all(c in static_mm and c in trial_mm for c in cluster):
+            continue
+        ref = _static_mean(static_mm, cluster)
+        cur = np.stack([np.asarray(trial_mm[c], dtype=np.float64) for c in cluster], axis=1)
+        order, before, after = match_cluster_labels(ref, cur)
+        if np.array_equal(order, np.arange(len(cluster))):
+            continue
+        changes = [f"{cluster[int(o)]} -> {cluster[i]}" for i, o in enumerate(order) if o != i]
+        for i, o in enumerate(order):
+            fixed[cluster[i]] = np.asarray(trial_mm[cluster[int(o)]])
+        messages.append(
+            "marker labels swapped in the running trial, corrected: "
+            + ", ".join(changes)
+            + f" (distance mismatch to the static trial {before:.0f} -> {after:.0f} mm)"
+        )
+    return fixed, messages
+
+
+def joint_centres_3d(
+    static_mm: Mapping[str, np.ndarray], trial_mm: Mapping[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str]]:
+    """3-D lab positions of the posecoach keypoints for every trial frame.
+
+    Swapped cluster labels are corrected first (:func:`fix_label_swaps`).
+
+    Parameters
+    ----------
+    static_mm, trial_mm : mapping of str to ndarray
+        Static calibration and running-trial markers (see :func:`read_markers`).
+
+    Returns
+    -------
+    keypoints_mm : dict of str to ndarray, shape (n, 3)
+        ``left_hip`` … ``right_foot_index`` (BlazePose names; see module docstring).
+    fit_rms_mm : dict of str to ndarray, shape (n,)
+        Rigid-fit residual per segment (``"pelvis"``, ``"R.thigh"``, ...).
+    warnings : list of str
+        Label corrections made and clusters that fit poorly (median residual > 10 mm).
+    """
+    trial_mm, warnings = fix_label_swaps(static_mm, trial_mm)
+    static_pelvis = {m: np.nanmean(static_mm[m], axis=0) for m in PELVIS_MARKERS if m in static_mm}
+    hjc_r, hjc_l = bell_hip_joint_centres(static_pelvis)
+    hips, pelvis_rms = reconstruct_landmarks(
+        static_mm, trial_mm, PELVIS_TRACKING, {"right_hip": hjc_r, "left_hip": hjc_l}
+    )
+    out = dict(hips)
+    rms = {"pelvis": pelvis_rms}
+    for s, side in (("R", "right"), ("L", "left")):
+        rebuilt = {}
+        for segment, cluster in SEGMENT_CLUSTERS.items():
+            names = tuple(c.format(s=s) for c in cluster)
+            lms = tuple(lm.format(s=s) for lm in SEGMENT_LANDMARKS[segment])
+            got, seg_rms = reconstruct_landmarks(static_mm, trial_mm, names, lms)
+            rebuilt.update(got)
+            rms[f"{s}.{segment}"] = seg_rms
+        out[f"{side}_knee"] = (rebuilt[f"{s}.Knee"] + rebuilt[f"{s}.Knee.Medial"]) / 2.0
+        out[f"{side}_ankle"] = (rebuilt[f"{s}.Ankle"] + rebuilt[f"{s}.Ankle.Medial"]) / 2.0
+        out[f"{side}_heel"] = np.asarray(trial_mm[f"{s}.Heel.Bottom"], dtype=np.float64)
+        out[f"{side}_foot_index"] = rebuilt[f"{s}.MT2"]
+    for segment, seg_rms in rms.items():
+        median = float(np.nanmedian(seg_rms)) if np.isfinite(seg_rms).any() else float("nan")
+        if not median <= 10.0:
+            warnings.append(f"{segment} markers fit the static trial poorly ({median:.0f} mm)")
+    return out, rms, warnings
+
+
+# --------------------------------------------------------------------------------------------
+# Projection to a pose dataset
+# --------------------------------------------------------------------------------------------
+
+
+def _subject_code(path: Path) -> str | None:
+    m = re.search(r"RBDS\d{3}", path.name)
+    return m.group(0) if m else None
+
+
+def _speed_from_name(path: Path) -> float | None:
+    m = re.search(r"run[T](\d{2})", path.name)
+    return int(m.group(1)) / 10.0 if m else None
+
+
+def static_foot_angle_deg(static_mm: Mapping[str, np.ndarray], side: str) -> float:
+    """Sagittal angle of the heel -> foot_index line while standing, toe up positive.
+
+    The keypoints are markers on the shoe (heel counter bottom, MT2 on the upper), so even a
+    flat foot shows a positive angle; foot-strike angles are read relative to this standing
+    value (Altman & Davis 2012, Gait Posture 35:298-300, calibrate against standing).
+
+    Parameters
+    ----------
+    static_mm : mapping of str to ndarray
+        Static trial markers.
+    side : {"R", "L"}
+
+    Returns
+    -------
+    float
+        Degrees; NaN when the markers are missing.
+    """
+    heel, toe = f"{side}.Heel.Bottom", f"{side}.MT2"
+    if heel not in static_mm or toe not in static_mm:
+        return float("nan")
+    h = np.nanmean(static_mm[heel], axis=0)
+    t = np.nanmean(static_mm[toe], axis=0)
+    return float(np.degrees(np.arctan2(t[1] - h[1], t[0] - h[0])))
+
+
+def project_sagittal(
+    points_mm: Mapping[str, np.ndarray],
+    *,
+    px_per_m: float,
+    centre_x_mm: float,
+    half_width_m: float,
+    ground_row_px: int,
+    mirror: bool,
+) -> dict[str, np.ndarray]:
+    """Orthographic projection of lab points onto the X-Y (sagittal) plane, in pixels.
+
+    ``x_px = W/2 ± (X - centre_x) * px_per_m / 1000`` (``-`` when ``mirror``, i.e. viewed from
+    the runner's left) and ``y_px = ground_row_px - (Y - BELT_Y_MM) * px_per_m / 1000`` (y down,
+    belt surface on row ``ground_row_px``).
+
+    Parameters
+    ----------
+    points_mm : mapping of str to ndarray (n, 3)
+    px_per_m : float
+    centre_x_mm : float
+        Lab X shown at the image centre column.
+    half_width_m : float
+        Half the image width in metres.
+    ground_row_px : int
+        Image row of the treadmill belt surface.
+    mirror : bool
+        View from the runner's left side (lab +X to the image left) instead of the right.
+
+    Returns
+    -------
+    dict of str to ndarray, shape (n, 2)
+    """
+    scale = px_per_m / 1000.0
+    sign = -1.0 if mirror else 1.0
+    centre_px = half_width_m * px_per_m
+    out = {}
+    for name, p in points_mm.items():
+        x_px = centre_px + sign * (p[:, 0] - centre_x_mm) * scale
+        y_px = ground_row_px - (p[:, 1] - BELT_Y_MM) * scale
+        out[name] = np.stack([x_px, y_px], axis=-1)
+    return out
+
+
+def fukuchi_pose_dataset(
+    markers_path: str | Path,
+    static_path: str | Path,
+    *,
+    px_per_m: float = 500.0,
+    facing: str | None = None,
+    speed_mps: float | None = None,
+    info_path: str | Path | None = None,
+) -> xr.Dataset:
+    """Turn a Fukuchi 2017 running trial into a posecoach pose dataset.
+
+    The lab markers become joint centres (module docstring), are projected orthographically on
+    the sagittal X-Y plane and scaled to pixels, y down, with the treadmill belt on a fixed image
+    row (``attrs["ground_row_px"]``). Without mirroring the view is from the runner's right
+    (lab +Z points to the camera), so the runner faces right; ``facing="left"`` mirrors x, which
+    is exactly the orthographic view from the other side.
+
+    Parameters
+    ----------
+    markers_path : str or Path
+        ``*runT25markers.txt`` or ``*runT35.c3d``.
+    static_path : str or Path
+        ``*static.txt`` or ``*static.c3d`` (standing calibration with anatomical markers).
+    px_per_m : float
+        Image scale, pixels per metre.
+    facing : {"left", "right"} or None
+        Direction the runner should face in the image; None keeps the natural view (from the
+        right side: facing right).
+    speed_mps : float, optional
+        Treadmill speed; default from the file name (``runT25`` -> 2.5 m/s).
+    info_path : str or Path, optional
+        ``RBDSinfo.txt``; default: the one beside ``markers_path``. When missing, height and
+        foot-strike label are unknown (NaN / "") and ``attrs["warnings"]`` says so.
+
+    Returns
+    -------
+    xarray.Dataset
+        A valid pose dataset (:func:`posecoach.dataset.validate`). Attributes beyond the
+        standard ones: ``setting="treadmill"``, ``speed_mps``, ``px_per_m``, ``facing``,
+        ``ground_row_px``, ``subject``, ``subject_height_m``, ``subject_mass_kg``,
+        ``foot_strike_label`` (plus ``_right``/``_left``), ``static_foot_angle_deg_right`` /
+        ``_left`` (:func:`static_foot_angle_deg`), ``keypoint_sources``, ``notes``,
+        ``warnings`` (e.g. corrected marker label swaps).
+
+    Raises
+    ------
+    MocapDataError
+        If files are missing or malformed, or the arguments are invalid.
+    """
+    markers_path, static_path = Path(markers_path), Path(static_path)
+    if facing not in (None, "left", "right"):
+        raise MocapDataError(f"facing must be 'left', 'right' or None, got {facing!r}")
+    if not (np.isfinite(px_per_m) and px_per_m > 0):
+        raise MocapDataError(f"px_per_m must be a positive number, got {px_per_m!r}")
+    if speed_mps is None:
+        speed_mps = _speed_from_name(markers_path)
+        if speed_mps is None:
+            raise MocapDataError(
+                f"cannot tell the treadmill speed from the name {markers_path.name}; "
+                "pass speed_mps=..."
+            )
+    time_s, trial = read_markers(markers_path)
+    _, static = read_markers(static_path)
+    points_mm, _, fit_warnings = joint_centres_3d(static, trial)
+    fps = float(round(1.0 / np.median(np.diff(time_s)), 6))
+
+    warnings: list[str] = list(fit_warnings)
+    subject = _subject_code(markers_path) or ""
+    info_file = Path(info_path) if info_path is not None else markers_path.parent / "RBDSinfo.txt"
+    height_m, mass_kg = float("nan"), float("nan")
+    strike_r = strike_l = ""
+    if subject and info_file.is_file():
+        info = read_subject_info(info_file, subject)
+        height_m, mass_kg = info["height_m"], info["mass_kg"]
+        key = f"{int(round(speed_mps * 10)):02d}"
+        strike_r = info["foot_strike"].get("R" + key, "")
+        strike_l = info["foot_strike"].get("L" + key, "")
+    else:
+        warnings.append(f"subject metadata not found ({info_file}): height and strike unknown")
+    if strike_r == strike_l:
+        strike = strike_r
+    else:
+        strike = f"right: {strike_r}; left: {strike_l}"
+
+    # image geometry: belt on a fixed row, room for a standing subject above it
+    body_m = height_m if np.isfinite(height_m) else 2.0
+    ground_row_px = int(round((body_m + 0.25) * px_per_m))
+    height_px = ground_row_px + int(round(0.1 * px_per_m))
+    hip_x = np.concatenate([points_mm["right_hip"][:, 0], points_mm["left_hip"][:, 0]])
+    centre_x_mm = float(np.nanmedian(hip_x))
+    all_x = np.concatenate([p[:, 0] for p in points_mm.values()])
+    reach_m = float(np.nanmax(np.abs(all_x - centre_x_mm))) / 1000.0
+    half_width_m = max(1.2, reach_m + 0.1)
+    width_px = int(round(2 * half_width_m * px_per_m))
+
+    def _facing(mirror: bool) -> str:
+        pelvis = {m: trial[m] for m in ("R.ASIS", "L.ASIS", "R.PSIS", "L.PSIS")}
+        proj = project_sagittal(
+            pelvis,
+            px_per_m=px_per_m,
+            centre_x_mm=centre_x_mm,
+            half_width_m=half_width_m,
+            ground_row_px=ground_row_px,
+            mirror=mirror,
+        )
+        ahead = np.nanmedian(
+            (proj["R.ASIS"][:, 0] + proj["L.ASIS"][:, 0])
+            - (proj["R.PSIS"][:, 0] + proj["L.PSIS"][:, 0])
+        )
+        return "right" if ahead > 0 else "left"
+
+    mirror = facing is not None and _facing(False) != facing
+    projected = project_sagittal(
+        points_mm,
+        px_per_m=px_per_m,
+        centre_x_mm=centre_x_mm,
+        half_width_m=half_width_m,
+        ground_row_px=ground_row_px,
+        mirror=mirror,
+    )
+    facing_found = _facing(mirror)
+
+    static_angles = [static_foot_angle_deg(static, s) for s in ("R", "L")]
+
+    names = dataset.BLAZEPOSE_KEYPOINTS
+    position = np.full((time_s.size, len(names), 2), np.nan)
+    for name, xy in projected.items():
+        position[:, names.index(name)] = xy
+    known = np.isfinite(position).all(axis=-1)
+    position[~known] = np.nan
+    confidence = np.where(known, 1.0, np.nan)
+    attrs = {
+        "source_file": str(markers_path),
+        "static_file": str(static_path),
+        "model": "fukuchi2017-markers",
+        "setting": "treadmill",
+        "speed_mps": float(speed_mps),
+        "px_per_m": float(px_per_m),
+        "facing": facing_found,
+        "ground_row_px": int(ground_row_px),
+        "subject": subject,
+        "subject_height_m": float(height_m),
+        "subject_mass_kg": float(mass_kg),
+        "foot_strike_label": strike,
+        "foot_strike_label_right": strike_r,
+        "foot_strike_label_left": strike_l,
+        "static_foot_angle_deg_right": static_angles[0],
+        "static_foot_angle_deg_left": static_angles[1],
+        "keypoint_sources": list(KEYPOINT_SOURCES),
+        "notes": [
+            UPPER_BODY_NOTE,
+            "orthographic projection of lab X (antero-posterior) and Y (vertical); "
+            f"{'viewed from the left side' if mirror else 'viewed from the right side'}",
+            "data: Fukuchi, Fukuchi & Duarte 2017, PeerJ 5:e3298, CC BY 4.0",
+        ],
+        "warnings": warnings,
+    }
+    return dataset.from_arrays(
+        position,
+        confidence,
+        time_s,
+        fps=fps,
+        image_width_px=width_px,
+        image_height_px=height_px,
+        source_software="fukuchi2017-mocap",
+        attrs=attrs,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Force-plate events
+# --------------------------------------------------------------------------------------------
+
+
+def contact_intervals(
+    time_s: np.ndarray,
+    grf_N: np.ndarray,
+    threshold_N: float,
+    *,
+    min_contact_ms: float = 50.0,
+    min_gap_ms: float = 20.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Contact intervals where the vertical force exceeds a threshold.
+
+    Initial contact and toe-off are the upward and downward crossings of the threshold, linearly
+    interpolated between samples (the usual force-plate definition of gait events, e.g.
+    Milner & Paquette 2015, Gait Posture 41:1011-1014, use 20-50 N). Crossings separated by a
+    dip shorter than ``min_gap_ms`` (noise around the threshold near contact onset or end) are
+    merged, and intervals shorter than ``min_contact_ms`` (spikes in flight) dropped.
+
+    Parameters
+    ----------
+    time_s, grf_N : ndarray, shape (n,)
+        Sample times (s) and vertical ground reaction force (N).
+    threshold_N : float
+        Force threshold (N).
+    min_contact_ms, min_gap_ms : float
+        Shortest contact kept, shortest flight kept (ms).
+
+    Returns
+    -------
+    start_s, end_s : ndarray, shape (k,)
+        Start (initial contact) and end (toe-off) of each contact, s.
+    start_seen, end_seen : ndarray of bool, shape (k,)
+        False where the contact began before the first sample or ended after the last (the
+        event itself was not recorded).
+    """
+    t = np.asarray(time_s, dtype=np.float64)
+    f = np.asarray(grf_N, dtype=np.float64)
+    if t.shape != f.shape or t.ndim != 1 or t.size < 2:
+        raise MocapDataError("time_s and grf_N must be 1-D arrays of the same length (>= 2)")
+    f = np.where(np.isfinite(f), f, 0.0)
+    on = f > threshold_N
+    edges = np.diff(on.astype(np.int8))
+    ups = np.flatnonzero(edges == 1) + 1  # first sample above
+    downs = np.flatnonzero(edges == -1) + 1  # first sample at or below
+
+    def _cross(i: np.ndarray) -> np.ndarray:
+        f0, f1 = f[i - 1], f[i]
+        frac = (threshold_N - f0) / (f1 - f0)
+        return t[i - 1] + frac * (t[i] - t[i - 1])
+
+    starts = list(_cross(ups))
+    ends = list(_cross(downs))
+    start_seen = [True] * len(starts)
+    end_seen = [True] * len(ends)
+    if on[0]:
+        starts.insert(0, t[0])
+        start_seen.insert(0, False)
+    if on[-1]:
+        ends.append(t[-1])
+        end_seen.append(False)
+    intervals = [
+        [s, e, ss, es] for s, e, ss, es in zip(starts, ends, start_seen, end_seen, strict=True)
+    ]
+    merged: list[list[Any]] = []
+    for iv in intervals:
+        if merged and (iv[0] - merged[-1][1]) * 1000.0 < min_gap_ms:
+            merged[-1][1], merged[-1][3] = iv[1], iv[3]
+        else:
+            merged.append(iv)
+    # a contact cut by the start or end of the recording may be short and still real
+    kept = [
+        iv for iv in merged if (iv[1] - iv[0]) * 1000.0 >= min_contact_ms or not (iv[2] and iv[3])
+    ]
+    if not kept:
+        empty = np.array([], dtype=np.float64)
+        return empty, empty, np.array([], dtype=bool), np.array([], dtype=bool)
+    arr = np.array([[iv[0], iv[1]] for iv in kept], dtype=np.float64)
+    seen = np.array([[iv[2], iv[3]] for iv in kept], dtype=bool)
+    return arr[:, 0], arr[:, 1], seen[:, 0], seen[:, 1]
+
+
+def _foot_low_y_px(ds: xr.Dataset, side: str) -> np.ndarray:
+    """Image row of the lowest point of one foot per frame (y down: larger = lower)."""
+    heel = ds["position"].sel(keypoint=f"{side}_heel", space="y").values
+    toe = ds["position"].sel(keypoint=f"{side}_foot_index", space="y").values
+    return np.fmax(heel, toe)
+
+
+def assign_sides(start_s: np.ndarray, end_s: np.ndarray, ds: xr.Dataset | None) -> list[str]:
+    """Which foot is on the single treadmill plate during each contact.
+
+    In running only one foot touches the belt at a time; the foot whose lowest point (heel or
+    MT2) is lower in the image, on average over the contact, is the one on the plate.
+
+    Parameters
+    ----------
+    start_s, end_s : ndarray, shape (k,)
+        Contact intervals (s).
+    ds : xarray.Dataset or None
+        Pose dataset on the same clock; None gives ``"unknown"`` for every contact.
+
+    Returns
+    -------
+    list of str
+        ``"left"``, ``"right"`` or ``"unknown"`` per contact.
+    """
+    if ds is None:
+        return ["unknown"] * len(start_s)
+    t = ds["time"].values
+    low_r, low_l = _foot_low_y_px(ds, "right"), _foot_low_y_px(ds, "left")
+    sides = []
+    for s, e in zip(start_s, end_s, strict=True):
+        inside = (t >= s) & (t <= e)
+        if not inside.any():
+            inside = np.abs(t - (s + e) / 2.0) == np.min(np.abs(t - (s + e) / 2.0))
+        r, lft = low_r[inside], low_l[inside]
+        both = np.isfinite(r) & np.isfinite(lft)
+        if not both.any():
+            sides.append("unknown")
+            continue
+        diff = float(np.mean(r[both] - lft[both]))
+        sides.append("right" if diff > 0 else "left" if diff < 0 else "unknown")
+    return sides
+
+
+class ForceEventDetector:
+    """Initial contact and toe-off from a treadmill's vertical ground reaction force.
+
+    Parameters
+    ----------
+    threshold_N : float or None
+        Absolute force threshold (N); default 50 N.
+    threshold_fraction : float or None
+        Threshold as a fraction of the peak force (e.g. 0.05); overrides ``threshold_N`` when
+        given (useful when the absolute force scale is uncertain).
+    min_contact_ms, min_gap_ms : float
+        See :func:`contact_intervals`.
+
+    Attributes
+    ----------
+    threshold_N_ : float
+        Threshold actually used (N).
+    events_ : pandas.DataFrame
+        Columns ``kind`` (``"initial_contact"``/``"toe_off"``), ``time_s``, ``side``
+        (``"left"``/``"right"``; ``"unknown"`` without a pose dataset), sorted by time. Events
+        outside the recording (a contact already under way at the start) are not listed.
+    """
+
+    def __init__(
+        self,
+        threshold_N: float | None = 50.0,
+        threshold_fraction: float | None = None,
+        *,
+        min_contact_ms: float = 50.0,
+        min_gap_ms: float = 20.0,
+    ) -> None:
+        self.threshold_N = threshold_N
+        self.threshold_fraction = threshold_fraction
+        self.min_contact_ms = min_contact_ms
+        self.min_gap_ms = min_gap_ms
+
+    def detect(
+        self, time_s: np.ndarray, grf_N: np.ndarray, ds: xr.Dataset | None = None
+    ) -> ForceEventDetector:
+        """Find the events; ``ds`` (pose dataset on the same clock) gives each contact's side."""
+        grf = np.asarray(grf_N, dtype=np.float64)
+        if self.threshold_fraction is not None:
+            if not 0 < self.threshold_fraction < 1:
+                raise MocapDataError(
+                    f"threshold_fraction must lie in (0, 1), got {self.threshold_fraction!r}"
+                )
+            threshold = float(self.threshold_fraction * np.nanmax(grf))
+        elif self.threshold_N is not None and np.isfinite(self.threshold_N):
+            threshold = float(self.threshold_N)
+        else:
+            raise MocapDataError("give threshold_N (newtons) or threshold_fraction (of the peak)")
+        start, end, start_seen, end_seen = contact_intervals(
+            time_s, grf, threshold, min_contact_ms=self.min_contact_ms, min_gap_ms=self.min_gap_ms
+        )
+        sides = assign_sides(start, end, ds)
+        rows = []
+        for s, e, ss, es, side in zip(start, end, start_seen, end_seen, sides, strict=True):
+            if ss:
+                rows.append(("initial_contact", float(s), side))
+            if es:
+                rows.append(("toe_off", float(e), side))
+        events = pd.DataFrame(rows, columns=["kind", "time_s", "side"])
+        self.threshold_N_ = threshold
+        self.events_ = events.sort_values("time_s", kind="stable").reset_index(drop=True)
+        return self
+
+
+def force_events(
+    time_s: np.ndarray,
+    grf_N: np.ndarray,
+    *,
+    threshold_N: float | None = 50.0,
+    threshold_fraction: float | None = None,
+    ds: xr.Dataset | None = None,
+) -> pd.DataFrame:
+    """Gait events from vertical GRF (see :class:`ForceEventDetector`).
+
+    Parameters
+    ----------
+    time_s, grf_N : ndarray, shape (n,)
+        Force sample times (s) and vertical force (N).
+    threshold_N, threshold_fraction : float or None
+        Absolute threshold (N) or fraction of peak (overrides ``threshold_N``).
+    ds : xarray.Dataset, optional
+        Pose dataset on the same clock, to tell which foot is on the plate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``kind``, ``time_s``, ``side``.
+    """
+    detector = ForceEventDetector(threshold_N, threshold_fraction)
+    return detector.detect(time_s, grf_N, ds).events_
+
+
+def fukuchi_trial(
+    markers_path: str | Path,
+    forces_path: str | Path | None,
+    static_path: str | Path,
+    speed_mps: float,
+    *,
+    px_per_m: float = 500.0,
+    facing: str | None = None,
+    threshold_N: float | None = 50.0,
+    threshold_fraction: float | None = None,
+) -> tuple[xr.Dataset, pd.DataFrame]:
+    """Load one Fukuchi 2017 trial as a pose dataset plus force-plate gait events.
+
+    Parameters
+    ----------
+    markers_path : str or Path
+        Marker file (``.txt`` or ``.c3d``).
+    forces_path : str or Path or None
+        Force file; None to read the force plate from ``markers_path`` (C3D).
+    static_path : str or Path
+        Static calibration trial.
+    speed_mps : float
+        Treadmill speed (m/s).
+    px_per_m, facing
+        See :func:`fukuchi_pose_dataset`.
+    threshold_N, threshold_fraction
+        See :class:`ForceEventDetector`.
+
+    Returns
+    -------
+    ds : xarray.Dataset
+        Pose dataset (attrs also hold ``forces_file`` and ``force_threshold_N``).
+    truth_events : pandas.DataFrame
+        Columns ``kind``, ``time_s``, ``side``.
+    """
+    ds = fukuchi_pose_dataset(
+        markers_path, static_path, px_per_m=px_per_m, facing=facing, speed_mps=speed_mps
+    )
+    source = Path(forces_path) if forces_path is not None else Path(markers_path)
+    if forces_path is None and source.suffix.lower() != ".c3d":
+        raise MocapDataError(
+            f"{source.name} holds no forces; give the forces file (e.g. *forces.txt)"
+        )
+    time_s, grf = read_forces(source)
+    detector = ForceEventDetector(threshold_N, threshold_fraction).detect(time_s, grf, ds)
+    ds.attrs["forces_file"] = str(source)
+    ds.attrs["force_threshold_N"] = float(detector.threshold_N_)
+    return ds, detector.events_
+
+
+def truth_summary(events: pd.DataFrame) -> dict[str, float]:
+    """Cadence, ground contact and flight time from a gait event table.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Columns ``kind`` and ``time_s`` (as from :func:`force_events`).
+
+    Returns
+    -------
+    dict
+        ``n_initial_contacts``, ``n_contacts`` (complete IC -> TO pairs), ``cadence_spm``
+        (60 / median step time, step = IC to the next IC of either foot), ``step_time_ms``
+        (median), ``ground_contact_ms`` (median IC -> TO), ``flight_ms`` (median TO -> next IC);
+        NaN where there are too few events.
+    """
+    if not {"kind", "time_s"} <= set(events.columns):
+        raise MocapDataError("events need 'kind' and 'time_s' columns")
+    ev = events.sort_values("time_s", kind="stable")
+    kinds = ev["kind"].to_numpy()
+    times = ev["time_s"].to_numpy(dtype=np.float64)
+    ic = times[kinds == "initial_contact"]
+    contact = [
+        b - a
+        for k0, k1, a, b in zip(kinds[:-1], kinds[1:], times[:-1], times[1:], strict=True)
+        if k0 == "initial_contact" and k1 == "toe_off"
+    ]
+    flight = [
+        b - a
+        for k0, k1, a, b in zip(kinds[:-1], kinds[1:], times[:-1], times[1:], strict=True)
+        if k0 == "toe_off" and k1 == "initial_contact"
+    ]
+    step = np.diff(ic)
+    step_ms = float(np.median(step) * 1000.0) if step.size else float("nan")
+    return {
+        "n_initial_contacts": float(ic.size),
+        "n_contacts": float(len(contact)),
+        "cadence_spm": 60000.0 / step_ms if step.size else float("nan"),
+        "step_time_ms": step_ms,
+        "ground_contact_ms": float(np.median(contact) * 1000.0) if contact else float("nan"),
+        "flight_ms": float(np.median(flight) * 1000.0) if flight else float("nan"),
+    }
