@@ -1,0 +1,343 @@
+"""Tests for the Fukuchi 2017 motion-capture loader (posecoach.io.mocap)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import shared_file
+from posecoach import dataset
+from posecoach.errors import PosecoachError
+from posecoach.io import mocap
+
+# --------------------------------------------------------------------------------------------
+# Pure unit tests (no data needed)
+# --------------------------------------------------------------------------------------------
+
+
+def _rotation(axis: np.ndarray, angle_rad: float) -> np.ndarray:
+    axis = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + np.sin(angle_rad) * k + (1 - np.cos(angle_rad)) * k @ k
+
+
+def test_rigid_fit_recovers_known_rotation_and_translation():
+    rng = np.random.default_rng(1)
+    ref = rng.normal(scale=60.0, size=(5, 3))
+    rots = np.stack([_rotation(rng.normal(size=3), a) for a in (0.3, 1.2, 2.9)])
+    trans = np.array([[100.0, -20.0, 5.0], [0.0, 900.0, 10.0], [-3.0, 4.0, 1500.0]])
+    cur = np.einsum("nij,mj->nmi", rots, ref) + trans[:, None]
+    cur[1, 2] = np.nan  # one marker missing in frame 1: four remain, fit still exact
+    rot, t, rms = mocap.rigid_fit(ref, cur)
+    np.testing.assert_allclose(rot, rots, atol=1e-9)
+    np.testing.assert_allclose(t, trans, atol=1e-7)
+    np.testing.assert_allclose(rms, 0.0, atol=1e-7)
+    np.testing.assert_allclose(np.linalg.det(rot), 1.0)
+
+
+def test_rigid_fit_least_squares_with_noise_and_too_few_markers():
+    rng = np.random.default_rng(2)
+    ref = rng.normal(scale=50.0, size=(4, 3))
+    true_rot = _rotation([1.0, 2.0, 0.5], 0.7)
+    cur = ref @ true_rot.T + np.array([10.0, 20.0, 30.0])
+    noisy = cur + rng.normal(scale=0.5, size=cur.shape)
+    two_only = cur.copy()
+    two_only[:2] = np.nan
+    rot, _, rms = mocap.rigid_fit(ref, np.stack([noisy, two_only]))
+    angle_err = np.degrees(np.arccos((np.trace(rot[0].T @ true_rot) - 1) / 2))
+    assert angle_err < 1.0
+    assert 0.1 < rms[0] < 1.5  # residual of the noise, not zero, not large
+    assert np.isnan(rot[1]).all() and np.isnan(rms[1])  # 2 markers cannot fix a rotation
+
+
+def test_rigid_fit_never_returns_a_reflection():
+    ref = np.array([[0.0, 0, 0], [100, 0, 0], [0, 80, 0], [0, 0, 60]])
+    mirrored = ref * np.array([1.0, 1.0, -1.0])  # no proper rotation maps ref onto this
+    rot, _, rms = mocap.rigid_fit(ref, mirrored)
+    assert np.linalg.det(rot[0]) == pytest.approx(1.0)
+    assert rms[0] > 10.0
+
+
+def test_match_cluster_labels_finds_a_swap_and_keeps_a_good_labelling():
+    ref = np.array([[0.0, 90, 0], [0, 45, 0], [30, 55, 45], [210, 60, -40], [200, 55, 70]])
+    frames = np.repeat(ref[None], 20, axis=0) + np.random.default_rng(3).normal(0, 0.5, (20, 5, 3))
+    order, before, after = mocap.match_cluster_labels(ref, frames)
+    assert list(order) == [0, 1, 2, 3, 4] and before < 2.0
+    swapped = frames[:, [0, 1, 2, 4, 3]]
+    order, before, after = mocap.match_cluster_labels(ref, swapped)
+    assert list(order) == [0, 1, 2, 4, 3]
+    assert before > 10.0 and after < 2.0
+    np.testing.assert_allclose(swapped[:, order], frames)
+
+
+def test_bell_hip_joint_centres_on_a_known_pelvis():
+    # pelvis frame = lab frame: x anterior, y up, z right; inter-ASIS width 200 mm
+    markers = {
+        "R.ASIS": np.array([0.0, 1000.0, 100.0]),
+        "L.ASIS": np.array([0.0, 1000.0, -100.0]),
+        "R.PSIS": np.array([-150.0, 1020.0, 40.0]),
+        "L.PSIS": np.array([-150.0, 1020.0, -40.0]),
+    }
+    right, left = mocap.bell_hip_joint_centres(markers)
+    # x is the anterior direction projected perpendicular to z; PSIS are higher, so x tilts a bit
+    assert right[2] == pytest.approx(72.0) and left[2] == pytest.approx(-72.0)
+    assert right[0] < -30.0 and right[1] < 1000.0 - 50.0
+    np.testing.assert_allclose(np.linalg.norm(right - left), 144.0)
+    width = 200.0
+    origin = np.array([0.0, 1000.0, 0.0])
+    np.testing.assert_allclose(
+        np.linalg.norm(right - origin), width * np.sqrt(0.19**2 + 0.30**2 + 0.36**2)
+    )
+
+
+def _square_wave(rate_hz: float = 300.0) -> tuple[np.ndarray, np.ndarray, list, list]:
+    """GRF of 1000 N contacts with 10 ms linear ramps; threshold 50 N crossings are exact."""
+    t = np.arange(0, 3.0, 1 / rate_hz)
+    f = np.zeros_like(t)
+    ramp_s = 0.010
+    contacts = [(0.20, 0.45), (0.80, 1.05), (1.40, 1.65), (2.00, 2.25)]
+    for a, b in contacts:
+        up = np.clip((t - a) / ramp_s, 0, 1)
+        down = np.clip((b - t) / ramp_s, 0, 1)
+        f = np.maximum(f, 1000.0 * np.minimum(up, down))
+    ic = [a + ramp_s * 0.05 for a, _ in contacts]  # 50 N is 5 % up the ramp
+    to = [b - ramp_s * 0.05 for _, b in contacts]
+    return t, f, ic, to
+
+
+def test_force_events_finds_known_crossings_of_a_square_wave():
+    t, f, ic, to = _square_wave()
+    # noise that must be ignored: a 2-sample spike in flight and a 1-sample dip in contact
+    f[(t > 0.60) & (t < 0.607)] = 200.0
+    f[np.argmin(np.abs(t - 1.50))] = 0.0
+    events = mocap.force_events(t, f, threshold_N=50.0)
+    assert list(events.columns) == ["kind", "time_s", "side"]
+    assert list(events["kind"]) == ["initial_contact", "toe_off"] * 4
+    np.testing.assert_allclose(events["time_s"].to_numpy()[0::2], ic, atol=1e-9)
+    np.testing.assert_allclose(events["time_s"].to_numpy()[1::2], to, atol=1e-9)
+    assert set(events["side"]) == {"unknown"}  # no markers given
+    summary = mocap.truth_summary(events)
+    assert summary["ground_contact_ms"] == pytest.approx(249.0)
+    assert summary["flight_ms"] == pytest.approx(351.0)
+    assert summary["cadence_spm"] == pytest.approx(100.0)
+    assert summary["n_contacts"] == 4
+
+
+def test_force_events_fraction_of_peak_and_contact_cut_by_the_recording():
+    t, f, ic, to = _square_wave()
+    start = t >= 0.30  # recording starts mid-contact: its toe-off is seen, its start is not
+    detector = mocap.ForceEventDetector(threshold_N=None, threshold_fraction=0.05)
+    events = detector.detect(t[start], f[start]).events_
+    assert detector.threshold_N_ == pytest.approx(50.0)
+    assert events["kind"].iloc[0] == "toe_off"
+    assert events["time_s"].iloc[0] == pytest.approx(to[0])
+    assert (events["kind"] == "initial_contact").sum() == 3
+
+
+def test_truth_summary_uses_medians():
+    events = pd.DataFrame(
+        {
+            "kind": ["initial_contact", "toe_off"] * 3,
+            "time_s": [0.0, 0.25, 0.40, 0.64, 0.80, 1.06],
+            "side": ["left", "left", "right", "right", "left", "left"],
+        }
+    )
+    s = mocap.truth_summary(events)
+    assert s["ground_contact_ms"] == pytest.approx(250.0)
+    assert s["flight_ms"] == pytest.approx(155.0)
+    assert s["step_time_ms"] == pytest.approx(400.0)
+    assert s["cadence_spm"] == pytest.approx(150.0)
+
+
+def test_bad_input_raises_posecoach_errors(tmp_path):
+    with pytest.raises(PosecoachError, match="not found"):
+        mocap.read_markers(tmp_path / "nope.txt")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("Time\tA.X\tA.Y\n0\t1\t2\n")
+    with pytest.raises(PosecoachError, match="X/Y/Z"):
+        mocap.read_markers(bad)
+    with pytest.raises(PosecoachError, match="Fy"):
+        mocap.read_forces(bad)
+    with pytest.raises(PosecoachError, match="threshold"):
+        mocap.force_events(np.arange(10.0), np.zeros(10), threshold_N=None)
+
+
+# --------------------------------------------------------------------------------------------
+# Real data: Fukuchi et al. 2017, subject RBDS001
+# --------------------------------------------------------------------------------------------
+
+SANITY = {  # SOURCE.md quick check
+    "T25": {"n": 77, "contact_ms": 277.0, "cadence_spm": 156.5, "flight_ms": 107.0},
+    "T35": {"n": 85, "contact_ms": 217.0, "cadence_spm": 171.0, "flight_ms": 133.0},
+}
+
+
+@pytest.fixture(scope="module")
+def t25():
+    ds, events = mocap.fukuchi_trial(
+        shared_file("fukuchi2017-rbds001/RBDS001runT25markers.txt"),
+        shared_file("fukuchi2017-rbds001/RBDS001runT25forces.txt"),
+        shared_file("fukuchi2017-rbds001/RBDS001static.txt"),
+        2.5,
+    )
+    return ds, events
+
+
+@pytest.fixture(scope="module")
+def t35():
+    pytest.importorskip("c3d", reason="reading .c3d needs the 'c3d' package (dev extra)")
+    ds, events = mocap.fukuchi_trial(
+        shared_file("fukuchi2017-rbds001/RBDS001runT35.c3d"),
+        None,
+        shared_file("fukuchi2017-rbds001/RBDS001static.c3d"),
+        3.5,
+        threshold_N=None,
+        threshold_fraction=0.05,
+    )
+    return ds, events
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("trial", ["t25", "t35"])
+def test_dataset_is_valid_and_described(trial, request):
+    ds, _ = request.getfixturevalue(trial)
+    dataset.validate(ds)
+    a = ds.attrs
+    assert a["fps"] == 150.0 and ds.sizes["time"] == 4500
+    assert a["source_software"] == "fukuchi2017-mocap" and a["setting"] == "treadmill"
+    assert a["speed_mps"] == {"t25": 2.5, "t35": 3.5}[trial]
+    assert a["px_per_m"] == 500.0 and a["subject_height_m"] == pytest.approx(1.81)
+    assert a["foot_strike_label"] == "Forefoot"
+    assert a["facing"] == "right"
+    assert any("not in the Fukuchi 2017 marker set" in n for n in a["notes"])
+    # the right foot's MT1/MT5 labels are exchanged in both running trials; corrected and said
+    assert any("R.MT1" in w and "swapped" in w for w in a["warnings"])
+    legs = [f"{s}_{p}" for s in ("left", "right") for p in ("hip", "knee", "ankle", "heel")]
+    legs += ["left_foot_index", "right_foot_index"]
+    pos = ds["position"].sel(keypoint=legs).values
+    assert np.isfinite(pos).mean() > 0.999
+    assert np.isnan(ds["position"].sel(keypoint=["nose", "left_shoulder"]).values).all()
+    assert np.isnan(ds["confidence"].sel(keypoint="right_wrist").values).all()
+    assert np.nanmin(ds["confidence"].sel(keypoint=legs).values) == 1.0
+    # everything inside the image, nothing below the belt row
+    assert np.nanmin(pos) >= 0 and np.nanmax(pos[..., 0]) < a["image_width_px"]
+    assert np.nanmax(pos[..., 1]) < a["ground_row_px"] < a["image_height_px"]
+    # the hip is above the knee, the knee above the ankle (y down)
+    y = ds["position"].sel(space="y")
+    assert (y.sel(keypoint="right_hip") < y.sel(keypoint="right_knee")).all()
+    assert (y.sel(keypoint="right_knee") < y.sel(keypoint="right_ankle")).all()
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("markers", "static", "max_std_mm"),
+    [
+        ("RBDS001runT25markers.txt", "RBDS001static.txt", 8.0),
+        ("RBDS001runT35.c3d", "RBDS001static.c3d", 11.0),
+    ],
+)
+def test_segment_lengths_stay_nearly_constant(markers, static, max_std_mm):
+    if markers.endswith(".c3d"):
+        pytest.importorskip("c3d", reason="reading .c3d needs the 'c3d' package (dev extra)")
+    _, trial = mocap.read_markers(shared_file(f"fukuchi2017-rbds001/{markers}"))
+    _, stat = mocap.read_markers(shared_file(f"fukuchi2017-rbds001/{static}"))
+    kp, rms, _ = mocap.joint_centres_3d(stat, trial)
+    for side in ("left", "right"):
+        thigh = np.linalg.norm(kp[f"{side}_hip"] - kp[f"{side}_knee"], axis=1)
+        shank = np.linalg.norm(kp[f"{side}_knee"] - kp[f"{side}_ankle"], axis=1)
+        for length, lo, hi in ((thigh, 440, 490), (shank, 410, 450)):
+            assert lo < np.nanmedian(length) < hi
+            assert np.nanstd(length) < max_std_mm  # skin movement only
+            spread = np.nanpercentile(length, 99) - np.nanpercentile(length, 1)
+            assert spread < 0.08 * np.nanmedian(length)
+    for segment, r in rms.items():
+        assert np.nanmedian(r) < 5.0, segment  # clusters fit the static trial
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("trial", ["t25", "t35"])
+def test_heel_is_on_the_belt_in_stance_and_up_in_swing(trial, request):
+    ds, events = request.getfixturevalue(trial)
+    t = ds["time"].values
+    ground = ds.attrs["ground_row_px"]
+    mm_per_px = 1000.0 / ds.attrs["px_per_m"]
+
+    def height_mm(keypoint: str) -> np.ndarray:
+        return (ground - ds["position"].sel(keypoint=keypoint, space="y").values) * mm_per_px
+
+    ic = events[events["kind"] == "initial_contact"]
+    to = events[events["kind"] == "toe_off"]
+    checked = 0
+    for _, row in ic.iterrows():
+        later = to[to["time_s"] > row["time_s"]]
+        if later.empty:
+            continue
+        mid_s = (row["time_s"] + later["time_s"].iloc[0]) / 2.0
+        other = "left" if row["side"] == "right" else "right"
+        stance_heel = np.interp(mid_s, t, height_mm(f"{row['side']}_heel"))
+        swing_heel = np.interp(mid_s, t, height_mm(f"{other}_heel"))
+        assert 20.0 < stance_heel < 60.0  # marker centre on the shoe, belt at Y = 0
+        assert swing_heel > 200.0
+        checked += 1
+    assert checked >= 75
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("trial", ["t25", "t35"])
+def test_force_events_alternate_and_match_the_sanity_numbers(trial, request):
+    _, events = request.getfixturevalue(trial)
+    expect = SANITY[trial.upper()]
+    kinds = events["kind"].to_numpy()
+    assert np.all(kinds[1:] != kinds[:-1])  # IC and TO alternate
+    ic_sides = events.loc[events["kind"] == "initial_contact", "side"].to_numpy()
+    assert set(ic_sides) == {"left", "right"}
+    assert np.all(ic_sides[1:] != ic_sides[:-1])  # left and right feet alternate
+    contacts = events.groupby((events["kind"] == "initial_contact").cumsum())["side"].nunique()
+    assert (contacts == 1).all()  # IC and its TO on the same foot
+    s = mocap.truth_summary(events)
+    assert abs(s["n_contacts"] - expect["n"]) <= 1
+    assert s["ground_contact_ms"] == pytest.approx(expect["contact_ms"], rel=0.03)
+    assert s["cadence_spm"] == pytest.approx(expect["cadence_spm"], rel=0.02)
+    assert s["flight_ms"] == pytest.approx(expect["flight_ms"], rel=0.05)
+
+
+@pytest.mark.realdata
+def test_forces_agree_with_body_weight_in_both_formats():
+    pytest.importorskip("c3d", reason="reading .c3d needs the 'c3d' package (dev extra)")
+    weight_n = 62.0 * 9.81
+    for name in ("RBDS001runT25forces.txt", "RBDS001runT35.c3d"):
+        time_s, grf = mocap.read_forces(shared_file(f"fukuchi2017-rbds001/{name}"))
+        assert time_s.size == 9000 and np.median(np.diff(time_s)) == pytest.approx(1 / 300)
+        # on a treadmill the mean vertical force over many strides is body weight
+        assert np.mean(grf) == pytest.approx(weight_n, rel=0.05)
+        assert 2.0 * weight_n < grf.max() < 3.0 * weight_n
+
+
+@pytest.mark.realdata
+def test_static_txt_and_c3d_give_the_same_markers():
+    pytest.importorskip("c3d", reason="reading .c3d needs the 'c3d' package (dev extra)")
+    t_txt, txt = mocap.read_markers(shared_file("fukuchi2017-rbds001/RBDS001static.txt"))
+    t_c3d, c3d = mocap.read_markers(shared_file("fukuchi2017-rbds001/RBDS001static.c3d"))
+    assert set(txt) == set(c3d) and len(txt) == 48
+    np.testing.assert_allclose(t_txt, t_c3d, atol=1e-9)
+    for name in txt:
+        np.testing.assert_allclose(txt[name], c3d[name], atol=0.01)
+
+
+@pytest.mark.realdata
+def test_facing_left_mirrors_the_image(t25):
+    ds_right, _ = t25
+    ds_left = mocap.fukuchi_pose_dataset(
+        shared_file("fukuchi2017-rbds001/RBDS001runT25markers.txt"),
+        shared_file("fukuchi2017-rbds001/RBDS001static.txt"),
+        facing="left",
+    )
+    assert ds_left.attrs["facing"] == "left"
+    width = ds_left.attrs["image_width_px"]
+    xr_ = ds_right["position"].sel(space="x").values
+    xl = ds_left["position"].sel(space="x").values
+    np.testing.assert_allclose(xl, width - xr_, atol=1e-6)
+    np.testing.assert_allclose(
+        ds_left["position"].sel(space="y").values, ds_right["position"].sel(space="y").values
+    )
