@@ -11,6 +11,7 @@ position relative to the first frame.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -100,14 +101,26 @@ def runner_box_px(poses: xr.Dataset, margin: float = 0.15) -> np.ndarray:
     return np.concatenate([lo - pad, hi + pad], axis=1)
 
 
-def camera_motion(video_path: str | Path, poses: xr.Dataset | None = None) -> np.ndarray:
-    """Background shift (x, y) in pixels for every frame of ``poses`` (or of the video).
+@dataclass
+class VideoScan:
+    """What one cheap pass over small grey frames tells about the footage.
 
-    Returns
-    -------
-    ndarray, shape (n_time, 2)
-        Accumulated background displacement since the first frame, aligned with
-        ``poses["frame"]``; NaN for frames the video did not deliver.
+    Attributes
+    ----------
+    shift_px : ndarray (n_time, 2)
+        Accumulated background displacement since the first frame (full-size px).
+    frame_diff : ndarray (n_time,)
+        Mean absolute grey difference to the previous frame (0..255; NaN for the first).
+    """
+
+    shift_px: np.ndarray
+    frame_diff: np.ndarray
+
+
+def scan_video(video_path: str | Path, poses: xr.Dataset | None = None) -> VideoScan:
+    """Camera motion and frame-to-frame differences, aligned with ``poses["frame"]``.
+
+    Frames the video did not deliver get NaN.
     """
     import cv2
 
@@ -117,11 +130,36 @@ def camera_motion(video_path: str | Path, poses: xr.Dataset | None = None) -> np
     )
     tracker = CameraMotionTracker()
     out: dict[int, np.ndarray] = {}
+    diffs: dict[int, float] = {}
+    prev: np.ndarray | None = None
     for fr in VideoReader(video_path, max_side_px=MOTION_SIDE_PX).frames():
         grey = cv2.cvtColor(fr.image, cv2.COLOR_RGB2GRAY).astype(np.float32)
         row = frame_to_row.get(fr.index) if frame_to_row is not None else None
         box = boxes[row] if boxes is not None and row is not None else None
         out[fr.index] = tracker.update(grey, fr.scale, box)
-    if poses is None:
-        return np.array([out[k] for k in sorted(out)])
-    return np.array([out.get(int(f), (np.nan, np.nan)) for f in poses["frame"].values])
+        diffs[fr.index] = float(np.abs(grey - prev).mean()) if prev is not None else np.nan
+        prev = grey
+    keys = sorted(out) if poses is None else [int(f) for f in poses["frame"].values]
+    return VideoScan(
+        shift_px=np.array([out.get(k, (np.nan, np.nan)) for k in keys], dtype=float).reshape(-1, 2),
+        frame_diff=np.array([diffs.get(k, np.nan) for k in keys], dtype=float),
+    )
+
+
+def camera_motion(video_path: str | Path, poses: xr.Dataset | None = None) -> np.ndarray:
+    """Background shift (x, y) in pixels for every frame of ``poses`` (or of the video)."""
+    return scan_video(video_path, poses).shift_px
+
+
+def compensate(poses: xr.Dataset, shift_px: np.ndarray) -> xr.Dataset:
+    """Remove camera motion: positions relative to the background of the first frame.
+
+    A background that moved by ``shift`` in the image means every world point is seen
+    ``shift`` away from where a still camera would show it; subtracting it gives
+    positions as a static camera would see them (a panning shot becomes overground).
+    """
+    out = poses.copy()
+    shift = np.nan_to_num(np.asarray(shift_px, dtype=float))
+    out["position"] = poses["position"] - xr.DataArray(shift, dims=("time", "space"))
+    out.attrs = {**poses.attrs, "camera_compensated": 1}
+    return out

@@ -58,6 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace results already in the output folder")
     _add_common(p)
 
+    p = sub.add_parser("analyze", help="measure the running in a video (or saved poses) and judge it")
+    p.add_argument("source", type=Path, help="a video file, or a pose dataset (.nc) from 'posecoach pose'")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="output folder (default: posecoach-output/<name>)")
+    p.add_argument("--height-cm", type=float, default=None,
+                   help="runner's height in cm (sets the scale; default assumes 170 cm and warns)")
+    p.add_argument("--speed-kmh", type=float, default=None,
+                   help="treadmill belt speed in km/h (gives step length and speed)")
+    p.add_argument("--model", choices=("lite", "full", "heavy"), default="full",
+                   help="BlazePose model size (default: full)")
+    p.add_argument("--model-path", type=Path, default=None,
+                   help="a BlazePose landmark .tflite file to use instead of the installed one")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results already in the output folder")
+    _add_common(p)
+
     p = sub.add_parser("demo", help="run posecoach on its built-in synthetic runners")
     p.add_argument("-o", "--output", type=Path, default=Path("posecoach-demo"),
                    help="output folder (default: posecoach-demo)")
@@ -102,6 +118,31 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             log.warning("warning: %s", w)
         log.info("Detected the runner in %.0f %% of %d frames.", 100 * result.detected_fraction,
                  result.n_frames)
+        for path in result.files:
+            log.info("wrote %s", path)
+        return 0
+    if args.command == "analyze":
+        for name, value, lo, hi in (("--height-cm", args.height_cm, 100, 230),
+                                    ("--speed-kmh", args.speed_kmh, 3, 40)):
+            if value is not None and not lo <= value <= hi:
+                parser.error(f"{name} {value:g} is outside {lo}-{hi}")
+        out = args.output or Path("posecoach-output") / args.source.stem
+        result = pipeline.run_analyze(
+            args.source, out,
+            height_m=args.height_cm / 100 if args.height_cm else None,
+            speed_mps=args.speed_kmh / 3.6 if args.speed_kmh else None,
+            model=args.model, model_path=args.model_path, overwrite=args.overwrite,
+            progress=progress,
+        )
+        a = result.analysis
+        for w in a.quality["warnings"]:
+            log.warning("warning: %s", w)
+        cad = a.summary.get("cadence_spm", {}).get("median")
+        gct = a.summary.get("ground_contact_ms", {}).get("median")
+        log.info("Gait: %s. %d contacts found. Cadence %s steps/min, ground contact %s ms, foot strike %s.",
+                 a.gait["classification"], int((a.events["kind"] == "initial_contact").sum()),
+                 f"{cad:.0f}" if cad else "n/a", f"{gct:.0f}" if gct else "n/a",
+                 a.foot_strike["pattern"])
         for path in result.files:
             log.info("wrote %s", path)
         return 0

@@ -12,9 +12,11 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from posecoach import __version__, dataset
+from posecoach.analysis import Analysis
 from posecoach.errors import NoPersonError, PosecoachError
 
 log = logging.getLogger("posecoach")
@@ -38,6 +40,14 @@ class PoseResult:
     @property
     def n_frames(self) -> int:
         return int(self.poses.sizes["time"])
+
+
+@dataclass
+class AnalyzeResult:
+    """What :func:`run_analyze` produced."""
+
+    analysis: Analysis
+    files: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -135,6 +145,172 @@ def run_pose(
     poses = estimate_poses(video_path, model=model, model_path=model_path, progress=progress)
     files = save_pose_outputs(poses, out_dir)
     return PoseResult(poses=poses, files=files, warnings=list(poses.attrs.get("warnings", [])))
+
+
+def analyze_poses(
+    poses: xr.Dataset,
+    *,
+    video_path: Path | None = None,
+    height_m: float | None = None,
+    speed_mps: float | None = None,
+    video_info: dict | None = None,
+) -> Analysis:
+    """Stages 2-6: clean -> scene -> body frame and angles -> events -> steps and summary.
+
+    Parameters
+    ----------
+    poses : xarray.Dataset
+        Pixel pose dataset (from :func:`estimate_poses` or a file).
+    video_path : Path, optional
+        The video the poses came from: used for camera motion (treadmill vs panning)
+        and repeated pictures. Without it those are unknown and a warning says so.
+    height_m : float, optional
+        Runner's height (sets the scale); a documented default is used otherwise.
+    speed_mps : float, optional
+        Treadmill belt speed.
+    """
+    from posecoach import camera, events, filtering, kinematics, metrics, quality, scene
+
+    dataset.validate(poses)
+    fps = float(poses.attrs["fps"])
+    warnings_: list[str] = list(poses.attrs.get("warnings", []))
+    # 2. cleaning
+    cleaned, cleaning = filtering.clean(poses)
+    # 3. scene: camera motion, facing, treadmill/overground, ground line, scale
+    scan = camera.scan_video(video_path, poses) if video_path is not None else None
+    sc = scene.SceneEstimator(height_m).detect(cleaned, scan.shift_px if scan else None).scene_
+    warnings_ += sc.warnings
+    pixels = cleaned
+    if scan is not None and sc.camera == "panning":
+        pixels = camera.compensate(cleaned, scan.shift_px)
+    body = kinematics.to_body_frame(
+        pixels, facing=sc.facing, px_per_m=sc.px_per_m, ground_y_px=sc.ground_y_px,
+        ground_slope=sc.ground_slope, ground_x0_px=sc.ground_x0_px,
+    )
+    angles = kinematics.joint_angles(body)
+    # 4. events
+    detector = events.GaitEventDetector().detect(body, angles)
+    warnings_ += detector.warnings_
+    # 5. steps and metrics
+    steps = metrics.StepMetrics(
+        leg_length_m=sc.leg_length_m, speed_mps=speed_mps, setting=sc.setting, camera=sc.camera,
+    ).compute(body, angles, detector.contacts_).steps_
+    # 6. quality: repeated pictures, playback speed, plausibility, gait type
+    q: dict = {
+        "detected_fraction": dataset.detected_fraction(poses),
+        "swaps_repaired": cleaning.swaps_repaired,
+        "frames_repaired": len(cleaning.swap_frames),
+        "gap_frames_filled": cleaning.gap_frames_filled,
+        "cleaning": cleaning.to_dict(),
+    }
+    effective_fps = fps
+    if scan is not None:
+        dup = quality.duplicate_pictures(scan.frame_diff, fps)
+        q["duplicate_picture_share"] = dup.share
+        if dup.repeat > 1:
+            effective_fps = dup.effective_fps
+            warnings_.append(
+                f"every picture appears about {dup.repeat} times ({dup.share:.0%} of frames repeat the "
+                f"previous one): the clip holds {effective_fps:.1f} distinct pictures per second, not "
+                f"{fps:.0f}, so event times are only good to {1000 / effective_fps:.0f} ms"
+            )
+    else:
+        warnings_.append("analysed from pose data without the video: repeated pictures and camera "
+                         "motion could not be checked")
+    sections = quality.playback_sections(steps)
+    q["playback_sections"] = [x.to_dict() for x in sections]
+    timing_steps = steps
+    if len(sections) > 1:
+        slow = [x for x in sections if x.slow_factor > quality.PLAYBACK_JUMP_FACTOR]
+        desc = "; ".join(f"frames {x.first_frame}-{x.last_frame} about {x.slow_factor:.1f}x slower"
+                         for x in slow)
+        warnings_.append(
+            f"the playback speed changes inside the clip (slow motion: {desc}); times from those "
+            "sections are not real time and were left out of the time-based summary"
+        )
+        keep = np.ones(len(steps), dtype=bool)
+        for x in slow:
+            keep &= ~((steps["ic_frame"] >= x.first_frame) & (steps["ic_frame"] <= x.last_frame)).to_numpy()
+        timing_steps = steps[keep]
+    q["steps_excluded_from_timing"] = int(len(steps) - len(timing_steps))
+    summary = metrics.summarise(steps, fps=effective_fps)
+    timing = metrics.summarise(timing_steps, fps=effective_fps)
+    for name, kind in metrics.METRIC_KINDS.items():
+        if kind in ("time", "rate") or name in ("duty_factor_pct", "speed_mps", "step_length_m",
+                                               "vertical_ratio_pct"):
+            if name in timing:
+                summary[name] = timing[name]
+    gait, reason = metrics.classify_gait(timing_steps)
+    cad = summary.get("cadence_spm", {}).get("median")
+    if gait == "running" and not quality.plausible_running_cadence(cad):
+        warnings_.append(
+            f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real time: the "
+            "clip is probably slow motion (or re-timed); times and cadence are in video time"
+        )
+    if gait == "walking":
+        warnings_.append(f"{reason}. posecoach judges running technique only; no running verdicts "
+                         "are given.")
+    elif gait == "unknown":
+        warnings_.append(f"{reason}; film at least 6 steps (3 per foot) of running")
+    q["warnings"] = warnings_
+    info = dict(video_info or {})
+    info.setdefault("fps", fps)
+    info.setdefault("n_frames", int(poses.sizes["time"]))
+    info.setdefault("width", int(poses.attrs["image_width_px"]))
+    info.setdefault("height", int(poses.attrs["image_height_px"]))
+    t = poses["time"].values
+    info.setdefault("duration_s", float(t[-1] - t[0] + 1 / fps) if len(t) else 0.0)
+    info["effective_fps"] = effective_fps
+    runner = {
+        "facing": sc.facing, "setting": sc.setting, "camera": sc.camera,
+        "height_m": sc.height_m, "height_source": sc.height_source,
+        "leg_length_m": sc.leg_length_m, "px_per_m": sc.px_per_m,
+        "ground_tilt_deg": sc.ground_tilt_deg,
+        "speed_mps": speed_mps if speed_mps is not None else summary.get("speed_mps", {}).get("median"),
+        "speed_source": "user" if speed_mps is not None else (
+            "measured" if summary.get("speed_mps", {}).get("median") is not None else "unknown"),
+    }
+    return Analysis(
+        video=info, runner=runner, gait={"classification": gait, "reason": reason},
+        events=detector.events_, steps=steps, summary=summary,
+        foot_strike=metrics.foot_strike_summary(steps), quality=q, body=body, angles=angles,
+        poses=poses,
+        source={"file": poses.attrs.get("source_file", ""), "pose_source": poses.attrs["source_software"],
+                "model": poses.attrs.get("model", "")},
+    )
+
+
+def run_analyze(
+    source: Path,
+    out_dir: Path,
+    *,
+    height_m: float | None = None,
+    speed_mps: float | None = None,
+    model: str = "full",
+    model_path: Path | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> AnalyzeResult:
+    """``posecoach analyze``: a video (or a saved pose dataset) -> ``OUT/analysis.json``."""
+    from posecoach.io import load_poses
+    from posecoach.video import probe
+
+    source = Path(source)
+    out_dir = prepare_output(out_dir, ["analysis.json"], overwrite=overwrite)
+    files: list[Path] = []
+    if source.suffix.lower() == ".nc":
+        poses = load_poses(source)
+        video_path, video_info = None, None
+    else:
+        info = probe(source)
+        poses = estimate_poses(source, model=model, model_path=model_path, progress=progress)
+        files += save_pose_outputs(poses, out_dir)
+        video_path = source
+        video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
+    result = analyze_poses(poses, video_path=video_path, height_m=height_m, speed_mps=speed_mps,
+                           video_info=video_info)
+    files.append(result.write_json(out_dir / "analysis.json"))
+    return AnalyzeResult(analysis=result, files=files)
 
 
 def run_demo(out_dir: Path, *, overwrite: bool = False, progress: bool = True) -> DemoResult:

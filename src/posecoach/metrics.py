@@ -1,0 +1,403 @@
+"""Running metrics per step and summarised, from contacts, body-frame poses and angles.
+
+A *step* here is one stance (initial contact to toe-off of one foot) together with
+what follows it: the flight until the other foot lands, and the swing of the same
+leg until it lands again. Every metric carries its unit in its name; definitions
+are in ``docs/conventions.md``.
+
+Time resolution: event times are interpolated between frames but are only as good
+as the frame rate (about one frame, Van Hooren et al. 2023), so each summary gives
+``resolution`` (one frame in ms for times; 5 deg for 2-D joint angles).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from posecoach.kinematics import SIDES
+
+#: Foot-strike classes from the foot angle at contact (Altman & Davis 2012, Gait Posture 35:298):
+#: rearfoot above 8.0 deg, forefoot below -1.6 deg, midfoot in between.
+HEEL_STRIKE_MIN_DEG = 8.0
+FOREFOOT_STRIKE_MAX_DEG = -1.6
+#: 2-D video measures joint angles to about 5-8 deg (Van Hooren et al. 2023).
+ANGLE_RESOLUTION_DEG = 5.0
+
+#: name -> (unit kind) for the summary; "time" metrics get one frame as resolution.
+METRIC_KINDS: dict[str, str] = {
+    "cadence_spm": "rate",
+    "step_time_ms": "time",
+    "stride_time_ms": "time",
+    "ground_contact_ms": "time",
+    "flight_ms": "time",
+    "duty_factor_pct": "ratio",
+    "step_length_m": "length",
+    "speed_mps": "speed",
+    "vertical_oscillation_cm": "length",
+    "vertical_ratio_pct": "ratio",
+    "foot_strike_angle_deg": "angle",
+    "overstride_cm": "length",
+    "overstride_pct_leg": "ratio",
+    "shank_angle_ic_deg": "angle",
+    "knee_flexion_ic_deg": "angle",
+    "peak_knee_flexion_stance_deg": "angle",
+    "min_knee_flexion_late_stance_deg": "angle",
+    "peak_knee_flexion_swing_deg": "angle",
+    "peak_hip_flexion_swing_deg": "angle",
+    "ankle_range_stance_deg": "angle",
+    "ankle_plantarflexion_to_deg": "angle",
+    "ankle_under_hip_pct_leg": "ratio",
+    "heel_to_buttock_cm": "length",
+    "pull_time_ms": "time",
+    "late_stance_ms": "time",
+    "heel_height_midstance_cm": "length",
+    "foot_speed_rel_hip_ic_mps": "speed",
+    "trunk_lean_deg": "angle",
+    "body_lean_deg": "angle",
+    "fall_angle_to_deg": "angle",
+    "shoulder_ahead_of_ankle_midstance_cm": "length",
+    "hip_bend_midstance_deg": "angle",
+    "elbow_angle_deg": "angle",
+    "wrist_height_pct_torso": "ratio",
+    "arm_swing_deg": "angle",
+    "head_vertical_motion_cm": "length",
+}
+
+
+def _pose_instant(t: np.ndarray, hip_x: np.ndarray, ankle_x: np.ndarray, ic: float, to: float) -> float:
+    """Mid-stance: the instant the mid-hip passes over the support ankle (the "Pose").
+
+    Falls back to the middle of the contact when the crossing is not seen.
+    """
+    w = _window(t, ic, to)
+    d = hip_x[w] - ankle_x[w]
+    tw = t[w]
+    for i in range(1, len(d)):
+        if np.isfinite(d[i - 1]) and np.isfinite(d[i]) and d[i - 1] < 0 <= d[i]:
+            return float(tw[i - 1] + (tw[i] - tw[i - 1]) * (-d[i - 1]) / (d[i] - d[i - 1]))
+    if len(d) and np.isfinite(d[0]) and d[0] >= 0:
+        return float(ic)  # the foot landed under or behind the hip
+    return 0.5 * (ic + to)
+
+
+def strike_class(angle_deg: float) -> str:
+    """Foot-strike class from the foot angle at contact (Altman & Davis 2012)."""
+    if not np.isfinite(angle_deg):
+        return "unknown"
+    if angle_deg > HEEL_STRIKE_MIN_DEG:
+        return "heel"
+    if angle_deg < FOREFOOT_STRIKE_MAX_DEG:
+        return "forefoot"
+    return "midfoot"
+
+
+def _interp(t: np.ndarray, y: np.ndarray, at: float) -> float:
+    """Value of ``y`` at time ``at`` (linear); NaN if a neighbour is unknown."""
+    if not np.isfinite(at) or at < t[0] or at > t[-1]:
+        return float("nan")
+    i = int(np.searchsorted(t, at))
+    if i == 0:
+        return float(y[0])
+    i0, i1 = i - 1, min(i, len(t) - 1)
+    if not (np.isfinite(y[i0]) and np.isfinite(y[i1])):
+        return float("nan")
+    if t[i1] == t[i0]:
+        return float(y[i0])
+    f = (at - t[i0]) / (t[i1] - t[i0])
+    return float(y[i0] + f * (y[i1] - y[i0]))
+
+
+def _window(t: np.ndarray, start: float, stop: float) -> slice:
+    return slice(int(np.searchsorted(t, start)), int(np.searchsorted(t, stop, side="right")))
+
+
+def _nanstat(fn, a: np.ndarray) -> float:
+    a = a[np.isfinite(a)]
+    return float(fn(a)) if a.size else float("nan")
+
+
+def _nanmid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Midpoint of two tracks, or whichever one is known."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(a), b, np.where(np.isnan(b), a, 0.5 * (a + b)))
+
+
+def _angle_from_up(dx: float, dy: float) -> float:
+    return float(np.degrees(np.arctan2(dx, dy)))
+
+
+class StepMetrics:
+    """Compute per-step metrics.
+
+    Parameters
+    ----------
+    leg_length_m : float
+        Leg length (for % leg length metrics).
+    speed_mps : float, optional
+        Known running speed (treadmill belt speed); overground it is measured from
+        the hip's travel when the camera is static.
+    setting : {"treadmill", "overground"}
+    camera : {"static", "panning", "unknown"}
+    """
+
+    def __init__(
+        self,
+        *,
+        leg_length_m: float,
+        speed_mps: float | None = None,
+        setting: str = "treadmill",
+        camera: str = "static",
+    ) -> None:
+        self.leg_length_m = leg_length_m
+        self.speed_mps = speed_mps
+        self.setting = setting
+        self.camera = camera
+
+    def compute(self, body: xr.Dataset, angles: xr.Dataset, contacts: pd.DataFrame) -> StepMetrics:
+        """Fill ``steps_`` (DataFrame, one row per complete contact).
+
+        Parameters
+        ----------
+        body : xarray.Dataset
+            Body-frame poses (metres, x forward, y up).
+        angles : xarray.Dataset
+            :func:`posecoach.kinematics.joint_angles` of ``body``.
+        contacts : pandas.DataFrame
+            ``GaitEventDetector.contacts_``.
+        """
+        t = body["time"].values
+        frames = body["frame"].values
+        pos = body["position"]
+
+        def xy(name: str) -> np.ndarray:
+            return pos.sel(keypoint=name).values
+
+        hip = _nanmid(xy("left_hip"), xy("right_hip"))
+        shoulder = _nanmid(xy("left_shoulder"), xy("right_shoulder"))
+        nose = xy("nose")
+        complete = contacts[contacts["complete"]] if len(contacts) else contacts
+        ics = contacts.dropna(subset=["ic_time_s"]).sort_values("ic_time_s") if len(contacts) else contacts
+        rows = []
+        for _, c in complete.iterrows():
+            side, other = c["side"], "right" if c["side"] == "left" else "left"
+            ic, to = float(c["ic_time_s"]), float(c["to_time_s"])
+            later = ics[ics["ic_time_s"] > ic + 1e-6]
+            nxt_other = later[later["side"] == other]["ic_time_s"]
+            nxt_same = later[later["side"] == side]["ic_time_s"]
+            next_ic = float(later["ic_time_s"].iloc[0]) if len(later) else np.nan
+            next_other = float(nxt_other.iloc[0]) if len(nxt_other) else np.nan
+            next_same = float(nxt_same.iloc[0]) if len(nxt_same) else np.nan
+            # a step only counts when the next contact is the other foot's (no missed contact)
+            step_ok = np.isfinite(next_ic) and np.isfinite(next_other) and next_ic == next_other
+            step_s = next_other - ic if step_ok else np.nan
+            stride_s = next_same - ic if np.isfinite(next_same) else np.nan
+            if np.isfinite(stride_s) and np.isfinite(step_s) and stride_s > 3 * step_s:
+                stride_s = np.nan  # a gap in the data, not one stride
+            mid = _pose_instant(t, hip[:, 0], xy(f"{side}_ankle")[:, 0], ic, to)
+            r: dict[str, float | str | int] = {
+                "side": side,
+                "ic_frame": int(c["ic_frame"]),
+                "to_frame": int(c["to_frame"]),
+                "ic_time_s": ic,
+                "to_time_s": to,
+                "confidence": float(min(c["ic_confidence"], c["to_confidence"])),
+                "ground_contact_ms": (to - ic) * 1000,
+                "step_time_ms": step_s * 1000,
+                "stride_time_ms": stride_s * 1000,
+                "cadence_spm": 60.0 / step_s if step_ok and step_s > 0 else np.nan,
+                "flight_ms": (next_other - to) * 1000 if step_ok else np.nan,
+                "duty_factor_pct": 100 * (to - ic) / stride_s if np.isfinite(stride_s) else np.nan,
+            }
+            a_side = angles.sel(side=side)
+            knee = a_side["knee_flexion_deg"].values
+            ankle_x, ankle_y = xy(f"{side}_ankle")[:, 0], xy(f"{side}_ankle")[:, 1]
+            hip_x_ic = _interp(t, hip[:, 0], ic)
+            r["overstride_cm"] = 100 * (_interp(t, ankle_x, ic) - hip_x_ic)
+            r["overstride_pct_leg"] = r["overstride_cm"] / self.leg_length_m
+            r["foot_strike_angle_deg"] = _interp(t, a_side["foot_angle_deg"].values, ic)
+            r["foot_strike"] = strike_class(r["foot_strike_angle_deg"])
+            r["shank_angle_ic_deg"] = _interp(t, a_side["shank_angle_deg"].values, ic)
+            r["knee_flexion_ic_deg"] = _interp(t, knee, ic)
+            st = _window(t, ic, to)
+            late = _window(t, mid, to)
+            r["peak_knee_flexion_stance_deg"] = _nanstat(np.max, knee[st])
+            r["min_knee_flexion_late_stance_deg"] = _nanstat(np.min, knee[late])
+            ank = a_side["ankle_dorsiflexion_deg"].values
+            r["ankle_range_stance_deg"] = _nanstat(np.ptp, ank[st])
+            r["ankle_plantarflexion_to_deg"] = -_interp(t, ank, to)
+            heel_h = xy(f"{side}_heel")[:, 1]
+            r["heel_height_midstance_cm"] = 100 * (_interp(t, heel_h, mid) - _nanstat(np.min, heel_h[st]))
+            r["late_stance_ms"] = (to - mid) * 1000
+            # foot moving back relative to the hip at contact (Pose key point 13)
+            rel = ankle_x - hip[:, 0]
+            dt = 0.5 * (t[min(len(t) - 1, int(np.searchsorted(t, ic)) + 1)] - t[max(0, int(np.searchsorted(t, ic)) - 1)])
+            r["foot_speed_rel_hip_ic_mps"] = (
+                (_interp(t, rel, ic + dt) - _interp(t, rel, ic - dt)) / (2 * dt) if dt > 0 else np.nan
+            )
+            # mid-stance: alignment over the support ankle, lean, fall
+            ax_mid = _interp(t, ankle_x, mid)
+            ay_mid = _interp(t, ankle_y, mid)
+            hx, hy = _interp(t, hip[:, 0], mid), _interp(t, hip[:, 1], mid)
+            sx, sy = _interp(t, shoulder[:, 0], mid), _interp(t, shoulder[:, 1], mid)
+            r["shoulder_ahead_of_ankle_midstance_cm"] = 100 * (sx - ax_mid)
+            r["trunk_lean_deg"] = _interp(t, angles["trunk_lean_deg"].values, mid)
+            r["body_lean_deg"] = _angle_from_up(sx - ax_mid, sy - ay_mid)
+            r["hip_bend_midstance_deg"] = _angle_from_up(sx - hx, sy - hy) - _angle_from_up(hx - ax_mid, hy - ay_mid)
+            toe_to = _interp(t, xy(f"{side}_foot_index")[:, 0], to)
+            toe_to_y = _interp(t, xy(f"{side}_foot_index")[:, 1], to)
+            r["fall_angle_to_deg"] = _angle_from_up(
+                _interp(t, hip[:, 0], to) - toe_to, _interp(t, hip[:, 1], to) - toe_to_y
+            )
+            # swing of the same leg: from toe-off to its next contact
+            sw_end = next_same if np.isfinite(next_same) else to + 2 * (to - ic)
+            sw = _window(t, to, sw_end)
+            if sw.stop - sw.start >= 2:
+                ksw = knee[sw]
+                r["peak_knee_flexion_swing_deg"] = _nanstat(np.max, ksw)
+                r["peak_hip_flexion_swing_deg"] = _nanstat(np.max, a_side["hip_flexion_deg"].values[sw])
+                if np.isfinite(ksw).any():
+                    k_pk = sw.start + int(np.nanargmax(ksw))
+                    r["pull_time_ms"] = (t[k_pk] - to) * 1000
+                    r["ankle_under_hip_pct_leg"] = (
+                        100 * (ankle_x[k_pk] - hip[k_pk, 0]) / self.leg_length_m
+                    )
+                heel_xy = xy(f"{side}_heel")[sw]
+                d = np.linalg.norm(heel_xy - hip[sw], axis=1)
+                r["heel_to_buttock_cm"] = 100 * _nanstat(np.min, d)
+            # over the step (IC to next IC): bounce, head, arms
+            step_end = next_ic if np.isfinite(next_ic) else to + (to - ic)
+            w = _window(t, ic, step_end)
+            r["vertical_oscillation_cm"] = 100 * _nanstat(np.ptp, hip[w, 1]) if step_ok else np.nan
+            r["head_vertical_motion_cm"] = 100 * _nanstat(np.ptp, nose[w, 1]) if step_ok else np.nan
+            elbows, wrists, swings = [], [], []
+            for arm in SIDES:
+                el = angles["elbow_angle_deg"].sel(side=arm).values[w]
+                elbows.append(_nanstat(np.median, el))
+                wy = xy(f"{arm}_wrist")[w, 1]
+                torso = shoulder[w, 1] - hip[w, 1]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    wrists.append(_nanstat(np.median, 100 * (wy - hip[w, 1]) / torso))
+                ua = np.degrees(np.arctan2(
+                    xy(f"{arm}_elbow")[w, 0] - xy(f"{arm}_shoulder")[w, 0],
+                    xy(f"{arm}_shoulder")[w, 1] - xy(f"{arm}_elbow")[w, 1],
+                ))
+                swings.append(_nanstat(np.ptp, ua))
+            r["elbow_angle_deg"] = _nanstat(np.median, np.array(elbows))
+            r["wrist_height_pct_torso"] = _nanstat(np.median, np.array(wrists))
+            r["arm_swing_deg"] = _nanstat(np.max, np.array(swings))
+            # distance and speed
+            speed = self.speed_mps
+            if speed is None and self.setting == "overground" and self.camera == "static":
+                hw = _window(t, ic, step_end)
+                hx_, ht_ = hip[hw, 0], t[hw]
+                ok = np.isfinite(hx_)
+                speed = abs(np.polyfit(ht_[ok], hx_[ok], 1)[0]) if ok.sum() >= 3 else None
+            r["speed_mps"] = float(speed) if speed is not None else np.nan
+            r["step_length_m"] = r["speed_mps"] * step_s if np.isfinite(step_s) else np.nan
+            r["vertical_ratio_pct"] = (
+                r["vertical_oscillation_cm"] / r["step_length_m"]
+                if np.isfinite(r["step_length_m"]) and r["step_length_m"] > 0 else np.nan
+            )
+            r["ic_frame_index"] = int(np.searchsorted(frames, c["ic_frame"]))
+            rows.append(r)
+        self.steps_ = pd.DataFrame(rows)
+        return self
+
+
+def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
+    """Median, IQR, n, left/right medians and asymmetry for every metric.
+
+    Asymmetry is ``|left - right| / mean(left, right) * 100`` (symmetry index,
+    Robinson et al. 1987), reported where both sides are known and the mean is not 0.
+    """
+    out: dict[str, dict] = {}
+    frame_ms = 1000.0 / fps
+    for name, kind in METRIC_KINDS.items():
+        if name not in steps:
+            continue
+        vals = steps[name].to_numpy(dtype=float)
+        ok = np.isfinite(vals)
+        entry: dict[str, float | int | None] = {
+            "median": None, "iqr": None, "n": int(ok.sum()), "left": None, "right": None,
+            "asymmetry_pct": None,
+        }
+        if ok.any():
+            q1, q2, q3 = np.percentile(vals[ok], [25, 50, 75])
+            entry["median"], entry["iqr"] = float(q2), float(q3 - q1)
+        for side in SIDES:
+            sv = steps.loc[steps["side"] == side, name].to_numpy(dtype=float)
+            sv = sv[np.isfinite(sv)]
+            entry[side] = float(np.median(sv)) if sv.size else None
+        left, right = entry["left"], entry["right"]
+        if left is not None and right is not None and abs(left + right) > 1e-9 and kind != "angle":
+            entry["asymmetry_pct"] = float(abs(left - right) / abs(0.5 * (left + right)) * 100)
+        if kind == "time":
+            entry["resolution"] = frame_ms
+        elif kind == "angle":
+            entry["resolution"] = ANGLE_RESOLUTION_DEG
+        elif name == "cadence_spm" and entry["median"]:
+            # one frame of error on a step of median length
+            step_ms = 60000.0 / entry["median"]
+            entry["resolution"] = float(60000.0 / max(step_ms - frame_ms, 1e-6) - entry["median"])
+        out[name] = entry
+    if "cadence_spm" in out and "stride_time_ms" in steps:
+        # Cadence from strides (two steps each): a per-side bias in contact timing
+        # shortens one foot's steps and lengthens the other's, but cancels in a stride.
+        stride = steps["stride_time_ms"].to_numpy(dtype=float)
+        ok = np.isfinite(stride)
+        if ok.sum() >= 2:
+            c = out["cadence_spm"]
+            c["median"] = float(120000.0 / np.median(stride[ok]))
+            for side in SIDES:
+                sv = steps.loc[steps["side"] == side, "stride_time_ms"].to_numpy(dtype=float)
+                sv = sv[np.isfinite(sv)]
+                c[side] = float(120000.0 / np.median(sv)) if sv.size else None
+            c["method"] = "120000 / median stride time (ms)"
+    return out
+
+
+def foot_strike_summary(steps: pd.DataFrame) -> dict[str, str]:
+    """The dominant foot-strike class overall and per side ("unknown" without data)."""
+
+    def mode(s: pd.Series) -> str:
+        s = s[s != "unknown"]
+        return str(s.mode().iloc[0]) if len(s) else "unknown"
+
+    if steps.empty or "foot_strike" not in steps:
+        return {"pattern": "unknown", "left": "unknown", "right": "unknown"}
+    return {
+        "pattern": mode(steps["foot_strike"]),
+        "left": mode(steps.loc[steps["side"] == "left", "foot_strike"]),
+        "right": mode(steps.loc[steps["side"] == "right", "foot_strike"]),
+    }
+
+
+def classify_gait(steps: pd.DataFrame) -> tuple[str, str]:
+    """Running, walking or unknown, from flight time and duty factor.
+
+    Running has a flight phase (both feet off the ground) and a duty factor below
+    50 %; walking has double support (negative flight time) and a duty factor above
+    50 % (Alexander 1989; Cavanagh 1990).
+
+    Returns
+    -------
+    gait : {"running", "walking", "unknown"}
+    reason : str
+    """
+    if steps.empty:
+        return "unknown", "no complete steps were found"
+    flight = steps["flight_ms"].to_numpy(dtype=float)
+    duty = steps["duty_factor_pct"].to_numpy(dtype=float)
+    flight, duty = flight[np.isfinite(flight)], duty[np.isfinite(duty)]
+    if flight.size < 2 and duty.size < 2:
+        return "unknown", "too few complete steps to tell running from walking"
+    f_med = float(np.median(flight)) if flight.size else float("nan")
+    d_med = float(np.median(duty)) if duty.size else float("nan")
+    if (np.isfinite(f_med) and f_med <= 0) or (np.isfinite(d_med) and d_med > 55):
+        return "walking", (
+            f"no flight phase (median flight {f_med:.0f} ms, duty factor {d_med:.0f} %): this is "
+            "walking, not running"
+        )
+    return "running", f"flight phase present (median flight {f_med:.0f} ms)"

@@ -1,0 +1,123 @@
+"""Checks on the footage and the gait that protect every time-based number.
+
+- :func:`duplicate_pictures`: clips re-timed from a lower frame rate show each
+  picture two (or more) times; the *effective* frame rate is then lower than the
+  container's, and events can only be placed to within one picture.
+- :func:`playback_sections`: phone "slo-mo" exports switch between real time and slow
+  motion inside one clip. The runner's step time jumps by the slow-motion factor
+  although nobody runs like that; such sections are found and their steps excluded
+  from time-based summaries.
+- :func:`plausible_running_cadence`: a whole clip in slow motion shows a running
+  pattern (flight phases) at a cadence no runner has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Cadence band of real running, steps/min (jogging ~140 to sprinting ~300).
+RUNNING_CADENCE_MIN_SPM = 120.0
+RUNNING_CADENCE_MAX_SPM = 320.0
+#: A step time this many times the clip's shortest section is a change of playback speed.
+PLAYBACK_JUMP_FACTOR = 1.8
+
+
+@dataclass
+class DuplicateReport:
+    """Result of :func:`duplicate_pictures`."""
+
+    share: float  # share of frames that repeat the previous picture
+    effective_fps: float
+    repeat: int  # typical number of times each picture is shown (1 = no duplicates)
+
+
+def duplicate_pictures(frame_diff: np.ndarray, fps: float, *, ratio: float = 0.3) -> DuplicateReport:
+    """Find frames that repeat the previous picture.
+
+    A frame is a repeat when its difference to the previous frame is below ``ratio``
+    times the larger of its neighbours' differences (a still scene has no such dip,
+    so a paused runner is not counted).
+
+    Parameters
+    ----------
+    frame_diff : ndarray
+        Mean absolute grey difference to the previous frame, per frame.
+    fps : float
+        Container frame rate.
+    """
+    d = np.asarray(frame_diff, dtype=float)
+    if d.size < 5 or not np.isfinite(d).any():
+        return DuplicateReport(0.0, fps, 1)
+    dup = np.zeros(d.size, dtype=bool)
+    for i in range(1, d.size - 1):
+        nb = np.nanmax([d[i - 1] if i > 1 else np.nan, d[i + 1]])
+        if np.isfinite(d[i]) and np.isfinite(nb) and nb > 0.2 and d[i] < ratio * nb:
+            dup[i] = True
+    share = float(dup[1:].mean())
+    if share < 0.2:
+        return DuplicateReport(share, fps, 1)
+    repeat = int(round(1.0 / max(1e-6, 1.0 - share)))
+    return DuplicateReport(share, fps * (1.0 - share), max(repeat, 2))
+
+
+@dataclass
+class PlaybackSection:
+    """A stretch of steps played at one speed."""
+
+    first_frame: int
+    last_frame: int
+    median_step_ms: float
+    slow_factor: float  # step time relative to the fastest section (1 = that speed)
+
+    def to_dict(self) -> dict:
+        return {
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
+            "median_step_ms": self.median_step_ms,
+            "slow_factor": self.slow_factor,
+        }
+
+
+def playback_sections(steps: pd.DataFrame) -> list[PlaybackSection]:
+    """Split the steps into sections of constant playback speed.
+
+    Consecutive steps stay in one section while their step times agree within
+    :data:`PLAYBACK_JUMP_FACTOR`; a section's speed is its median step time.
+    Single outlying steps (a missed contact) do not open a section.
+    """
+    if steps.empty or "step_time_ms" not in steps:
+        return []
+    s = steps.dropna(subset=["step_time_ms"]).sort_values("ic_time_s")
+    if len(s) < 3:
+        return []
+    st = s["step_time_ms"].to_numpy(float)
+    frames = s["ic_frame"].to_numpy(int)
+    # smooth over three steps so one odd step does not split a section
+    med = np.array([np.median(st[max(0, i - 1) : i + 2]) for i in range(len(st))])
+    groups: list[list[int]] = [[0]]
+    for i in range(1, len(st)):
+        ref = np.median(med[groups[-1]])
+        if max(med[i], ref) / max(min(med[i], ref), 1e-9) > PLAYBACK_JUMP_FACTOR:
+            groups.append([i])
+        else:
+            groups[-1].append(i)
+    fastest = min(float(np.median(st[g])) for g in groups)
+    return [
+        PlaybackSection(
+            first_frame=int(frames[g[0]]),
+            last_frame=int(frames[g[-1]]),
+            median_step_ms=float(np.median(st[g])),
+            slow_factor=float(np.median(st[g]) / fastest),
+        )
+        for g in groups
+    ]
+
+
+def plausible_running_cadence(cadence_spm: float | None) -> bool:
+    """Whether a cadence (with a flight phase) is one a runner can have in real time."""
+    return cadence_spm is None or not np.isfinite(cadence_spm) or (
+        RUNNING_CADENCE_MIN_SPM <= cadence_spm <= RUNNING_CADENCE_MAX_SPM
+    )
