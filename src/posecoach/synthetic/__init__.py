@@ -41,7 +41,7 @@ API
     "initial_contact"/"toe_off", ``time_s`` exact, ``frame`` = first frame at or after
     the event), ``cadence_spm, ground_contact_ms, flight_ms, step_time_ms,
     stride_time_ms, duty_factor_pct, vertical_oscillation_cm, foot_strike_angle_deg,
-    overstride_cm, shank_angle_ic_deg, knee_flexion_ic_deg, peak_knee_flexion_deg,
+    overstride_cm, shank_angle_ic_deg, knee_flexion_ic_deg, peak_knee_flexion_swing_deg,
     toe_off_foot_angle_deg, trunk_lean_deg, elbow_angle_deg, step_length_m, speed_mps,
     hip_height_m, height_m, leg_length_m, thigh_length_m, shank_length_m,
     foot_length_m, px_per_m, facing, setting, near_side, ground_y_px, ground_slope,

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy.ndimage import gaussian_filter1d
+from scipy.optimize import brentq, minimize_scalar
 
 from posecoach.dataset import BLAZEPOSE_KEYPOINTS, from_arrays
 from posecoach.kinematics import (
@@ -246,7 +247,7 @@ class SyntheticTruth:
         Peak-to-peak of the mid-hip height (continuous model).
     foot_strike_angle_deg, overstride_cm, shank_angle_ic_deg, knee_flexion_ic_deg : float
         At initial contact (exact event time).
-    peak_knee_flexion_deg : float
+    peak_knee_flexion_swing_deg : float
         Largest knee flexion in swing (the peak heel lift).
     toe_off_foot_angle_deg : float
         Foot angle at toe-off.
@@ -271,6 +272,11 @@ class SyntheticTruth:
         region the runner uses.
     fps, duration_s : float
     n_frames : int
+    metrics : dict of str to float
+        Every per-step metric of ``docs/conventions.md`` that the model defines, by its
+        name there (see :meth:`SyntheticRunner.stride_metrics`); includes the values
+        above, plus e.g. ``peak_knee_flexion_stance_deg``, ``pull_time_ms``,
+        ``heel_to_buttock_cm``, ``body_lean_deg``, ``fall_angle_to_deg``.
     params : dict
         The :class:`RunnerParams` used.
     """
@@ -287,7 +293,7 @@ class SyntheticTruth:
     overstride_cm: float
     shank_angle_ic_deg: float
     knee_flexion_ic_deg: float
-    peak_knee_flexion_deg: float
+    peak_knee_flexion_swing_deg: float
     toe_off_foot_angle_deg: float
     trunk_lean_deg: float
     elbow_angle_deg: float
@@ -314,6 +320,7 @@ class SyntheticTruth:
     fps: float
     duration_s: float
     n_frames: int
+    metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
 
     def events_of(self, side: str, kind: str) -> np.ndarray:
@@ -604,12 +611,6 @@ class SyntheticRunner:
                 "the swing foot would touch the ground between toe-off and the next contact; "
                 "raise peak_heel_lift_deg or lower heel_lift_behind_hip_cm"
             )
-        at_peak = self.leg_cycle(np.array([self.t_peak]))  # exact stationary point
-        r_pk = at_peak["ankle"] - at_peak["hip"]
-        kf_pk = knee_flexion_for_distance_deg(
-            np.hypot(r_pk[:, 0], r_pk[:, 1]), self.thigh_m, self.shank_m
-        )
-        self.peak_knee_flexion_deg = float(max(kf[swing].max(), kf_pk[0]))
 
     # -- whole body -----------------------------------------------------------------------
     def pelvis_x_m(self, time_s: np.ndarray) -> np.ndarray:
@@ -710,38 +711,164 @@ class SyntheticRunner:
         df = pd.DataFrame(rows, columns=["side", "kind", "time_s"])
         return df.sort_values("time_s", kind="stable").reset_index(drop=True)
 
-    def _measure_ic(self) -> dict[str, float]:
-        """Angles at the exact IC of the right foot, with the kinematics conventions."""
-        t_ic = np.array([self.params.first_contact_s])
-        w = self.world_pose_m(t_ic)
+    def _body(self, time_s: np.ndarray) -> dict[str, np.ndarray]:
+        """World keypoints by name (plus ``mid_hip``, ``mid_shoulder``) at given times."""
+        w = self.world_pose_m(np.atleast_1d(np.asarray(time_s, dtype=float)))
+        out = {name: w[:, i] for name, i in _KP_INDEX.items()}
+        out["mid_hip"] = 0.5 * (out["left_hip"] + out["right_hip"])
+        out["mid_shoulder"] = 0.5 * (out["left_shoulder"] + out["right_shoulder"])
+        return out
 
-        def kp(name: str) -> np.ndarray:
-            return w[:, _KP_INDEX[name]]
+    def midstance_s(self) -> float:
+        """Time after IC at which the mid-hip passes over the support ankle (0 if it never
+        does, i.e. the foot lands under or behind the hip); see ``docs/conventions.md``.
+        """
+        t_ic = self.params.first_contact_s
 
-        mid_hip = 0.5 * (kp("left_hip") + kp("right_hip"))
-        mid_sh = 0.5 * (kp("left_shoulder") + kp("right_shoulder"))
-        t_to = t_ic + self.contact_s
-        wt = self.world_pose_m(t_to)
+        def ahead(tau: float) -> float:
+            b = self._body(np.array([t_ic + tau]))
+            return float(b["right_ankle"][0, 0] - b["mid_hip"][0, 0])
+
+        if ahead(0.0) <= 0.0:
+            return 0.0
+        return float(brentq(ahead, 0.0, self.contact_s, xtol=1e-12))
+
+    def stride_metrics(self, samples: int = 4000) -> dict[str, float]:
+        """Every per-step metric of ``docs/conventions.md`` the model defines, measured.
+
+        Measured on the model's geometry (world frame, right foot; the left is the
+        same half a stride later) at the exact event times, and on a dense grid of
+        ``samples`` points per stride for extrema, with the angle functions of
+        :mod:`posecoach.kinematics`. Extreme values are refined with a bounded Brent
+        search, so they are exact to ~1e-9 s / deg.
+
+        Returns
+        -------
+        dict of str to float
+            Keyed by the metric names of ``docs/conventions.md``.
+        """
+        p = self.params
+        t_ic = p.first_contact_s
+        tc, big_t = self.contact_s, self.stride_s
+        leg_m = self.thigh_m + self.shank_m
+
+        def knee_flex(b: dict[str, np.ndarray]) -> np.ndarray:
+            return 180.0 - interior_angle_deg(b["right_hip"], b["right_knee"], b["right_ankle"])
+
+        def dorsi(b: dict[str, np.ndarray]) -> np.ndarray:
+            shank = b["right_knee"] - b["right_ankle"]
+            foot = b["right_foot_index"] - b["right_heel"]
+            cross = shank[:, 0] * foot[:, 1] - shank[:, 1] * foot[:, 0]
+            dot = (shank * foot).sum(axis=-1)
+            return 90.0 - np.degrees(np.abs(np.arctan2(cross, dot)))
+
+        def hip_flex(b: dict[str, np.ndarray]) -> np.ndarray:
+            trunk_down = b["mid_hip"] - b["mid_shoulder"]
+            axis = np.degrees(np.arctan2(trunk_down[:, 0], -trunk_down[:, 1]))
+            return angle_from_down_deg(b["right_hip"], b["right_knee"]) - axis
+
+        def heel_hip(b: dict[str, np.ndarray]) -> np.ndarray:
+            return np.hypot(*(b["right_heel"] - b["right_hip"]).T)
+
+        def extreme(fn, lo: float, hi: float, sign: float) -> tuple[float, float]:
+            """Max (sign=+1) or min (sign=-1) of fn over [lo, hi] after IC: (tau, value)."""
+            tau = np.linspace(lo, hi, max(64, int(samples * (hi - lo) / big_t)))
+            vals = sign * fn(self._body(t_ic + tau))
+            k = int(np.argmax(vals))
+            a, b = tau[max(k - 1, 0)], tau[min(k + 1, tau.size - 1)]
+            res = minimize_scalar(
+                lambda x: -sign * float(fn(self._body(np.array([t_ic + x])))[0]),
+                bounds=(a, b),
+                method="bounded",
+                options={"xatol": 1e-10},
+            )
+            best_tau, best = (res.x, -res.fun) if -res.fun >= vals[k] else (tau[k], vals[k])
+            return float(best_tau), float(sign * best)
+
+        ic = self._body(np.array([t_ic]))
+        to = self._body(np.array([t_ic + tc]))
+        t_ms = self.midstance_s()
+        ms = self._body(np.array([t_ic + t_ms]))
+        # the landing foot's horizontal speed relative to the mid-hip just before IC
+        eps = 1e-6
+        pre = self._body(np.array([t_ic - eps, t_ic - 2 * eps]))
+        foot_speed = (
+            (pre["right_ankle"] - pre["mid_hip"])[0, 0]
+            - (pre["right_ankle"] - pre["mid_hip"])[1, 0]
+        ) / eps
+        t_pk, kf_swing = extreme(knee_flex, tc, big_t, +1.0)
+        pk = self._body(np.array([t_ic + t_pk]))
+        tau = np.linspace(0.0, big_t, samples, endpoint=False)
+        whole = self._body(t_ic + tau)
+        torso = whole["mid_shoulder"][:, 1] - whole["mid_hip"][:, 1]
+        wrists = np.concatenate(
+            [
+                (whole[f"{s}_wrist"][:, 1] - whole["mid_hip"][:, 1]) / torso
+                for s in ("left", "right")
+            ]
+        )
+        stance = tau <= tc
+        dors = dorsi(self._body(t_ic + tau[stance]))
+        step_length = self.v * self.step_s
         return {
+            "ground_contact_ms": 1000.0 * tc,
+            "step_time_ms": 1000.0 * self.step_s,
+            "stride_time_ms": 1000.0 * big_t,
+            "cadence_spm": 60.0 / self.step_s,
+            "flight_ms": 1000.0 * (self.step_s - tc),
+            "duty_factor_pct": 100.0 * tc / big_t,
+            "speed_mps": self.v,
+            "step_length_m": step_length,
+            # sinusoid of the mid-hip (and the rigid head above it): exact peak-to-peak
+            "vertical_oscillation_cm": 100.0 * self.vo_m,
+            "vertical_ratio_pct": 100.0 * self.vo_m / step_length,
             "foot_strike_angle_deg": float(
-                angle_from_ground_deg(kp("right_heel"), kp("right_foot_index"))[0]
+                angle_from_ground_deg(ic["right_heel"], ic["right_foot_index"])[0]
             ),
-            "overstride_cm": float(100.0 * (kp("right_ankle")[0, 0] - mid_hip[0, 0])),
+            "overstride_cm": float(100.0 * (ic["right_ankle"][0, 0] - ic["mid_hip"][0, 0])),
+            "overstride_pct_leg": float(
+                100.0 * (ic["right_ankle"][0, 0] - ic["mid_hip"][0, 0]) / leg_m
+            ),
             "shank_angle_ic_deg": float(
-                angle_from_down_deg(kp("right_knee"), kp("right_ankle"))[0]
+                angle_from_down_deg(ic["right_knee"], ic["right_ankle"])[0]
             ),
-            "knee_flexion_ic_deg": float(
-                180.0 - interior_angle_deg(kp("right_hip"), kp("right_knee"), kp("right_ankle"))[0]
+            "knee_flexion_ic_deg": float(knee_flex(ic)[0]),
+            "peak_knee_flexion_stance_deg": extreme(knee_flex, 0.0, tc, +1.0)[1],
+            "min_knee_flexion_late_stance_deg": extreme(knee_flex, t_ms, tc, -1.0)[1],
+            "peak_knee_flexion_swing_deg": kf_swing,
+            "peak_hip_flexion_swing_deg": extreme(hip_flex, tc, big_t, +1.0)[1],
+            "pull_time_ms": 1000.0 * (t_pk - tc),
+            "ankle_under_hip_pct_leg": float(
+                100.0 * (pk["right_ankle"][0, 0] - pk["mid_hip"][0, 0]) / leg_m
             ),
-            "trunk_lean_deg": float(angle_from_up_deg(mid_hip, mid_sh)[0]),
+            "heel_to_buttock_cm": 100.0 * extreme(heel_hip, tc, big_t, -1.0)[1],
+            "ankle_range_stance_deg": float(np.ptp(dors)),
+            "ankle_plantarflexion_to_deg": float(-dorsi(to)[0]),
+            "late_stance_ms": 1000.0 * (tc - t_ms),
+            "heel_height_midstance_cm": float(100.0 * ms["right_heel"][0, 1]),
+            "foot_speed_rel_hip_ic_mps": float(foot_speed),
+            "trunk_lean_deg": float(angle_from_up_deg(ms["mid_hip"], ms["mid_shoulder"])[0]),
+            "body_lean_deg": float(angle_from_up_deg(ms["right_ankle"], ms["mid_shoulder"])[0]),
+            "hip_bend_midstance_deg": float(
+                angle_from_up_deg(ms["mid_hip"], ms["mid_shoulder"])[0]
+                - angle_from_up_deg(ms["right_ankle"], ms["mid_hip"])[0]
+            ),
+            "shoulder_ahead_of_ankle_midstance_cm": float(
+                100.0 * (ms["mid_shoulder"][0, 0] - ms["right_ankle"][0, 0])
+            ),
+            "fall_angle_to_deg": float(angle_from_up_deg(to["right_foot_index"], to["mid_hip"])[0]),
             "elbow_angle_deg": float(
-                interior_angle_deg(kp("right_shoulder"), kp("right_elbow"), kp("right_wrist"))[0]
+                interior_angle_deg(ic["right_shoulder"], ic["right_elbow"], ic["right_wrist"])[0]
             ),
+            "wrist_height_pct_torso": float(100.0 * np.median(wrists)),
+            # the upper arm's angle is a cosine with this peak-to-peak (its dense range is
+            # the same up to sampling)
+            "arm_swing_deg": float(p.arm_swing_deg),
+            "head_vertical_motion_cm": 100.0 * self.vo_m,
             "toe_off_foot_angle_deg": float(
-                angle_from_ground_deg(
-                    wt[:, _KP_INDEX["right_heel"]], wt[:, _KP_INDEX["right_foot_index"]]
-                )[0]
+                angle_from_ground_deg(to["right_heel"], to["right_foot_index"])[0]
             ),
+            "midstance_ms": 1000.0 * t_ms,
         }
 
     def _confidence(self, n: int, fps: float, rng: np.random.Generator) -> np.ndarray:
@@ -877,19 +1004,17 @@ class SyntheticRunner:
         )
         events = self.events(float(time_s[0]), float(time_s[-1]))
         events["frame"] = np.ceil(events["time_s"].to_numpy() * fps - 1e-9).astype(np.int64)
-        ic = self._measure_ic()
+        m = self.stride_metrics()
+        top = (
+            "cadence_spm", "ground_contact_ms", "flight_ms", "step_time_ms", "stride_time_ms",
+            "duty_factor_pct", "vertical_oscillation_cm", "foot_strike_angle_deg",
+            "overstride_cm", "shank_angle_ic_deg", "knee_flexion_ic_deg",
+            "peak_knee_flexion_swing_deg", "toe_off_foot_angle_deg", "trunk_lean_deg",
+            "elbow_angle_deg", "step_length_m", "speed_mps",
+        )  # fmt: skip
         truth = SyntheticTruth(
             events=events,
-            cadence_spm=60.0 / self.step_s,
-            ground_contact_ms=1000.0 * self.contact_s,
-            flight_ms=1000.0 * (self.step_s - self.contact_s),
-            step_time_ms=1000.0 * self.step_s,
-            stride_time_ms=1000.0 * self.stride_s,
-            duty_factor_pct=100.0 * self.contact_s / self.stride_s,
-            vertical_oscillation_cm=100.0 * self.vo_m,
-            peak_knee_flexion_deg=self.peak_knee_flexion_deg,
-            step_length_m=self.v * self.step_s,
-            speed_mps=self.v,
+            **{k: float(m[k]) for k in top},
             hip_height_m=self.hip_height_m,
             height_m=p.height_m,
             leg_length_m=self.thigh_m + self.shank_m,
@@ -911,7 +1036,7 @@ class SyntheticRunner:
             fps=float(fps),
             duration_s=n / fps,
             n_frames=n,
+            metrics=m,
             params=p.to_dict(),
-            **ic,
         )
         return ds, truth
