@@ -345,13 +345,14 @@ def test_candidates_to_dataset_and_segments_join():
 
 @pytest.fixture(scope="module")
 def blank_video(tmp_path_factory) -> Path:
+    # 166 px wide: PyAV pads such rows, so frames arrive as non-contiguous arrays
     from posecoach.video import VideoWriter
 
     path = tmp_path_factory.mktemp("video") / "blank.mp4"
     rng = np.random.default_rng(0)
-    with VideoWriter(path, fps=10.0, width_px=160, height_px=120) as writer:
+    with VideoWriter(path, fps=10.0, width_px=166, height_px=120) as writer:
         for _ in range(12):
-            writer.write(np.full((120, 160, 3), 90, np.uint8) + rng.integers(0, 20, (120, 160, 3),
+            writer.write(np.full((120, 166, 3), 90, np.uint8) + rng.integers(0, 20, (120, 166, 3),
                                                                              dtype=np.uint8))
     return path
 
@@ -369,7 +370,7 @@ def test_blank_video_gives_all_nan_dataset(blank_video, max_people, no_download)
     assert ds.attrs["source_software"] == "mediapipe-blazepose"
     assert ds.attrs["model"] == "blazepose-full"
     assert ds.attrs["source_file"] == str(blank_video)
-    assert (ds.attrs["image_width_px"], ds.attrs["image_height_px"]) == (160, 120)
+    assert (ds.attrs["image_width_px"], ds.attrs["image_height_px"]) == (166, 120)
     assert ds.attrs["fps"] == pytest.approx(10.0)
     assert ds.attrs["detected_fraction"] == 0.0 and dataset.detected_fraction(ds) == 0.0
     assert any("no person" in w for w in ds.attrs["warnings"])

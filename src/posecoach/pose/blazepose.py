@@ -165,8 +165,10 @@ class _TasksBackend:
     def process(self, image: np.ndarray, time_s: float) -> np.ndarray:
         ms = max(int(round(time_s * 1000.0)), self._last_ms + 1)  # strictly increasing
         self._last_ms = ms
+        # MediaPipe needs a C-contiguous buffer; PyAV pads rows of odd widths (no copy otherwise)
+        data = np.ascontiguousarray(image)
         result = self._landmarker.detect_for_video(
-            self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=image), ms
+            self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=data), ms
         )
         return np.array(
             [[(lm.x, lm.y, lm.visibility) for lm in pose] for pose in result.pose_landmarks],
