@@ -380,6 +380,9 @@ def test_time_segment_estimates_only_its_frames(blank_video):
     ds = BlazePoseEstimator().estimate(blank_video, progress=False, start_s=0.25, end_s=0.65)
     np.testing.assert_array_equal(ds["frame"].values, [3, 4, 5, 6])
     assert ds.attrs["segment_start_s"] == 0.25 and ds.attrs["segment_end_s"] == 0.65
+    # a segment past the end is empty, not an error (segments of a split job may overshoot)
+    empty = BlazePoseEstimator().estimate(blank_video, progress=False, start_s=5.0)
+    assert empty.sizes["time"] == 0 and empty.attrs["detected_fraction"] == 0.0
 
 
 def test_progress_bar_goes_to_stderr_and_can_be_silenced(blank_video, capsys):
