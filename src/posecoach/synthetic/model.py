@@ -604,6 +604,13 @@ class SyntheticRunner:
                 f"{p.ground_contact_ms:g} ms of contact at {p.speed_mps:g} m/s): lower speed_mps "
                 "or ground_contact_ms, raise knee_flexion_ic_deg, or lower heel_off_pct"
             )
+        ankle_to = self._stance_foot(np.array([self.contact_s]))[1][0, 0]
+        if ankle_to >= 0.0:
+            raise SyntheticParamsError(
+                f"the support ankle is still {100 * ankle_to:.1f} cm ahead of the hip at toe-off, "
+                "so the body never passes over the foot: lower overstride_cm, or raise "
+                "speed_mps or ground_contact_ms"
+            )
         swing = ~leg["stance"]
         lowest = np.minimum(leg["heel"][swing, 1], leg["foot_index"][swing, 1])
         if lowest.min() <= 0.0:
@@ -797,6 +804,9 @@ class SyntheticRunner:
             - (pre["right_ankle"] - pre["mid_hip"])[1, 0]
         ) / eps
         t_pk, kf_swing = extreme(knee_flex, tc, big_t, +1.0)
+        kf_design = float(knee_flex(self._body(np.array([t_ic + self.t_peak])))[0])
+        if kf_design >= kf_swing - 1e-9:  # the designed peak is the maximum: take it exactly
+            t_pk, kf_swing = self.t_peak, max(kf_design, kf_swing)
         pk = self._body(np.array([t_ic + t_pk]))
         tau = np.linspace(0.0, big_t, samples, endpoint=False)
         whole = self._body(t_ic + tau)
@@ -946,7 +956,8 @@ class SyntheticRunner:
         x_lo, x_hi = float(world[..., 0].min()), float(world[..., 0].max())
         y_hi = float(world[..., 1].max())
         ground_y = GROUND_ROW_PER_IMAGE_HEIGHT * height
-        if px_per_m is None:
+        auto_scale = px_per_m is None
+        if auto_scale:
             px_per_m = min(
                 BODY_PER_IMAGE_HEIGHT * height / p.height_m,
                 0.92 * width / (x_hi - x_lo),
@@ -961,18 +972,23 @@ class SyntheticRunner:
         e_up = np.array([s, -c])
         x0 = 0.5 * width
         origin = np.array([x0, ground_y])
-        pos = (
-            origin
-            + px_per_m * (world[..., 0:1] - x_center) * e_fwd
-            + px_per_m * world[..., 1:2] * e_up
-        )
-        bbox = (
-            float(pos[..., 0].min()),
-            float(pos[..., 1].min()),
-            float(pos[..., 0].max()),
-            float(pos[..., 1].max()),
-        )
-        if bbox[0] < 0 or bbox[1] < 0 or bbox[2] > width or bbox[3] > height:
+        for _ in range(12):  # a tilted camera may need a smaller automatic scale
+            pos = (
+                origin
+                + px_per_m * (world[..., 0:1] - x_center) * e_fwd
+                + px_per_m * world[..., 1:2] * e_up
+            )
+            bbox = (
+                float(pos[..., 0].min()),
+                float(pos[..., 1].min()),
+                float(pos[..., 0].max()),
+                float(pos[..., 1].max()),
+            )
+            inside = bbox[0] >= 0 and bbox[1] >= 0 and bbox[2] <= width and bbox[3] <= height
+            if inside or not auto_scale:
+                break
+            px_per_m *= 0.9
+        if not inside:
             raise SyntheticParamsError(
                 f"the runner leaves the {width}x{height} image (keypoints span x {bbox[0]:.0f}.."
                 f"{bbox[2]:.0f}, y {bbox[1]:.0f}..{bbox[3]:.0f} px); use a smaller px_per_m, a "
