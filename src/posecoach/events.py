@@ -95,10 +95,19 @@ def contact_level(height_m: np.ndarray, stance_share: float = 0.15) -> tuple[flo
     h = height_m[np.isfinite(height_m)]
     if h.size < 8:
         return float("nan"), float("nan"), float("nan")
+    finite = np.isfinite(height_m)
     cut = np.percentile(h, 100 * stance_share)
-    stance = h[h <= cut]
+    low = finite & (np.nan_to_num(height_m, nan=np.inf) <= cut)
+    stance = height_m[low]
     level = float(np.median(stance))
-    noise = float(1.4826 * np.median(np.abs(stance - level)))
+    # noise from sample-to-sample changes between consecutive stance samples: the point
+    # is still on the ground there, so what changes is measurement noise (a robust
+    # MAD estimate; the difference of two samples has sqrt(2) times their noise)
+    pairs = low[1:] & low[:-1]
+    d = np.diff(np.where(finite, height_m, 0.0))[pairs]
+    noise = float(1.4826 * np.median(np.abs(d)) / np.sqrt(2)) if d.size >= 4 else float(
+        1.4826 * np.median(np.abs(stance - level))
+    )
     swing = float(np.percentile(h, 95) - level)
     return level, swing, noise
 
@@ -124,6 +133,22 @@ def crossing_time(t: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float) 
     if not (np.isfinite(h0) and np.isfinite(h1)) or h0 == h1:
         return float(t[i1])
     frac = float(np.clip((level - h0) / (h1 - h0), 0.0, 1.0))
+    return float(t[i0] + frac * (t[i1] - t[i0]))
+
+
+def touch_time(t: np.ndarray, h: np.ndarray, i0: int, i1: int) -> float:
+    """Where the line through samples ``i0`` and ``i1`` reaches the contact level (0).
+
+    The samples bracket the crossing of a small tolerance above the level; a
+    threshold crossing alone would place touch-down early and lift-off late by the
+    time the foot needs to cover the tolerance. Extrapolating the foot's last (or
+    first) airborne motion to the level removes most of that bias; the result is
+    kept inside the bracketing interval.
+    """
+    h0, h1 = h[i0], h[i1]
+    if not (np.isfinite(h0) and np.isfinite(h1)) or h0 == h1:
+        return float(t[i1])
+    frac = float(np.clip(-h0 / (h1 - h0), 0.0, 1.0))
     return float(t[i0] + frac * (t[i1] - t[i0]))
 
 
@@ -155,8 +180,8 @@ class GaitEventDetector:
         self,
         *,
         detect_fraction: float = 0.15,
-        timing_fraction: float = 0.06,
-        min_tolerance_m: float = 0.01,
+        timing_fraction: float = 0.03,
+        min_tolerance_m: float = 0.004,
         min_contact_ms: float = 40.0,
         min_confidence: float = 0.3,
     ) -> None:
@@ -207,12 +232,13 @@ class GaitEventDetector:
                 )
                 continue
             tol_detect = max(self.min_tolerance_m, 3 * noise, self.detect_fraction * swing)
-            tol_time = max(self.min_tolerance_m, 2 * noise, self.timing_fraction * swing)
+            tol_time = max(self.min_tolerance_m, 3 * noise, self.timing_fraction * swing)
             tol_time = min(tol_time, tol_detect)
             mask = hysteresis(low, tol_detect, 2 * tol_detect)
             knee = angles["knee_flexion_deg"].sel(side=side).values if angles is not None else None
             for a, b in _true_runs(mask):
-                rows.append(self._contact(side, a, b, t, frames, dt, low, toe, tol_time, sig, knee))
+                level_tol = max(0.001, 2 * noise)
+                rows.append(self._contact(side, a, b, t, frames, dt, low, toe, tol_time, sig, knee, level_tol))
         contacts = pd.DataFrame(rows)
         if not contacts.empty:
             contacts = contacts[contacts["keep"]].drop(columns="keep")
@@ -230,7 +256,7 @@ class GaitEventDetector:
         self.events_ = ev.sort_values("time_s").reset_index(drop=True)
         return self
 
-    def _contact(self, side, a, b, t, frames, dt, low, toe, tol_time, sig, knee) -> dict:
+    def _contact(self, side, a, b, t, frames, dt, low, toe, tol_time, sig, knee, level_tol) -> dict:
         n = len(t)
         # IC: the downward crossing of the timing tolerance just before/at the run start
         ic_time = np.nan
@@ -243,7 +269,15 @@ class GaitEventDetector:
             while j < b and low[j] > tol_time:
                 j += 1  # ... or reaches it a little later
             j = min(j, b - 1)
-            ic_time = crossing_time(t, low, j - 1, j, tol_time) if j > 0 and np.isfinite(low[j - 1]) else np.nan
+            ic_time = touch_time(t, low, j - 1, j) if j > 0 and np.isfinite(low[j - 1]) else np.nan
+            # the extrapolated touch-down may lie past the bracketing sample, but not past the
+            # first sample that is already at the contact level
+            m = j
+            while m + 1 < b and low[m] > level_tol:
+                m += 1
+            if np.isfinite(ic_time) and j > 0 and np.isfinite(low[j - 1]) and low[j - 1] > low[j] > 0:
+                slope = (low[j] - low[j - 1]) / (t[j] - t[j - 1])
+                ic_time = min(t[j] - low[j] / slope, t[m])
             if not np.isfinite(ic_time):
                 ic_known = False
         # TO: the toe's upward crossing after the run end
@@ -256,7 +290,15 @@ class GaitEventDetector:
             while k > a and toe[k] > tol_time:
                 k -= 1
             if k + 1 < n and np.isfinite(toe[k + 1]):
-                to_time = crossing_time(t, toe, k, k + 1, tol_time)
+                to_time = touch_time(t, toe, k, k + 1)
+                # lift-off may lie before the bracketing sample, not before the last sample
+                # still at the contact level
+                m = k
+                while m > a and toe[m] > level_tol:
+                    m -= 1
+                if np.isfinite(toe[k]) and toe[k + 1] > toe[k] > 0:
+                    slope = (toe[k + 1] - toe[k]) / (t[k + 1] - t[k])
+                    to_time = max(t[k] - toe[k] / slope, t[m])
             else:
                 to_known = False
         duration_ms = (to_time - ic_time) * 1000 if ic_known and to_known else (b - a) * dt * 1000
