@@ -35,7 +35,8 @@ API
     px_per_m=None) -> (ds, truth)``: ``round(duration_s * fps)`` frames at
     ``t = k / fps``. ``world_pose_m(time_s) -> (n, 33, 2)`` evaluates the model at any
     times in metres (x forward, y up, ground at 0); ``leg_cycle(tau)`` one leg over a
-    stride; ``events(start_s, end_s)``.
+    stride; ``tau_of(time_s, side)`` the time since that side's last IC;
+    ``events(start_s, end_s)``; ``midstance_s()``; ``stride_metrics()``.
 ``SyntheticTruth`` (dataclass)
     ``events`` (DataFrame: ``side`` "left"/"right", ``kind``
     "initial_contact"/"toe_off", ``time_s`` exact, ``frame`` = first frame at or after
@@ -46,8 +47,11 @@ API
     hip_height_m, height_m, leg_length_m, thigh_length_m, shank_length_m,
     foot_length_m, px_per_m, facing, setting, near_side, ground_y_px, ground_slope,
     ground_x0_px, ground_tilt_deg, ground_line_px, image_width_px, image_height_px,
-    runner_bbox_px, fps, duration_s, n_frames, params``; ``events_of(side, kind)``,
-    ``to_dict()``.
+    runner_bbox_px, fps, duration_s, n_frames, metrics, params``; ``metrics`` holds
+    every per-step metric of ``docs/conventions.md`` the model defines, under its
+    name there (e.g. ``peak_knee_flexion_stance_deg``, ``pull_time_ms``,
+    ``heel_to_buttock_cm``, ``body_lean_deg``, ``foot_speed_rel_hip_ic_mps``);
+    ``events_of(side, kind)``, ``to_dict()``.
 ``add_faults(ds, *, jitter_px=0.0, dropped_frames=0, low_confidence_spans=0, leg_swaps=0,
 seed=0, span_frames=(3, 12)) -> (ds_faulty, SyntheticFaults)``
     Jitter, leg swaps (all left/right hip, knee, ankle, heel, foot_index exchanged for a

@@ -18,13 +18,17 @@ contact (IC), over one stride ``T = 2 * step``:
   ground moves back at ``speed`` relative to the mid-hip (overground: the hip moves
   forward over a still foot; treadmill: the belt carries the foot back).
 - swing (``contact < tau < T``): the ankle, relative to the leg's own hip, follows two
-  quintic Hermite segments (TO -> peak heel lift -> IC) that match position and
-  velocity of the stance motion at both ends (C1), with an extra upward acceleration
-  at toe-off so the toe leaves the ground and a downward landing velocity at IC so
-  the foot arrives from above. At peak heel lift the ankle is exactly at the distance
-  from the hip that gives ``peak_heel_lift_deg`` of knee flexion, moving at right
-  angles to the hip->ankle line. The foot angle follows one quintic from the
-  toe-off angle to the strike angle.
+  quintic Hermite segments (TO -> peak heel lift -> IC). At toe-off they match the
+  stance motion's position and velocity (C1) with an extra upward acceleration, so the
+  toe leaves the ground; at IC the position matches and the foot arrives from above
+  (``LANDING_SPEED_MPS`` down) still moving forward over the ground at
+  ``LANDING_FORWARD_FRACTION`` of the speed (the contact stops it: an impact, as in
+  real running). At peak heel lift the ankle is exactly at the distance from the hip
+  that gives ``peak_heel_lift_deg`` of knee flexion, moving at right angles to the
+  hip->ankle line. Where the path would reach further than the leg (late swing of an
+  over-strider) it is pulled in smoothly (:func:`soft_limit`) to a knee flexion of
+  ``MIN_KNEE_FLEXION_DEG``. The foot angle follows one quintic from the toe-off angle
+  to the strike angle, reached at ``FOOT_SET_AT`` of swing and held.
 - knee: two-link inverse kinematics (thigh, shank), the knee bending forward.
 - the mid-hip height is ``h0 - vo/2 * cos(2 pi (t - t_midstance) / step)``; ``h0``
   is solved so that the knee flexion at IC equals the parameter.
