@@ -163,6 +163,99 @@ def test_bad_input_raises_posecoach_errors(tmp_path):
         mocap.force_events(np.arange(10.0), np.zeros(10), threshold_N=None)
 
 
+def _static_feet(yaw_deg: float = 8.0) -> dict[str, np.ndarray]:
+    """Both feet standing flat, markers as in the Fukuchi set (mm), long axis yawed outwards."""
+    foot = {  # x forward from the heel marker, y up from the floor, z to the foot's lateral side
+        "Heel.Top": (10.0, 90.0, 0.0),
+        "Heel.Bottom": (0.0, 42.0, 0.0),
+        "Heel.Lateral": (30.0, 60.0, 42.0),
+        "MT1": (222.0, 64.0, -40.0),
+        "MT2": (228.0, 73.0, 2.0),
+        "MT5": (200.0, 56.0, 66.0),
+    }
+    out = {}
+    for s, z0, lateral in (("R", 1360.0, 1.0), ("L", 1090.0, -1.0)):
+        yaw = np.radians(yaw_deg) * lateral  # toes out: rotate the axis towards the lateral side
+        for name, (x, y, z) in foot.items():
+            zz = z * lateral
+            xr_ = x * np.cos(yaw) - zz * np.sin(yaw)
+            zr = x * np.sin(yaw) + zz * np.cos(yaw)
+            out[f"{s}.{name}"] = np.array([[630.0 + xr_, y, z0 + zr]] * 3)
+    return out
+
+
+def test_sole_landmarks_static_lie_on_the_floor_along_the_foot_axis():
+    static = _static_feet(yaw_deg=8.0)
+    for s in ("R", "L"):
+        pts = mocap.sole_landmarks_static(static, s, floor_y_mm=12.0, toe_offset_mm=60.0)
+        heel_marker, mt2 = static[f"{s}.Heel.Bottom"][0], static[f"{s}.MT2"][0]
+        for name in ("heel", "ball", "toe"):
+            assert pts[name][1] == pytest.approx(12.0)  # on the floor: the sole line is level
+        np.testing.assert_allclose(pts["heel"][[0, 2]], heel_marker[[0, 2]])  # straight down
+        np.testing.assert_allclose(pts["ball"][[0, 2]], mt2[[0, 2]])
+        step = pts["toe"] - pts["ball"]
+        assert np.linalg.norm(step) == pytest.approx(60.0)
+        axis = (mt2 - heel_marker)[[0, 2]]
+        cos = step[[0, 2]] @ axis / (np.linalg.norm(step) * np.linalg.norm(axis))
+        assert cos == pytest.approx(1.0)  # ahead along the heel -> MT2 axis, yaw included
+    static["R.MT2"] = static["R.Heel.Bottom"] + np.array([0.0, 30.0, 0.0])
+    with pytest.raises(PosecoachError, match="long axis"):
+        mocap.sole_landmarks_static(static, "R", floor_y_mm=0.0, toe_offset_mm=60.0)
+
+
+def test_stance_floor_level_finds_the_loaded_sole_height():
+    rng = np.random.default_rng(4)
+    phase = (np.arange(3000) % 100) / 100.0
+    stance = phase < 0.35  # a third of the stride on the belt, as in running
+    heel = np.where(stance, -12.0, 80.0 + 60.0 * np.sin(np.pi * phase)) + rng.normal(0, 1.0, 3000)
+    ball = np.where(stance, -11.0, 60.0) + rng.normal(0, 1.0, 3000)
+    ball[::7] = np.nan  # gaps are ignored
+    level = mocap.stance_floor_level_mm(heel, ball)
+    assert level == pytest.approx(-12.0, abs=1.5)
+    with pytest.raises(PosecoachError, match="stance_share"):
+        mocap.stance_floor_level_mm(heel, ball, stance_share=0.7)
+
+
+def test_sole_landmarks_follow_a_rigid_foot_and_find_the_belt():
+    static = _static_feet(yaw_deg=5.0)
+    n = 200
+    stance = (np.arange(n) % 100) < 35
+    pitch = np.where(stance, 0.0, np.radians(np.linspace(-20.0, 10.0, n)))  # toe up positive
+    lift = np.where(stance, -10.0, 100.0)  # the loaded shoe sits 10 mm lower than standing
+    c, s_ = np.cos(pitch), np.sin(pitch)
+    zero, one = np.zeros(n), np.ones(n)
+    rotations = np.stack(  # about the lab z axis (medio-lateral), through the heel (x = 630)
+        [np.stack([c, -s_, zero], 1), np.stack([s_, c, zero], 1), np.stack([zero, zero, one], 1)],
+        axis=1,
+    )
+    pivot = np.array([630.0, 0.0, 0.0])
+    shift = pivot - np.einsum("nij,j->ni", rotations, pivot)
+    shift += np.stack([np.full(n, 1000.0), lift, zero], axis=1)
+    trial = {
+        name: np.einsum("nij,j->ni", rotations, xyz[0]) + shift for name, xyz in static.items()
+    }
+    sole = mocap.SoleLandmarks(foot_length_mm=275.0).fit(static, trial)
+    assert sole.floor_method_ == "running stance"
+    assert sole.floor_y_mm_ == pytest.approx(10.0, abs=0.5)
+    assert sole.toe_offset_mm_ == pytest.approx(0.22 * 275.0)
+    for side, s in (("right", "R"), ("left", "L")):
+        expect = {
+            k: np.einsum("nij,j->ni", rotations, v) + shift
+            for k, v in sole.static_points_mm_[side].items()
+        }
+        np.testing.assert_allclose(sole.points_mm_[f"{side}_heel"], expect["heel"], atol=1e-6)
+        np.testing.assert_allclose(sole.points_mm_[f"{side}_foot_index"], expect["toe"], atol=1e-6)
+        np.testing.assert_allclose(sole.fit_rms_mm_[f"{s}.foot"], 0.0, atol=1e-6)
+        # flat and loaded: the sole points sit on the belt (Y = 0)
+        np.testing.assert_allclose(sole.points_mm_[f"{side}_heel"][stance, 1], 0.0, atol=0.5)
+        np.testing.assert_allclose(sole.points_mm_[f"{side}_ball"][stance, 1], 0.0, atol=0.5)
+    given = mocap.SoleLandmarks(floor_y_mm=0.0).fit(static, trial)
+    assert given.floor_method_ == "given" and given.floor_y_mm_ == 0.0
+    assert given.stance_levels_mm_["right"] == pytest.approx(-10.0, abs=0.5)
+    # without a stature the foot length comes from the heel -> MT2 marker distance
+    assert given.foot_length_mm_ == pytest.approx(np.hypot(228.0, 2.0) / 0.83, rel=1e-3)
+
+
 # --------------------------------------------------------------------------------------------
 # Real data: Fukuchi et al. 2017, subject RBDS001
 # --------------------------------------------------------------------------------------------
@@ -220,11 +313,26 @@ def test_dataset_is_valid_and_described(trial, request):
     assert np.isnan(ds["position"].sel(keypoint=["nose", "left_shoulder"]).values).all()
     assert np.isnan(ds["confidence"].sel(keypoint="right_wrist").values).all()
     assert np.nanmin(ds["confidence"].sel(keypoint=legs).values) == 1.0
-    # everything inside the image, nothing below the belt row
+    # everything inside the image; only the sole points reach the belt row, and only the rigid
+    # toe point dips well below it (push-off)
     assert np.nanmin(pos) >= 0 and np.nanmax(pos[..., 0]) < a["image_width_px"]
-    assert np.nanmax(pos[..., 1]) < a["ground_row_px"] < a["image_height_px"]
-    # the hip is above the knee, the knee above the ankle (y down)
+    assert np.nanmax(pos[..., 1]) < a["image_height_px"]
+    mm_per_px = 1000.0 / a["px_per_m"]
     y = ds["position"].sel(space="y")
+    upper = [k for k in legs if not k.endswith(("heel", "foot_index"))]
+    assert float(y.sel(keypoint=upper).max()) < a["ground_row_px"]
+    heel_below = float(y.sel(keypoint=["left_heel", "right_heel"]).max()) - a["ground_row_px"]
+    toe_below = float(y.sel(keypoint=["left_foot_index", "right_foot_index"]).max())
+    assert heel_below * mm_per_px < 10.0
+    assert (toe_below - a["ground_row_px"]) * mm_per_px < 50.0
+    # what the foot keypoints are
+    assert a["foot_points"] == "sole" and a["sole_floor_method"] == "running stance"
+    assert 5.0 < a["sole_floor_y_mm"] < 25.0
+    assert a["foot_length_mm"] == pytest.approx(0.152 * 1810.0)
+    assert a["toe_offset_mm"] == pytest.approx(0.22 * 0.152 * 1810.0)
+    assert a["static_foot_angle_deg_right"] == pytest.approx(0.0, abs=1e-9)
+    assert any("sole" in src for src in a["keypoint_sources"])
+    # the hip is above the knee, the knee above the ankle (y down)
     assert (y.sel(keypoint="right_hip") < y.sel(keypoint="right_knee")).all()
     assert (y.sel(keypoint="right_knee") < y.sel(keypoint="right_ankle")).all()
 
@@ -255,32 +363,127 @@ def test_segment_lengths_stay_nearly_constant(markers, static, max_std_mm):
         assert np.nanmedian(r) < 5.0, segment  # clusters fit the static trial
 
 
-@pytest.mark.realdata
-@pytest.mark.parametrize("trial", ["t25", "t35"])
-def test_heel_is_on_the_belt_in_stance_and_up_in_swing(trial, request):
-    ds, events = request.getfixturevalue(trial)
-    t = ds["time"].values
-    ground = ds.attrs["ground_row_px"]
+def _height_mm(ds, keypoint: str) -> np.ndarray:
+    """Height above the belt (mm) of a keypoint, from its image row."""
     mm_per_px = 1000.0 / ds.attrs["px_per_m"]
+    row = ds["position"].sel(keypoint=keypoint, space="y").values
+    return (ds.attrs["ground_row_px"] - row) * mm_per_px
 
-    def height_mm(keypoint: str) -> np.ndarray:
-        return (ground - ds["position"].sel(keypoint=keypoint, space="y").values) * mm_per_px
 
+def _contacts(events):
+    """(side, initial contact s, toe-off s) of every complete force-plate contact."""
     ic = events[events["kind"] == "initial_contact"]
     to = events[events["kind"] == "toe_off"]
-    checked = 0
+    out = []
     for _, row in ic.iterrows():
         later = to[to["time_s"] > row["time_s"]]
-        if later.empty:
-            continue
-        mid_s = (row["time_s"] + later["time_s"].iloc[0]) / 2.0
-        other = "left" if row["side"] == "right" else "right"
-        stance_heel = np.interp(mid_s, t, height_mm(f"{row['side']}_heel"))
-        swing_heel = np.interp(mid_s, t, height_mm(f"{other}_heel"))
-        assert 20.0 < stance_heel < 60.0  # marker centre on the shoe, belt at Y = 0
-        assert swing_heel > 200.0
+        if not later.empty:
+            out.append((row["side"], row["time_s"], later["time_s"].iloc[0]))
+    return out
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("trial", ["t25", "t35"])
+def test_sole_points_are_on_the_belt_in_stance_and_up_in_swing(trial, request):
+    ds, events = request.getfixturevalue(trial)
+    t = ds["time"].values
+    low = {
+        side: np.fmin(_height_mm(ds, f"{side}_heel"), _height_mm(ds, f"{side}_foot_index"))
+        for side in ("left", "right")
+    }
+    near = {side: np.abs(h) < 15.0 for side, h in low.items()}
+    stance_frames = {"left": np.zeros(t.size, bool), "right": np.zeros(t.size, bool)}
+    shares, mid_swing = [], []
+    for side, ic_s, to_s in _contacts(events):
+        inside = (t >= ic_s) & (t <= to_s)
+        stance_frames[side] |= inside
+        shares.append(near[side][inside].mean())
+        other = "left" if side == "right" else "right"
+        mid_swing.append(np.interp((ic_s + to_s) / 2.0, t, low[other]))
+    # RBDS001 (T25 / T35): 69 % / 69 % of stance frames within 15 mm, the worst contact 63 / 64 %
+    # (the rest is the rigid toe dipping in push-off and the forefoot landing first)
+    assert len(shares) >= 75
+    assert np.mean(shares) > 0.6 and np.min(shares) > 0.5
+    # swing foot at the other foot's mid-stance: RBDS001 min 37 / 157 mm, median 85 / 220 mm
+    assert np.min(mid_swing) > 25.0 and np.median(mid_swing) > 60.0
+    for side in ("left", "right"):
+        swing = ~stance_frames[side] & np.isfinite(low[side])
+        swing[: np.argmax(stance_frames[side])] = False  # before the first complete contact
+        assert near[side][swing].mean() < 0.25  # RBDS001: 10-19 %
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("trial", ["t25", "t35"])
+def test_foot_lands_flat_and_loads_the_forefoot_first(trial, request):
+    ds, events = request.getfixturevalue(trial)
+    t = ds["time"].values
+    angles: dict[str, list[float]] = {"left": [], "right": []}
+    toe_first = []
+    for side, ic_s, _ in _contacts(events):
+        heel_h, toe_h = _height_mm(ds, f"{side}_heel"), _height_mm(ds, f"{side}_foot_index")
+        heel_x = ds["position"].sel(keypoint=f"{side}_heel", space="x").values
+        toe_x = ds["position"].sel(keypoint=f"{side}_foot_index", space="x").values
+        run_mm = np.interp(ic_s, t, toe_x - heel_x) * 1000.0 / ds.attrs["px_per_m"]
+        rise_mm = np.interp(ic_s, t, toe_h - heel_h)
+        angles[side].append(np.degrees(np.arctan2(rise_mm, run_mm)))  # facing right: +x ahead
+        early = (t >= ic_s) & (t <= ic_s + 0.027)
+        toe_first.append(np.min(toe_h[early] - heel_h[early]) < 0.0)
+    # foot angle at force-plate IC (heel -> toe vs the belt, toe up positive; 0 = as standing).
+    # RBDS001 median right / left: T25 -0.9 / +0.7 deg, T35 +0.6 / +2.3 deg: a flat landing,
+    # not a heel strike (> 8 deg, Altman & Davis 2012); then the forefoot takes the load first
+    for side, values in angles.items():
+        assert abs(np.median(values)) < 3.0, side
+    assert np.mean(toe_first) > 0.9  # RBDS001: every contact
+
+
+@pytest.mark.realdata
+def test_static_sole_line_is_level_and_on_the_floor(t25):
+    ds, _ = t25
+    floor = ds.attrs["sole_floor_y_mm"]
+    _, static = mocap.read_markers(shared_file("fukuchi2017-rbds001/RBDS001static.txt"))
+    # rebuild the sole points in the static trial's own frames through the rigid foot fit
+    sole = mocap.SoleLandmarks(foot_length_mm=ds.attrs["foot_length_mm"], floor_y_mm=floor)
+    sole.fit(static, static)
+    for side, s in (("right", "R"), ("left", "L")):
+        heel, toe = sole.points_mm_[f"{side}_heel"], sole.points_mm_[f"{side}_foot_index"]
+        angle = np.degrees(np.arctan2(toe[:, 1] - heel[:, 1], toe[:, 0] - heel[:, 0]))
+        assert np.abs(angle).max() < 1.0
+        np.testing.assert_allclose(heel[:, 1], floor, atol=1.0)
+        np.testing.assert_allclose(toe[:, 1], floor, atol=1.0)
+        marker = np.nanmean(static[f"{s}.Heel.Bottom"], axis=0)
+        assert np.nanmean(heel[:, 0]) == pytest.approx(marker[0], abs=1.0)  # straight down
+        assert 15.0 < marker[1] - floor < 45.0  # the marker sits on the heel counter
+        mt2 = np.nanmean(static[f"{s}.MT2"], axis=0)
+        ahead = np.nanmean(toe[:, 0]) - mt2[0]  # runner faces lab +X
+        assert ahead == pytest.approx(ds.attrs["toe_offset_mm"], abs=5.0)
+
+
+@pytest.mark.realdata
+def test_marker_foot_points_keep_the_earlier_behaviour(t25):
+    _, events = t25
+    ds = mocap.fukuchi_pose_dataset(
+        shared_file("fukuchi2017-rbds001/RBDS001runT25markers.txt"),
+        shared_file("fukuchi2017-rbds001/RBDS001static.txt"),
+        foot_points="markers",
+    )
+    dataset.validate(ds)
+    assert ds.attrs["foot_points"] == "markers" and "sole_floor_y_mm" not in ds.attrs
+    assert 6.0 < ds.attrs["static_foot_angle_deg_right"] < 8.5  # markers on the shoe, not sole
+    t = ds["time"].values
+    checked = 0
+    for side, ic_s, to_s in _contacts(events):
+        mid_s = (ic_s + to_s) / 2.0
+        other = "left" if side == "right" else "right"
+        assert 20.0 < np.interp(mid_s, t, _height_mm(ds, f"{side}_heel")) < 60.0  # on the shoe
+        assert np.interp(mid_s, t, _height_mm(ds, f"{other}_heel")) > 200.0
         checked += 1
     assert checked >= 75
+    with pytest.raises(PosecoachError, match="foot_points"):
+        mocap.fukuchi_pose_dataset(
+            shared_file("fukuchi2017-rbds001/RBDS001runT25markers.txt"),
+            shared_file("fukuchi2017-rbds001/RBDS001static.txt"),
+            foot_points="toes",
+        )
 
 
 @pytest.mark.realdata

@@ -38,11 +38,60 @@ Keypoints filled: ``{left,right}_{hip,knee,ankle,heel,foot_index}``:
 - hip: hip joint centre (Bell 1990), not the greater trochanter;
 - knee: midpoint of the lateral and medial femoral epicondyle markers;
 - ankle: midpoint of the lateral and medial malleolus markers;
-- heel: the ``Heel.Bottom`` marker on the shoe heel counter (measured directly);
-- foot_index: the 2nd metatarsal head marker (MT2) on the shoe -- about 5-6 cm behind the toe
-  tip that BlazePose's ``foot_index`` points at.
+- heel, foot_index (default ``foot_points="sole"``): virtual *sole landmarks*, see below;
+- heel, foot_index with ``foot_points="markers"`` (the earlier behaviour): the ``Heel.Bottom``
+  marker on the shoe heel counter and the 2nd metatarsal head marker (MT2) on top of the shoe.
+  These sit 3-6 cm above the belt in stance at different heights (standing, heel -> MT2 reads
+  +6.7..7.7 deg), and MT2 is 5-6 cm behind the toe tip.
 
 The upper body (head, shoulders, arms) is not in this marker set and stays NaN.
+
+Sole landmarks (what BlazePose's ``heel`` and ``foot_index`` mean)
+------------------------------------------------------------------
+BlazePose's ``heel`` is the back of the heel at the sole and its ``foot_index`` the tip of the
+longest toe, at the sole when the foot is flat. :class:`SoleLandmarks` builds such points
+rigidly attached to the foot markers (``Heel.Top/Bottom/Lateral``, ``MT1``, ``MT5``), defined
+in the static trial where the shoe stands flat (:func:`sole_landmarks_static`):
+
+- heel: the ``Heel.Bottom`` marker moved straight down to the floor plane. The marker centre
+  sits about one marker radius behind the heel counter, whose lower edge is flush with the back
+  of the outsole, so the point is already at the back of the shoe at the sole (no shift back);
+- ball: the MT2 marker moved straight down to the floor (under the 2nd metatarsal head);
+- toe (``foot_index``): the ball moved forward along the foot's long axis (horizontal heel ->
+  MT2 direction) by 22 % of the foot length (the 2nd toe beyond its metatarsal head; a choice
+  within the 20-25 % of foot length usually allowed for it). Foot length 0.152 x stature
+  (Drillis, Contini & Bluestein 1964; Winter 2009, Fig. 4.1): 275 mm for RBDS001, as his shoe
+  size says (US men's 10.5: last (10.5 + 24) / 3 in = 292 mm, foot 2/3 in shorter = 275 mm);
+  offset 61 mm. The toe point then lies 289 mm ahead of the Heel.Bottom marker, about the
+  292 mm shoe last: at the tip of the shoe, where an image shows the end of the foot.
+
+The static heel -> toe line is therefore level. In every running frame the points are rebuilt
+with the foot's rigid-body fit (:func:`reconstruct_landmarks`), like the other landmarks.
+
+Floor height. The static trial has no floor marker, and the subject stood off the treadmill
+(about 0.4 m behind the force plate's rear edge), so the floor is found from the running trial
+alone (markers only, no force data): with a provisional static floor at lab ``Y = 0``, the
+lower of each foot's heel and ball points over its lowest 15 % of frames (the loaded, flat
+foot in stance; stance is 31-36 % of the stride here) lies at the belt height seen from the
+foot markers (:func:`stance_floor_level_mm`), and the static floor is set so that this level
+is the belt ``Y = 0``. RBDS001: levels -13.1 / -13.5 mm (right/left) in T25 and -13.2 /
+-15.2 mm in T35, so the static floor is at ``Y = +13.3 / +14.2 mm``. The standing floor itself
+is probably level with the belt: with it at ``Y = 0`` the lower sole point is 6-7 mm above the
+belt (median) at force-plate initial contact, when the shoe is still unloaded. Loaded, the shoe
+sits ~13 mm lower on its markers (the Heel.Bottom marker alone 5-9 mm below its standing
+height: midsole and forefoot compression, foot deformation), which a rigid marker fit cannot
+follow; the stance calibration puts the sole on the belt where a video shows it, during
+stance. ``sole_floor_y_mm=0.0`` uses the unloaded (standing) floor instead.
+
+Checked on RBDS001 (T25 / T35, force-plate stance): the lower of the stance foot's heel and toe
+points is within 15 mm of the belt in 69 % / 69 % of stance frames; in mid-stance (40-60 % of
+contact) the toe point sits at -3 / -4 mm and the heel at +10 / +12 mm (the forefoot runner's
+heel is already rising); the heel's lowest point in stance is +3 to +6 mm (medians per side).
+
+Known limit: the toes are rigid with the foot here. In push-off the real toes stay flat while
+the foot rotates over the metatarsophalangeal joints, so the virtual toe point dips below the
+belt (median -26 / -30 mm at force-plate toe-off, at most -34 / -38 mm) and is back above it
+only 40-45 ms after toe-off.
 """
 
 from __future__ import annotations
@@ -62,6 +111,7 @@ from posecoach.errors import PoseDataError
 __all__ = [
     "MocapDataError",
     "ForceEventDetector",
+    "SoleLandmarks",
     "bell_hip_joint_centres",
     "contact_intervals",
     "fix_label_swaps",
@@ -75,6 +125,8 @@ __all__ = [
     "read_subject_info",
     "reconstruct_landmarks",
     "rigid_fit",
+    "sole_landmarks_static",
+    "stance_floor_level_mm",
     "static_foot_angle_deg",
     "truth_summary",
 ]
@@ -125,6 +177,26 @@ PELVIS_MARKERS: tuple[str, ...] = (
 #: with them, 2.6 mm without), so they are left out of the fit.
 PELVIS_TRACKING: tuple[str, ...] = ("R.ASIS", "L.ASIS", "R.PSIS", "L.PSIS")
 
+#: Foot length per unit of stature (Drillis R, Contini R, Bluestein M, 1964, "Body segment
+#: parameters", Artificial Limbs 8:44-66; as drawn in Winter DA, 2009, Biomechanics and Motor
+#: Control of Human Movement, 4th ed., Fig. 4.1).
+FOOT_LENGTH_PER_HEIGHT: float = 0.152
+
+#: Distance from the 2nd metatarsal head to the tip of the 2nd toe, as a fraction of foot length
+#: (the 2nd ray's phalanges plus the toe pulp; midway in the 20-25 % usually quoted).
+TOE_FRACTION_OF_FOOT_LENGTH: float = 0.22
+
+#: ``Heel.Bottom`` -> ``MT2`` marker distance as a fraction of foot length, used to estimate the
+#: foot length when the stature is unknown. Measured on RBDS001: 228 mm / (0.152 x 1810 mm).
+MT2_MARKER_FRACTION_OF_FOOT_LENGTH: float = 0.83
+
+#: Share of a running trial's frames in which a foot is taken as loaded and flat on the belt when
+#: locating the belt under its sole (stance is 31-36 % of the stride in RBDS001 T25/T35; the
+#: lowest 15 % of frames lie in the lower half of stance).
+SOLE_STANCE_SHARE: float = 0.15
+
+FOOT_POINTS = ("sole", "markers")
+
 UPPER_BODY_NOTE = (
     "head, shoulders, elbows, wrists and hands are not in the Fukuchi 2017 marker set: "
     "their positions and confidences are NaN"
@@ -137,6 +209,14 @@ KEYPOINT_SOURCES: tuple[str, ...] = (
     "heel: Heel.Bottom marker on the shoe (measured)",
     "foot_index: 2nd metatarsal head marker MT2 (rebuilt from the foot markers), "
     "about 5-6 cm behind the toe tip",
+)
+
+SOLE_KEYPOINT_SOURCES: tuple[str, ...] = (
+    *KEYPOINT_SOURCES[:3],
+    "heel: virtual sole point under the Heel.Bottom marker, on the static floor "
+    "(rebuilt from the foot markers)",
+    "foot_index: virtual sole point at the toe tip, 22 % of the foot length ahead of the MT2 "
+    "head along the foot's long axis, on the static floor (rebuilt from the foot markers)",
 )
 
 
@@ -657,8 +737,243 @@ def fix_label_swaps(
     return fixed, messages
 
 
+# --------------------------------------------------------------------------------------------
+# Virtual sole landmarks (BlazePose heel and foot_index)
+# --------------------------------------------------------------------------------------------
+
+
+def sole_landmarks_static(
+    static_mm: Mapping[str, np.ndarray],
+    side: str,
+    *,
+    floor_y_mm: float,
+    toe_offset_mm: float,
+) -> dict[str, np.ndarray]:
+    """Virtual sole landmarks of one foot in the static (standing) trial.
+
+    With the shoe flat on the floor plane ``Y = floor_y_mm`` (lab Y vertical):
+
+    - ``heel``: the ``Heel.Bottom`` marker moved straight down to the floor (the back of the
+      shoe at the sole: BlazePose's ``heel``);
+    - ``ball``: the ``MT2`` marker moved straight down to the floor (under the 2nd metatarsal
+      head);
+    - ``toe``: ``ball`` moved ``toe_offset_mm`` forward along the foot's long axis, the
+      horizontal heel -> MT2 direction (heel to 2nd metatarsal head, the usual long axis of the
+      foot, as the foot vector of the conventional gait model, Davis et al. 1991, Hum Mov Sci
+      10:575-587): the tip of the longest toe at the sole, BlazePose's ``foot_index``.
+
+    All three lie on the floor, so the static heel -> toe line is level.
+
+    Parameters
+    ----------
+    static_mm : mapping of str to ndarray (n, 3)
+        Static trial markers (averaged over frames, NaN ignored); needs ``{side}.Heel.Bottom``
+        and ``{side}.MT2``.
+    side : {"R", "L"}
+    floor_y_mm : float
+        Height of the floor under the shoes in the static trial, lab Y (mm).
+    toe_offset_mm : float
+        Distance from the 2nd metatarsal head to the toe tip (mm).
+
+    Returns
+    -------
+    dict of str to ndarray, shape (3,)
+        ``heel``, ``ball``, ``toe`` in static lab coordinates (mm).
+
+    Raises
+    ------
+    MocapDataError
+        If the markers are missing or the heel and MT2 markers coincide in the horizontal plane.
+    """
+    heel, mt2 = _static_mean(static_mm, (f"{side}.Heel.Bottom", f"{side}.MT2"))
+    axis = mt2 - heel
+    axis[1] = 0.0
+    length = float(np.linalg.norm(axis))
+    if not length > 1.0:
+        raise MocapDataError(
+            f"cannot find the long axis of the {side} foot: the Heel.Bottom and MT2 markers of "
+            "the static trial are not apart horizontally; check the static file"
+        )
+    axis /= length
+    heel_sole = heel.copy()
+    heel_sole[1] = floor_y_mm
+    ball = mt2.copy()
+    ball[1] = floor_y_mm
+    return {"heel": heel_sole, "ball": ball, "toe": ball + toe_offset_mm * axis}
+
+
+def stance_floor_level_mm(
+    heel_y_mm: np.ndarray, ball_y_mm: np.ndarray, *, stance_share: float = SOLE_STANCE_SHARE
+) -> float:
+    """Height of the belt under a running foot's sole points, from their trajectories alone.
+
+    A running foot is loaded and flat on the belt for about a third of the stride (its stance);
+    then the lower of its heel and ball (metatarsal head) sole points lies on the belt. The
+    ``stance_share`` quantile of that lower point over the whole trial falls in the lower half
+    of the stance frames and is taken as the belt height seen from the foot markers (a contact
+    level from the height distribution, in the spirit of the foot-height methods reviewed by
+    Zeni et al. 2008, Gait Posture 27:710-714). The toe point is left out: it dips below the
+    belt in push-off (rigid toes).
+
+    Parameters
+    ----------
+    heel_y_mm, ball_y_mm : ndarray, shape (n,)
+        Vertical position of the rebuilt heel and ball sole points (mm), NaN in gaps.
+    stance_share : float
+        Quantile in (0, 0.5).
+
+    Returns
+    -------
+    float
+        Level (mm, lab Y); NaN when no frame has both points.
+    """
+    if not 0.0 < stance_share < 0.5:
+        raise MocapDataError(f"stance_share must lie in (0, 0.5), got {stance_share!r}")
+    low = np.fmin(np.asarray(heel_y_mm, dtype=np.float64), np.asarray(ball_y_mm, dtype=np.float64))
+    low = low[np.isfinite(low)]
+    return float(np.quantile(low, stance_share)) if low.size else float("nan")
+
+
+class SoleLandmarks:
+    """Virtual sole landmarks (heel, ball, toe tip) rebuilt in every running frame.
+
+    The static-trial points of :func:`sole_landmarks_static` are carried with each foot's
+    technical markers (``Heel.Top``, ``Heel.Bottom``, ``Heel.Lateral``, ``MT1``, ``MT5``) by the
+    rigid-body fit of :func:`reconstruct_landmarks` (Söderkvist & Wedin 1993). The static floor
+    height is either given or found from the running trial's markers
+    (:func:`stance_floor_level_mm`): the floor is placed so that the loaded sole meets the belt
+    plane ``Y = BELT_Y_MM``.
+
+    Parameters
+    ----------
+    foot_length_mm : float or None
+        Foot length (mm); None estimates it from the static heel -> MT2 marker distance
+        (divided by ``MT2_MARKER_FRACTION_OF_FOOT_LENGTH``). Give ``FOOT_LENGTH_PER_HEIGHT``
+        x stature when the stature is known.
+    toe_fraction : float
+        Toe tip ahead of the 2nd metatarsal head, as a fraction of the foot length.
+    floor_y_mm : float or None
+        Static floor height (lab Y, mm); None finds it from the running stance.
+    stance_share : float
+        See :func:`stance_floor_level_mm`.
+
+    Attributes
+    ----------
+    foot_length_mm_, toe_offset_mm_ : float
+        Foot length and MT2 head -> toe tip distance used (mm).
+    floor_y_mm_ : float
+        Static floor height used (lab Y, mm).
+    floor_method_ : str
+        ``"running stance"`` or ``"given"``.
+    stance_levels_mm_ : dict of str to float
+        ``"right"``/``"left"``: belt level under each loaded sole seen from the foot markers with
+        the static floor at ``Y = 0`` (:func:`stance_floor_level_mm`); computed in both modes.
+    static_points_mm_ : dict of str to dict
+        ``"right"``/``"left"`` -> ``heel``, ``ball``, ``toe`` in the static trial (mm).
+    points_mm_ : dict of str to ndarray, shape (n, 3)
+        ``right_heel``, ``right_foot_index``, ``right_ball`` and the same for ``left_``, lab mm.
+    fit_rms_mm_ : dict of str to ndarray, shape (n,)
+        Rigid-fit residual of each foot cluster (``"R.foot"``, ``"L.foot"``).
+    """
+
+    def __init__(
+        self,
+        foot_length_mm: float | None = None,
+        toe_fraction: float = TOE_FRACTION_OF_FOOT_LENGTH,
+        floor_y_mm: float | None = None,
+        stance_share: float = SOLE_STANCE_SHARE,
+    ) -> None:
+        self.foot_length_mm = foot_length_mm
+        self.toe_fraction = toe_fraction
+        self.floor_y_mm = floor_y_mm
+        self.stance_share = stance_share
+
+    def _foot_length(self, static_mm: Mapping[str, np.ndarray]) -> float:
+        if self.foot_length_mm is not None:
+            if not (np.isfinite(self.foot_length_mm) and self.foot_length_mm > 0):
+                raise MocapDataError(
+                    f"foot_length_mm must be a positive number, got {self.foot_length_mm!r}"
+                )
+            return float(self.foot_length_mm)
+        spans = []
+        for s in ("R", "L"):
+            heel, mt2 = _static_mean(static_mm, (f"{s}.Heel.Bottom", f"{s}.MT2"))
+            spans.append(float(np.hypot(mt2[0] - heel[0], mt2[2] - heel[2])))
+        return float(np.mean(spans)) / MT2_MARKER_FRACTION_OF_FOOT_LENGTH
+
+    def fit(
+        self, static_mm: Mapping[str, np.ndarray], trial_mm: Mapping[str, np.ndarray]
+    ) -> SoleLandmarks:
+        """Define the points in ``static_mm`` and rebuild them in every frame of ``trial_mm``.
+
+        Swapped foot-marker labels in the trial are corrected first (:func:`fix_label_swaps`).
+
+        Raises
+        ------
+        MocapDataError
+            If markers are missing, parameters are invalid, or the floor cannot be found.
+        """
+        if self.floor_y_mm is not None and not np.isfinite(self.floor_y_mm):
+            raise MocapDataError(f"floor_y_mm must be a finite number, got {self.floor_y_mm!r}")
+        if not 0.0 <= self.toe_fraction < 1.0:
+            raise MocapDataError(f"toe_fraction must lie in [0, 1), got {self.toe_fraction!r}")
+        trial_mm, _ = fix_label_swaps(static_mm, trial_mm)
+        foot_length = self._foot_length(static_mm)
+        toe_offset = self.toe_fraction * foot_length
+
+        def rebuild(floor: float) -> tuple[dict, dict, dict]:
+            statics, points, rms = {}, {}, {}
+            for s, side in (("R", "right"), ("L", "left")):
+                static_pts = sole_landmarks_static(
+                    static_mm, s, floor_y_mm=floor, toe_offset_mm=toe_offset
+                )
+                cluster = tuple(c.format(s=s) for c in SEGMENT_CLUSTERS["foot"])
+                got, seg_rms = reconstruct_landmarks(static_mm, trial_mm, cluster, static_pts)
+                statics[side] = static_pts
+                points[f"{side}_heel"] = got["heel"]
+                points[f"{side}_foot_index"] = got["toe"]
+                points[f"{side}_ball"] = got["ball"]
+                rms[f"{s}.foot"] = seg_rms
+            return statics, points, rms
+
+        statics, points, rms = rebuild(0.0)
+        levels = {
+            side: stance_floor_level_mm(
+                points[f"{side}_heel"][:, 1],
+                points[f"{side}_ball"][:, 1],
+                stance_share=self.stance_share,
+            )
+            for side in ("right", "left")
+        }
+        if self.floor_y_mm is None:
+            found = [v for v in levels.values() if np.isfinite(v)]
+            if not found:
+                raise MocapDataError(
+                    "cannot find the belt under the feet (no frame with both sole points); "
+                    "give floor_y_mm (e.g. 0.0, the lab floor) instead"
+                )
+            floor, method = BELT_Y_MM - float(np.mean(found)), "running stance"
+        else:
+            floor, method = float(self.floor_y_mm), "given"
+        if floor != 0.0:
+            statics, points, rms = rebuild(floor)
+        self.foot_length_mm_ = foot_length
+        self.toe_offset_mm_ = toe_offset
+        self.floor_y_mm_ = floor
+        self.floor_method_ = method
+        self.stance_levels_mm_ = levels
+        self.static_points_mm_ = statics
+        self.points_mm_ = points
+        self.fit_rms_mm_ = rms
+        return self
+
+
 def joint_centres_3d(
-    static_mm: Mapping[str, np.ndarray], trial_mm: Mapping[str, np.ndarray]
+    static_mm: Mapping[str, np.ndarray],
+    trial_mm: Mapping[str, np.ndarray],
+    *,
+    foot_points: str = "sole",
+    sole: SoleLandmarks | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str]]:
     """3-D lab positions of the posecoach keypoints for every trial frame.
 
@@ -668,6 +983,12 @@ def joint_centres_3d(
     ----------
     static_mm, trial_mm : mapping of str to ndarray
         Static calibration and running-trial markers (see :func:`read_markers`).
+    foot_points : {"sole", "markers"}
+        ``"sole"``: heel and foot_index are virtual sole landmarks (:class:`SoleLandmarks`);
+        ``"markers"``: the ``Heel.Bottom`` marker and the rebuilt ``MT2`` marker.
+    sole : SoleLandmarks, optional
+        Estimator for ``foot_points="sole"``, fitted here in place (read its attributes
+        afterwards for the floor height and toe offset used); default ``SoleLandmarks()``.
 
     Returns
     -------
@@ -678,6 +999,8 @@ def joint_centres_3d(
     warnings : list of str
         Label corrections made and clusters that fit poorly (median residual > 10 mm).
     """
+    if foot_points not in FOOT_POINTS:
+        raise MocapDataError(f"foot_points must be 'sole' or 'markers', got {foot_points!r}")
     trial_mm, warnings = fix_label_swaps(static_mm, trial_mm)
     static_pelvis = {m: np.nanmean(static_mm[m], axis=0) for m in PELVIS_MARKERS if m in static_mm}
     hjc_r, hjc_l = bell_hip_joint_centres(static_pelvis)
@@ -698,6 +1021,12 @@ def joint_centres_3d(
         out[f"{side}_ankle"] = (rebuilt[f"{s}.Ankle"] + rebuilt[f"{s}.Ankle.Medial"]) / 2.0
         out[f"{side}_heel"] = np.asarray(trial_mm[f"{s}.Heel.Bottom"], dtype=np.float64)
         out[f"{side}_foot_index"] = rebuilt[f"{s}.MT2"]
+    if foot_points == "sole":
+        sole = sole if sole is not None else SoleLandmarks()
+        sole.fit(static_mm, trial_mm)
+        for side in ("right", "left"):
+            out[f"{side}_heel"] = sole.points_mm_[f"{side}_heel"]
+            out[f"{side}_foot_index"] = sole.points_mm_[f"{side}_foot_index"]
     for segment, seg_rms in rms.items():
         median = float(np.nanmedian(seg_rms)) if np.isfinite(seg_rms).any() else float("nan")
         if not median <= 10.0:
@@ -797,6 +1126,8 @@ def fukuchi_pose_dataset(
     facing: str | None = None,
     speed_mps: float | None = None,
     info_path: str | Path | None = None,
+    foot_points: str = "sole",
+    sole_floor_y_mm: float | None = None,
 ) -> xr.Dataset:
     """Turn a Fukuchi 2017 running trial into a posecoach pose dataset.
 
@@ -822,16 +1153,27 @@ def fukuchi_pose_dataset(
     info_path : str or Path, optional
         ``RBDSinfo.txt``; default: the one beside ``markers_path``. When missing, height and
         foot-strike label are unknown (NaN / "") and ``attrs["warnings"]`` says so.
+    foot_points : {"sole", "markers"}
+        ``"sole"`` (default): heel and foot_index are virtual sole landmarks as BlazePose means
+        them (:class:`SoleLandmarks`, foot length 0.152 x stature); ``"markers"``: the
+        ``Heel.Bottom`` and ``MT2`` markers on the shoe (the earlier behaviour).
+    sole_floor_y_mm : float or None
+        Static floor height (lab Y, mm) for the sole landmarks; None finds it from the running
+        stance (module docstring); ``0.0`` puts it at the belt plane (unloaded shoe).
 
     Returns
     -------
     xarray.Dataset
         A valid pose dataset (:func:`posecoach.dataset.validate`). Attributes beyond the
         standard ones: ``setting="treadmill"``, ``speed_mps``, ``px_per_m``, ``facing``,
-        ``ground_row_px``, ``subject``, ``subject_height_m``, ``subject_mass_kg``,
-        ``foot_strike_label`` (plus ``_right``/``_left``), ``static_foot_angle_deg_right`` /
-        ``_left`` (:func:`static_foot_angle_deg`), ``keypoint_sources``, ``notes``,
-        ``warnings`` (e.g. corrected marker label swaps).
+        ``ground_row_px`` (the belt surface), ``subject``, ``subject_height_m``,
+        ``subject_mass_kg``, ``foot_strike_label`` (plus ``_right``/``_left``),
+        ``static_foot_angle_deg_right`` / ``_left`` (the heel -> foot_index angle standing,
+        toe up positive: 0 for the sole landmarks, +6.7..7.7 for the markers),
+        ``foot_points``, with ``"sole"`` also ``sole_floor_y_mm``, ``sole_floor_method``,
+        ``sole_stance_level_mm_right`` / ``_left`` (belt under the loaded sole with the static
+        floor at Y = 0), ``foot_length_mm``, ``toe_offset_mm``; ``keypoint_sources``,
+        ``notes``, ``warnings`` (e.g. corrected marker label swaps).
 
     Raises
     ------
@@ -850,12 +1192,13 @@ def fukuchi_pose_dataset(
                 f"cannot tell the treadmill speed from the name {markers_path.name}; "
                 "pass speed_mps=..."
             )
+    if foot_points not in FOOT_POINTS:
+        raise MocapDataError(f"foot_points must be 'sole' or 'markers', got {foot_points!r}")
     time_s, trial = read_markers(markers_path)
     _, static = read_markers(static_path)
-    points_mm, _, fit_warnings = joint_centres_3d(static, trial)
     fps = float(round(1.0 / np.median(np.diff(time_s)), 6))
 
-    warnings: list[str] = list(fit_warnings)
+    warnings: list[str] = []
     subject = _subject_code(markers_path) or ""
     info_file = Path(info_path) if info_path is not None else markers_path.parent / "RBDSinfo.txt"
     height_m, mass_kg = float("nan"), float("nan")
@@ -872,6 +1215,11 @@ def fukuchi_pose_dataset(
         strike = strike_r
     else:
         strike = f"right: {strike_r}; left: {strike_l}"
+
+    foot_length_mm = FOOT_LENGTH_PER_HEIGHT * height_m * 1000.0 if np.isfinite(height_m) else None
+    sole = SoleLandmarks(foot_length_mm=foot_length_mm, floor_y_mm=sole_floor_y_mm)
+    points_mm, _, fit_warnings = joint_centres_3d(static, trial, foot_points=foot_points, sole=sole)
+    warnings = fit_warnings + warnings
 
     # image geometry: belt on a fixed row, room for a standing subject above it
     body_m = height_m if np.isfinite(height_m) else 2.0
@@ -911,7 +1259,35 @@ def fukuchi_pose_dataset(
     )
     facing_found = _facing(mirror)
 
-    static_angles = [static_foot_angle_deg(static, s) for s in ("R", "L")]
+    foot_attrs: dict[str, Any] = {"foot_points": foot_points}
+    if foot_points == "sole":
+        static_angles = []
+        for side in ("right", "left"):
+            pts = sole.static_points_mm_[side]
+            rise, run = pts["toe"][1] - pts["heel"][1], pts["toe"][0] - pts["heel"][0]
+            static_angles.append(float(np.degrees(np.arctan2(rise, run))))
+        foot_attrs.update(
+            {
+                "sole_floor_y_mm": float(sole.floor_y_mm_),
+                "sole_floor_method": sole.floor_method_,
+                "sole_stance_level_mm_right": float(sole.stance_levels_mm_["right"]),
+                "sole_stance_level_mm_left": float(sole.stance_levels_mm_["left"]),
+                "foot_length_mm": float(sole.foot_length_mm_),
+                "toe_offset_mm": float(sole.toe_offset_mm_),
+            }
+        )
+        sources = SOLE_KEYPOINT_SOURCES
+        foot_note = (
+            "heel/foot_index: virtual sole landmarks rigid with the foot markers, defined in the "
+            f"static trial on a floor at Y = {sole.floor_y_mm_:.1f} mm ({sole.floor_method_}); "
+            f"toe tip {sole.toe_offset_mm_:.0f} mm ahead of the MT2 head "
+            f"(foot length {sole.foot_length_mm_:.0f} mm); rigid toes dip below the belt in "
+            "push-off"
+        )
+    else:
+        static_angles = [static_foot_angle_deg(static, s) for s in ("R", "L")]
+        sources = KEYPOINT_SOURCES
+        foot_note = "heel/foot_index: Heel.Bottom and MT2 markers on the shoe, not at the sole"
 
     names = dataset.BLAZEPOSE_KEYPOINTS
     position = np.full((time_s.size, len(names), 2), np.nan)
@@ -937,9 +1313,11 @@ def fukuchi_pose_dataset(
         "foot_strike_label_left": strike_l,
         "static_foot_angle_deg_right": static_angles[0],
         "static_foot_angle_deg_left": static_angles[1],
-        "keypoint_sources": list(KEYPOINT_SOURCES),
+        **foot_attrs,
+        "keypoint_sources": list(sources),
         "notes": [
             UPPER_BODY_NOTE,
+            foot_note,
             "orthographic projection of lab X (antero-posterior) and Y (vertical); "
             f"{'viewed from the left side' if mirror else 'viewed from the right side'}",
             "data: Fukuchi, Fukuchi & Duarte 2017, PeerJ 5:e3298, CC BY 4.0",
@@ -1053,7 +1431,7 @@ def assign_sides(start_s: np.ndarray, end_s: np.ndarray, ds: xr.Dataset | None) 
     """Which foot is on the single treadmill plate during each contact.
 
     In running only one foot touches the belt at a time; the foot whose lowest point (heel or
-    MT2) is lower in the image, on average over the contact, is the one on the plate.
+    foot_index) is lower in the image, on average over the contact, is the one on the plate.
 
     Parameters
     ----------
@@ -1191,6 +1569,8 @@ def fukuchi_trial(
     facing: str | None = None,
     threshold_N: float | None = 50.0,
     threshold_fraction: float | None = None,
+    foot_points: str = "sole",
+    sole_floor_y_mm: float | None = None,
 ) -> tuple[xr.Dataset, pd.DataFrame]:
     """Load one Fukuchi 2017 trial as a pose dataset plus force-plate gait events.
 
@@ -1204,7 +1584,7 @@ def fukuchi_trial(
         Static calibration trial.
     speed_mps : float
         Treadmill speed (m/s).
-    px_per_m, facing
+    px_per_m, facing, foot_points, sole_floor_y_mm
         See :func:`fukuchi_pose_dataset`.
     threshold_N, threshold_fraction
         See :class:`ForceEventDetector`.
@@ -1217,7 +1597,13 @@ def fukuchi_trial(
         Columns ``kind``, ``time_s``, ``side``.
     """
     ds = fukuchi_pose_dataset(
-        markers_path, static_path, px_per_m=px_per_m, facing=facing, speed_mps=speed_mps
+        markers_path,
+        static_path,
+        px_per_m=px_per_m,
+        facing=facing,
+        speed_mps=speed_mps,
+        foot_points=foot_points,
+        sole_floor_y_mm=sole_floor_y_mm,
     )
     source = Path(forces_path) if forces_path is not None else Path(markers_path)
     if forces_path is None and source.suffix.lower() != ".c3d":
