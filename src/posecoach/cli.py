@@ -8,7 +8,9 @@ Exit codes: 0 success; 1 other user-facing error; 2 usage error; 3 video problem
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -172,6 +174,41 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Hide what native libraries (MediaPipe's C++ logging, TFLite) print to stderr.
+
+    Python's own ``sys.stderr`` (posecoach's messages, the progress bar) keeps
+    writing to the terminal through a duplicate of the original descriptor; only
+    writes that go straight to file descriptor 2 are dropped. ``-v`` shows them.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no stderr at all
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    old_stderr = sys.stderr
+    stream = os.fdopen(saved, "w", buffering=1, encoding=getattr(old_stderr, "encoding", None) or "utf-8",
+                       errors="replace")
+    handlers = [h for h in log.handlers if isinstance(h, logging.StreamHandler)]
+    try:
+        old_stderr.flush()
+        os.dup2(devnull, 2)
+        sys.stderr = stream
+        for h in handlers:
+            h.setStream(stream)
+        yield
+    finally:
+        stream.flush()
+        os.dup2(saved, 2)
+        sys.stderr = old_stderr
+        for h in handlers:
+            h.setStream(old_stderr)
+        stream.close()
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``posecoach`` command; returns the exit code."""
     parser = build_parser()
@@ -181,7 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return _run(args, parser)
+        if args.verbose:
+            return _run(args, parser)
+        with _quiet_native_stderr():
+            return _run(args, parser)
     except PosecoachError as exc:
         log.error("posecoach: error: %s", exc)
         return exc.exit_code

@@ -200,6 +200,16 @@ class VideoReader:
                 width, height = height, width
             n = len(pts)
             times = np.asarray(pts, dtype=np.float64) * float(tb)
+            declared_s = float(stream.duration * tb) if stream.duration else (
+                container.duration / 1e6 if container.duration else 0.0
+            )
+            covered_s = float(times[-1] - times[0]) if n >= 2 else 0.0
+            if declared_s > 1.0 and covered_s < 0.9 * declared_s - 0.2:
+                self.warnings.append(
+                    f"the file's header says {declared_s:.1f} s but only {covered_s:.1f} s of frames are "
+                    "present: the file is probably truncated (an interrupted copy or upload); only the "
+                    "frames present are analysed"
+                )
             if n >= 2:
                 dt = np.diff(times)
                 mean_dt = float(dt.mean())

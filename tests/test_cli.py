@@ -1,0 +1,131 @@
+"""The command line, end to end: help, exit codes, bad input, a portrait phone clip."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from conftest import shared_file
+from posecoach.cli import main
+from posecoach.video import VideoWriter, iter_frames, probe
+
+POSECOACH = [sys.executable, "-m", "posecoach"]
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*POSECOACH, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_help_and_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("pose", "analyze", "demo", "info", "models"):
+        assert command in out
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert "posecoach" in capsys.readouterr().out
+
+
+def test_no_command_is_usage_error(capsys):
+    assert main([]) == 2
+
+
+def test_info_lists_versions_and_models(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "mediapipe: 0.10.21" in out
+    assert "model full:" in out and "pose_landmark_full.tflite" in out
+
+
+@pytest.mark.parametrize("content, code, message", [
+    (b"this is a shopping list\n" * 10, 3, "cannot be read as a video"),
+    (b"", 3, "empty"),
+])
+def test_bad_files_give_clear_errors(tmp_path, content, code, message):
+    bad = tmp_path / "clip.mp4"
+    bad.write_bytes(content)
+    res = run_cli("pose", str(bad), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert res.returncode == code
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out" / "poses.nc").exists()
+
+
+def test_missing_file(tmp_path):
+    res = run_cli("analyze", str(tmp_path / "nope.mp4"), cwd=tmp_path)
+    assert res.returncode == 3 and "not found" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_video_with_no_person(tmp_path):
+    clip = tmp_path / "empty_street.mp4"
+    with VideoWriter(clip, fps=30, width_px=320, height_px=240) as w:
+        rng = np.random.default_rng(0)
+        for _ in range(20):
+            w.write(rng.integers(80, 120, size=(240, 320, 3), dtype=np.uint8))
+    res = run_cli("pose", str(clip), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert res.returncode == 6
+    assert "no person was found" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_existing_results_are_not_overwritten(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "poses.nc").write_text("my earlier results")
+    clip = tmp_path / "c.mp4"
+    with VideoWriter(clip, fps=30, width_px=64, height_px=48) as w:
+        for _ in range(5):
+            w.write(np.zeros((48, 64, 3), np.uint8))
+    res = run_cli("pose", str(clip), "-o", str(out), cwd=tmp_path)
+    assert res.returncode == 1 and "--overwrite" in res.stderr
+    assert (out / "poses.nc").read_text() == "my earlier results"
+
+
+def test_height_out_of_range_is_usage_error(tmp_path):
+    res = run_cli("analyze", "x.nc", "--height-cm", "17", cwd=tmp_path)
+    assert res.returncode == 2 and "--height-cm" in res.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_portrait_phone_clip_with_rotation_metadata_comes_out_upright(tmp_path):
+    """Store a real portrait clip sideways with a display matrix, as phones do: the runner
+    must come out upright (head above feet) and be found as in the original."""
+    src = shared_file("running-videos-licence-unknown/overground_side_portrait_30fps.mp4")
+    stored = tmp_path / "stored.mp4"
+    frames = [f.image for f in iter_frames(src, start_s=3.0, end_s=5.0)]
+    h, w = frames[0].shape[:2]
+    with VideoWriter(stored, fps=30, width_px=h, height_px=w, crf=18) as vw:
+        for img in frames:
+            vw.write(np.rot90(img, k=-1))  # pixels stored turned 90 deg clockwise (landscape)
+    phone = tmp_path / "phone.mp4"
+    with av.open(str(stored)) as inp, av.open(str(phone), "w") as out:
+        ins = inp.streams.video[0]
+        ost = out.add_stream_from_template(ins)
+        ost.set_display_rotation(90)  # a player turns it back counter-clockwise
+        for packet in inp.demux(ins):
+            if packet.dts is not None:
+                packet.stream = ost
+                out.mux(packet)
+    info = probe(phone)
+    assert (info.width_px, info.height_px) == (w - w % 2, h - h % 2) and info.rotation_deg == 90
+    res = run_cli("pose", str(phone), "-o", str(tmp_path / "out"), "-q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    from posecoach.io import load_poses
+
+    ds = load_poses(tmp_path / "out" / "poses.nc")
+    assert ds.attrs["image_width_px"] < ds.attrs["image_height_px"]  # portrait
+    nose_y = ds["position"].sel(keypoint="nose", space="y").values
+    ankle_y = ds["position"].sel(keypoint=["left_ankle", "right_ankle"], space="y").values.mean(axis=1)
+    ok = np.isfinite(nose_y) & np.isfinite(ankle_y)
+    assert ok.mean() > 0.9
+    assert np.mean(nose_y[ok] < ankle_y[ok]) > 0.95  # head above feet: upright
+    summary = json.loads((tmp_path / "out" / "poses.json").read_text())
+    assert summary["detected_fraction"] > 0.9
