@@ -20,6 +20,7 @@ camera's frame-to-frame motion, and fills :class:`Scene`:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -158,7 +159,9 @@ def fit_ground_line(
     x0 = float(np.median(gx))
     if np.ptp(gx) < min_x_range_px or gx.size < 6:
         return float(np.median(gy)), 0.0, x0
-    slope, intercept, _, _ = stats.theilslopes(gy, gx)
+    with warnings.catch_warnings():  # scipy warns about its confidence interval on exact data
+        warnings.simplefilter("ignore", RuntimeWarning)
+        slope, _, _, _ = stats.theilslopes(gy, gx)
     slope = float(np.clip(slope, -0.2, 0.2))  # more than ~11 deg of camera roll is not plausible
     # the line sits at the contact level: median of residual-corrected points
     level = float(np.median(gy - slope * (gx - x0)))

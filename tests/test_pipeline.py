@@ -1,0 +1,66 @@
+"""The analysis stages end to end and the analysis.json contract."""
+
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+
+from conftest import shared_file
+from posecoach import pipeline, synthetic
+from posecoach.analysis import load_schema
+from posecoach.io import save_poses
+
+
+@pytest.fixture(scope="module")
+def synthetic_poses():
+    p = synthetic.RunnerParams.pose_runner()
+    ds, truth = synthetic.SyntheticRunner(p).generate(duration_s=6.0, fps=60.0, seed=2)
+    ds, _ = synthetic.add_faults(ds, jitter_px=1.0, dropped_frames=3, leg_swaps=1, seed=2)
+    return p, ds, truth
+
+
+def test_analysis_json_follows_the_schema(synthetic_poses, tmp_path):
+    p, ds, truth = synthetic_poses
+    a = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=p.speed_mps)
+    path = a.write_json(tmp_path / "analysis.json")
+    doc = json.loads(path.read_text())
+    jsonschema.validate(doc, load_schema())
+    assert doc["runner"]["facing"] == p.facing and doc["runner"]["setting"] == p.setting
+    assert doc["runner"]["height_source"] == "user"
+    ic = [e for e in doc["events"] if e["kind"] == "initial_contact"]
+    assert len(ic) >= len(truth.events_of("left", "initial_contact")) + len(
+        truth.events_of("right", "initial_contact")) - 1
+    assert doc["quality"]["swaps_repaired"] >= 1
+
+
+def test_analyze_a_saved_pose_file_via_cli(synthetic_poses, tmp_path):
+    from posecoach.cli import main
+
+    p, ds, truth = synthetic_poses
+    nc = save_poses(ds, tmp_path / "poses.nc")
+    code = main(["-q", "analyze", str(nc), "-o", str(tmp_path / "out"), "--height-cm",
+                 str(p.height_m * 100), "--speed-kmh", str(p.speed_mps * 3.6)])
+    assert code == 0
+    doc = json.loads((tmp_path / "out" / "analysis.json").read_text())
+    assert doc["summary"]["cadence_spm"]["median"] == pytest.approx(truth.cadence_spm, rel=0.01)
+    assert any("without the video" in w for w in doc["quality"]["warnings"])
+
+
+def test_too_short_clip_is_not_judged(tmp_path):
+    p = synthetic.RunnerParams.pose_runner()
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=0.5, fps=60.0, seed=0)
+    a = pipeline.analyze_poses(ds, height_m=p.height_m)
+    assert a.gait["classification"] == "unknown"
+    assert any("at least" in w for w in a.quality["warnings"])
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_walking_clip_is_reported_as_not_running(tmp_path):
+    clip = shared_file("walking-negative-sports2d/demo.mp4")
+    res = pipeline.run_analyze(clip, tmp_path / "out", progress=False)
+    a = res.analysis
+    assert a.gait["classification"] == "walking"
+    assert any("not running" in w for w in a.quality["warnings"])
+    assert np.isfinite(a.quality["detected_fraction"])
