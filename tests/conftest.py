@@ -35,3 +35,47 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data folder missing: {SHARED_DATA}")
     return SHARED_DATA
+
+
+_POSE_CACHE = REPO / ".pytest_cache" / "posecoach-poses"
+
+
+def _pose_code_digest() -> str:
+    """Hash of the pose-estimation code, so cached poses are redone when it changes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted((REPO / "src" / "posecoach" / "pose").glob("*.py")) + [
+        REPO / "src" / "posecoach" / "video.py"
+    ]:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def estimated_poses(relpath: str | Path, **estimator_kwargs):
+    """Pose dataset of a shared clip, estimated once and cached on disk across test runs.
+
+    The cache (``.pytest_cache/posecoach-poses``, never committed) is keyed by the clip's
+    size and modification time, the estimator's arguments and a digest of the pose code;
+    a file lock lets parallel test workers share one estimation.
+    """
+    import fcntl
+    import hashlib
+
+    from posecoach.io import load_poses, save_poses
+    from posecoach.pose import BlazePoseEstimator
+
+    clip = shared_file(relpath)
+    stat = clip.stat()
+    key = hashlib.sha256(
+        f"{clip.name}|{stat.st_size}|{stat.st_mtime_ns}|{sorted(estimator_kwargs.items())}|"
+        f"{_pose_code_digest()}".encode()
+    ).hexdigest()[:16]
+    _POSE_CACHE.mkdir(parents=True, exist_ok=True)
+    target = _POSE_CACHE / f"{clip.stem}-{key}.nc"
+    with open(_POSE_CACHE / f"{clip.stem}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            ds = BlazePoseEstimator(**estimator_kwargs).estimate(clip, progress=False)
+            save_poses(ds, target, overwrite=True)
+        return load_poses(target)
