@@ -1,0 +1,72 @@
+"""Repeated pictures, playback-speed changes and implausible cadence."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from posecoach import dataset, pipeline, quality, synthetic
+
+
+def test_duplicate_pictures_found():
+    rng = np.random.default_rng(0)
+    moving = rng.uniform(1.0, 3.0, size=200)
+    diff = moving.copy()
+    diff[1::2] = rng.uniform(0.0, 0.1, size=100)  # every second frame repeats the previous picture
+    rep = quality.duplicate_pictures(diff, fps=50.0)
+    assert rep.repeat == 2
+    assert rep.effective_fps == pytest.approx(25.0, rel=0.05)
+    plain = quality.duplicate_pictures(moving, fps=50.0)
+    assert plain.repeat == 1 and plain.effective_fps == 50.0
+
+
+def test_still_scene_is_not_mistaken_for_duplicates():
+    diff = np.full(100, 0.05)  # nothing moves at all
+    assert quality.duplicate_pictures(diff, fps=30.0).repeat == 1
+
+
+def test_playback_sections_split_on_speed_jumps():
+    st = [210, 215, 205, 212, 840, 850, 860, 845, 830, 214, 209, 211]
+    steps = pd.DataFrame({"step_time_ms": st, "ic_time_s": np.cumsum(st) / 1000.0,
+                          "ic_frame": np.arange(len(st)) * 10})
+    sec = quality.playback_sections(steps)
+    assert len(sec) == 3
+    assert sec[1].slow_factor == pytest.approx(4.0, rel=0.1)
+    assert sec[0].slow_factor == pytest.approx(1.0, rel=0.05)
+    one = quality.playback_sections(steps.iloc[:4])
+    assert len(one) == 1
+
+
+def _slow_motion_clip():
+    """A 'slo-mo' export: real time at 30 fps, then 4x slow motion (120 fps capture played at 30)."""
+    p = synthetic.RunnerParams.pose_runner()
+    ds, truth = synthetic.SyntheticRunner(p).generate(duration_s=9.0, fps=120.0, seed=0)
+    idx = np.concatenate([np.arange(0, 360, 4), np.arange(360, 720), np.arange(720, 1080, 4)])
+    sub = ds.isel(time=idx)
+    n = len(idx)
+    return p, dataset.from_arrays(
+        sub["position"].values, sub["confidence"].values, np.arange(n) / 30.0, fps=30.0,
+        image_width_px=ds.attrs["image_width_px"], image_height_px=ds.attrs["image_height_px"],
+        source_software="test-slomo",
+    )
+
+
+def test_slow_motion_section_is_reported_and_left_out_of_timing():
+    p, ds = _slow_motion_clip()
+    a = pipeline.analyze_poses(ds, height_m=p.height_m)
+    assert any("playback speed changes" in w for w in a.quality["warnings"])
+    assert a.quality["steps_excluded_from_timing"] > 0
+    slow = [s for s in a.quality["playback_sections"] if s["slow_factor"] > 2]
+    assert slow and slow[0]["slow_factor"] == pytest.approx(4.0, rel=0.15)
+    # slow section: frames 90..450 of the exported clip
+    assert 80 <= slow[0]["first_frame"] <= 110 and 420 <= slow[0]["last_frame"] <= 460
+    assert a.summary["cadence_spm"]["median"] == pytest.approx(180.0, rel=0.02)
+
+
+def test_whole_clip_in_slow_motion_is_flagged():
+    p = synthetic.RunnerParams.pose_runner()
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=8.0, fps=60.0, seed=0)
+    slowed = ds.assign_coords(time=ds["time"].values * 2.0)  # played at half speed
+    slowed.attrs["fps"] = 30.0
+    a = pipeline.analyze_poses(slowed, height_m=p.height_m)
+    assert a.summary["cadence_spm"]["median"] == pytest.approx(90.0, rel=0.02)
+    assert any("not plausible in real time" in w for w in a.quality["warnings"])
