@@ -20,15 +20,16 @@ Order of the steps in :func:`clean` (and why)
 Leg swaps
 ---------
 BlazePose, seen from the side, often exchanges the near and the far leg for a few frames
-(all of ``hip/knee/ankle/heel/foot_index``), or only the lower leg (knee down). One frame
-cannot tell a swap from a genuine crossing of the legs, which happens twice per stride in
-running (the swing leg passes the stance leg). Continuity over time can: the detector chooses,
-for every frame, one *labelling* (which groups of the leg chain are exchanged) by a Viterbi
-dynamic programme (Viterbi 1967) whose cost is the summed distance of every leg-chain keypoint
-from its constant-velocity prediction (so two legs passing each other in opposite directions
-are not mistaken for a swap, unlike a nearest-position rule), plus a bone-length consistency
-term and a fixed penalty per change of labelling. The swap problem of 2-D side-view pose
-estimation and its correction by continuity is documented by Stenum et al. (2021).
+(all of ``hip/knee/ankle/heel/foot_index``), or only the lower leg. One frame cannot tell a swap
+from a genuine crossing of the legs, which happens twice per stride in running (the swing leg
+passes the stance leg). Continuity over time can: :class:`LegSwapDetector` labels every frame
+normal or swapped by a two-state Viterbi dynamic programme (Viterbi 1967) whose cost is the
+summed distance of every leg-chain keypoint of both legs from its constant-velocity prediction
+(so two legs passing each other in opposite directions are not mistaken for a swap, unlike a
+nearest-position rule) plus a fixed penalty per change of state; frames without enough leg
+keypoints, repeated pictures and garbage frames are bridged. Each swapped span is then
+classified as whole-leg, knee-down or ankle-down. The swap problem of 2-D side-view pose
+estimation and its correction by continuity are documented by Stenum et al. (2021).
 
 References
 ----------
@@ -71,14 +72,19 @@ __all__ = [
     "LegSwapDetector",
     "SWAP_KINDS",
     "apply_leg_swaps",
+    "bone_length_costs",
     "butterworth_zero_lag",
     "clean",
+    "constant_velocity_residuals",
     "default_cutoff_hz",
     "detect_leg_swaps",
+    "glitch_scores",
     "interpolate_gaps",
     "lowpass",
     "mask_low_confidence",
     "repair_leg_swaps",
+    "repeated_frames",
+    "viterbi_second_order",
 ]
 
 #: Keypoints of one leg chain, from the hip down (BlazePose names without the side prefix).
@@ -111,7 +117,9 @@ class CleaningSettingsError(PosecoachError):
 # --------------------------------------------------------------------------------------------
 
 
-def _new_dataset(ds: xr.Dataset, position: np.ndarray, confidence: np.ndarray | None = None) -> xr.Dataset:
+def _new_dataset(
+    ds: xr.Dataset, position: np.ndarray, confidence: np.ndarray | None = None
+) -> xr.Dataset:
     """Return a copy of ``ds`` with new position (and confidence) values; attrs deep-copied."""
     out = ds.copy(deep=False)
     out["position"] = ds["position"].copy(data=position)
@@ -299,7 +307,8 @@ def bone_length_costs(
         i, j = LEG_PARTS.index(pa), LEG_PARTS.index(pb)
         for bi, bj in itertools.product((0, 1), repeat=2):
             for side in (0, 1):
-                length = np.linalg.norm(chain_px[:, side ^ bi, i] - chain_px[:, side ^ bj, j], axis=-1)
+                vec = chain_px[:, side ^ bi, i] - chain_px[:, side ^ bj, j]
+                length = np.linalg.norm(vec, axis=-1)
                 err = np.clip(np.abs(length - reference_px[s]) - tolerance_px, 0.0, cap_px)
                 out[:, s, bi, bj] += np.where(np.isfinite(err), err, 0.0)
     return out
@@ -351,7 +360,7 @@ def viterbi_second_order(
 
 
 def repeated_frames(chain_px: np.ndarray, tolerance_px: float) -> np.ndarray:
-    """Frames whose known chain keypoints all moved less than ``tolerance_px`` since the last kept frame.
+    """Frames whose chain keypoints all moved less than ``tolerance_px`` since the last kept one.
 
     Parameters
     ----------
@@ -412,7 +421,7 @@ def glitch_scores(chain_px: np.ndarray, time_s: np.ndarray) -> np.ndarray:
         cur = chain_px[1:-1][:, [c, 1 - c]]
         d = np.linalg.norm(cur - (prev + w * (nxt - prev)), axis=-1).reshape(n - 2, -1)
         ok = np.isfinite(d)
-        mean = np.where(ok.any(axis=1), np.where(ok, d, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1), 0.0)
+        mean = np.where(ok, d, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
         best = np.minimum(best, mean)
     out[1:-1] = best
     return out
@@ -477,7 +486,7 @@ class LegSwapDetector:
         Minimum fraction of the chain keypoints (both sides) known for a frame to be used.
     glitch_threshold : float
         Frames whose :func:`glitch_scores` exceed this many leg lengths are left out of the
-        path like unknown frames (their labels are not changed by the detector).
+        path like unknown frames (they take the state of the previous used frame).
     repeat_tolerance : float
         A frame whose chain keypoints all moved less than this many leg lengths since the
         previous used frame is taken as a repeated picture and left out the same way.
@@ -629,7 +638,10 @@ class LegSwapDetector:
              for s in range(len(_LEG_SEGMENTS))]
         )
         bone = bone_length_costs(
-            sub, reference, tolerance_px=self.bone_tolerance * leg_px, cap_px=self.residual_cap * leg_px
+            sub,
+            reference,
+            tolerance_px=self.bone_tolerance * leg_px,
+            cap_px=self.residual_cap * leg_px,
         )
         seg_ends = [(LEG_PARTS.index(a), LEG_PARTS.index(b)) for a, b in _LEG_SEGMENTS]
         out = parts.copy()
