@@ -1,0 +1,1078 @@
+"""Pose Method assessment: rules as data, one verdict per principle.
+
+The rules live in a versioned TOML file (the packaged default is
+``src/posecoach/rules/pose_method.toml``; a squad can pass its own with
+``--rules FILE``). This module only *reads* them: the status logic is the same
+for every rule and knows nothing about running.
+
+For each rule:
+
+1. If the gait is not running (``analysis.gait["classification"]``), the rule is
+   ``not_assessable`` with the gait's reason.
+2. If the rule needs another view than the clip's (a side view unless
+   ``analysis.runner["view"]`` says otherwise), it is ``not_assessable``: it
+   needs a front view, or cannot be seen on video at all. Nothing is guessed.
+3. The rule's metric is looked up in ``analysis.summary`` (metric names of
+   ``docs/conventions.md``). A missing value (occlusion, not measured) or fewer
+   than ``min_steps`` steps -> ``not_assessable`` with that reason. Time-based
+   metrics are withheld when the clip cannot be real time (slow motion).
+4. The value (the summary median; or ``|median|``, the worse side's median, or
+   the left/right asymmetry, as the rule's ``aggregate`` says) is compared with
+   the rule's bands: inside ``good`` -> ``pass``; inside ``borderline`` ->
+   ``borderline``; otherwise ``fail``. Speed-relative rules pick their bands by
+   the runner's speed; without a speed they use their default (easy-pace) bands
+   and say so.
+
+The overall score and the priorities are documented in :func:`weighted_score`
+and :func:`rank_priorities`.
+
+Examples
+--------
+>>> from posecoach import assessment
+>>> result = assessment.assess(analysis)                        # doctest: +SKIP
+>>> [(r.id, r.status) for r in result.priorities]               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from posecoach.errors import PosecoachError
+
+#: Name of the packaged default rule file (``extends = "pose_method"`` refers to it).
+DEFAULT_RULES_NAME = "pose_method"
+STATUSES = ("pass", "borderline", "fail", "not_assessable")
+GROUPS = ("element", "key_point", "model", "practice")
+VIEWS = ("side", "front", "none")
+KEY_FRAMES = ("initial_contact", "mid_stance", "fall", "pull", "toe_off")
+AGGREGATES = ("median", "abs", "worst_side", "asymmetry")
+DRILL_CATEGORIES = ("strength", "mobility", "pose_drill", "cadence")
+SIDES = ("left", "right")
+
+_TOP_KEYS = {"version", "name", "changelog", "caveat", "defaults", "score", "rules", "drills",
+             "plan", "extends"}
+_RULE_KEYS = {"id", "title", "group", "number", "metric", "meaning", "key_frame", "weight", "cue",
+              "drills", "source", "view", "min_steps", "aggregate", "bands", "speed_relative",
+              "speed_bands", "enabled"}
+_BAND_KEYS = {"min", "max", "source", "rationale"}
+_DRILL_KEYS = {"name", "category", "description", "dosage"}
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class RuleFileError(PosecoachError):
+    """A rule file is missing, not valid TOML, or has a bad or missing field."""
+
+    exit_code = 8
+
+
+# ---------------------------------------------------------------------------
+# Rule data
+# ---------------------------------------------------------------------------
+
+
+def metric_unit(metric: str | None) -> str:
+    """The display unit of a metric, from its name's unit suffix (docs/conventions.md).
+
+    >>> metric_unit("ground_contact_ms"), metric_unit("overstride_pct_leg"), metric_unit("cadence_spm")
+    ('ms', '%', 'spm')
+    """
+    if not metric:
+        return ""
+    if "_pct" in metric:
+        return "%"
+    suffixes = {"_deg": "deg", "_ms": "ms", "_cm": "cm", "_spm": "spm", "_mps": "m/s", "_m": "m",
+                "_s": "s"}
+    for suffix, unit in suffixes.items():
+        if metric.endswith(suffix):
+            return unit
+    return ""
+
+
+def _fmt(x: float | None, unit: str = "") -> str:
+    """A number as people write it: no trailing zeros; ms and spm without decimals."""
+    if x is None or not math.isfinite(x):
+        return "?" if x is None or math.isnan(x) else ("∞" if x > 0 else "-∞")
+    if unit in ("ms", "spm"):
+        text = f"{x:.0f}"
+    elif abs(x) >= 100:
+        text = f"{x:.0f}"
+    else:
+        text = f"{x:.1f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+@dataclass(frozen=True)
+class Band:
+    """A closed interval ``[min, max]`` (either end may be open) with its source."""
+
+    min: float | None
+    max: float | None
+    source: str
+
+    def contains(self, value: float) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+    def text(self, unit: str = "") -> str:
+        """``"-2 to 5 deg"``, ``"≤ 8 deg"`` or ``"≥ 85 deg"``."""
+        u = f" {unit}" if unit and unit != "%" else unit
+        if self.min is not None and self.max is not None:
+            return f"{_fmt(self.min, unit)} to {_fmt(self.max, unit)}{u}"
+        if self.max is not None:
+            return f"≤ {_fmt(self.max, unit)}{u}"
+        return f"≥ {_fmt(self.min, unit)}{u}"
+
+
+@dataclass(frozen=True)
+class SpeedBands:
+    """Bands used for speeds below ``below_mps`` (and above the previous entry's)."""
+
+    below_mps: float
+    good: Band
+    borderline: Band
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One principle of the method, as read from the rule file (see ``docs/rules.md``)."""
+
+    id: str
+    title: str
+    group: str
+    number: int | None
+    metric: str | None
+    meaning: str
+    key_frame: str | None
+    weight: float
+    cue: str
+    drills: tuple[str, ...]
+    source: str
+    view: str
+    min_steps: int
+    aggregate: str
+    good: Band | None
+    borderline: Band | None
+    speed_bands: tuple[SpeedBands, ...] = ()
+
+    @property
+    def unit(self) -> str:
+        return "%" if self.aggregate == "asymmetry" else metric_unit(self.metric)
+
+    @property
+    def speed_relative(self) -> bool:
+        return bool(self.speed_bands)
+
+    def bands_for(self, speed_mps: float | None) -> tuple[Band | None, Band | None, str]:
+        """The (good, borderline) bands for a running speed, and a note on the choice.
+
+        Without a speed a speed-relative rule falls back to its default bands
+        and the note says so.
+        """
+        if not self.speed_bands:
+            return self.good, self.borderline, ""
+        if speed_mps is None or not math.isfinite(speed_mps):
+            return self.good, self.borderline, (
+                "speed unknown, so the default (easy-pace) bands were used; give the treadmill "
+                "speed (--speed-kmh) for speed-matched bands"
+            )
+        lower, sb = 0.0, self.speed_bands[-1]
+        for candidate in self.speed_bands:  # the last one has below_mps = inf (validated)
+            if speed_mps < candidate.below_mps:
+                sb = candidate
+                break
+            lower = candidate.below_mps
+        if math.isinf(sb.below_mps):
+            where = f"speeds of {_fmt(lower)} m/s and faster"
+        elif lower == 0:
+            where = f"speeds below {_fmt(sb.below_mps)} m/s"
+        else:
+            where = f"speeds of {_fmt(lower)}-{_fmt(sb.below_mps)} m/s"
+        return sb.good, sb.borderline, f"bands for {where}, runner at {speed_mps:.1f} m/s"
+
+    def band_text(self, speed_mps: float | None = None) -> str:
+        """Human text of the good and borderline bands (for the given speed)."""
+        if self.view != "side" or self.good is None:
+            return "no bands: " + _VIEW_REASONS.get(self.view, "not measured from this view")
+        good, borderline, note = self.bands_for(speed_mps)
+        text = (f"good {good.text(self.unit)}; borderline {borderline.text(self.unit)}; "
+                "otherwise needs work")
+        if self.aggregate == "abs":
+            text = "size of the value: " + text
+        elif self.aggregate == "worst_side":
+            text = "worse foot: " + text
+        return f"{text}; {note}" if note else text
+
+
+@dataclass
+class RuleSet:
+    """A validated rule file: rules, drill catalogue, transition plan and caveat."""
+
+    version: str
+    name: str
+    rules: list[Rule]
+    drills: dict[str, dict]
+    plan: list[dict]
+    plan_warning: str
+    caveat: str
+    score_method: str
+    points: dict[str, float]
+    changelog: list[str] = field(default_factory=list)
+    path: str = ""
+    extends: str | None = None
+    base_version: str | None = None
+
+    @property
+    def version_text(self) -> str:
+        """``"Pose Method (posecoach default) 1.0.0"``, with the base for a squad file."""
+        text = f"{self.name} {self.version}"
+        if self.extends:
+            text += f" (extends {self.extends} {self.base_version})"
+        return text
+
+    def get(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+
+# ---------------------------------------------------------------------------
+# Loading and validating a rule file
+# ---------------------------------------------------------------------------
+
+
+def default_rules_path() -> Path:
+    """Path of the packaged default rule file (``rules/pose_method.toml``)."""
+    return Path(str(resources.files("posecoach").joinpath(f"rules/{DEFAULT_RULES_NAME}.toml")))
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.exists():
+        raise RuleFileError(f"rule file {path} does not exist. Check the path given to --rules.")
+    if path.is_dir():
+        raise RuleFileError(f"rule file {path} is a folder. Give the path of a .toml rule file.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RuleFileError(f"rule file {path} is not UTF-8 text ({exc}). Save it as UTF-8.") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleFileError(
+            f"rule file {path} is not valid TOML: {exc}. Fix the syntax there "
+            "(see docs/rules.md for an example)."
+        ) from exc
+
+
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Read and validate a rule file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A TOML rule file. ``None`` loads the packaged default
+        (``rules/pose_method.toml``). A file with ``extends = "pose_method"``
+        changes or adds rules on top of the default (merged by rule ``id``;
+        ``enabled = false`` drops a rule).
+
+    Returns
+    -------
+    RuleSet
+
+    Raises
+    ------
+    RuleFileError
+        If the file is missing, not TOML, or a field is missing or wrong; the
+        message names the field.
+    """
+    base_path = default_rules_path()
+    path = base_path if path is None else Path(path)
+    doc = _read_toml(path)
+    extends = doc.get("extends")
+    if extends is None:
+        return parse_rules(doc, origin=str(path))
+    if extends != DEFAULT_RULES_NAME:
+        raise RuleFileError(
+            f"rule file {path}: extends = {extends!r} is not known. The only base is "
+            f"{DEFAULT_RULES_NAME!r} (the packaged default); or leave 'extends' out and give a "
+            "complete rule file."
+        )
+    base_doc = _read_toml(base_path)
+    base = parse_rules(base_doc, origin=str(base_path))
+    merged = merge_rule_docs(base_doc, doc, origin=str(path))
+    ruleset = parse_rules(merged, origin=str(path))
+    ruleset.extends, ruleset.base_version = extends, base.version
+    return ruleset
+
+
+def _deep_merge(base: dict, override: Mapping) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def merge_rule_docs(base: dict, override: dict, *, origin: str) -> dict:
+    """Apply a squad file (``extends = "pose_method"``) to the base rule document.
+
+    Top-level tables are merged key by key; rules are merged by ``id`` (tables
+    deep-merged, lists replaced); a rule with ``enabled = false`` is dropped; a
+    new ``id`` adds a rule. A band whose limits change must give its own
+    ``source``, so the report never shows the default's source for a squad's
+    number.
+    """
+    if "version" not in override:
+        raise RuleFileError(f"rule file {origin}: 'version' is missing. Add e.g. version = \"1.0.0\".")
+    merged = {k: copy.deepcopy(v) for k, v in base.items() if k != "rules"}
+    for key, value in override.items():
+        if key in ("rules", "extends"):
+            continue
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping) and key != "plan":
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    if "name" not in override:
+        merged["name"] = f"{base.get('name', DEFAULT_RULES_NAME)}, tuned ({Path(origin).name})"
+    rules = [copy.deepcopy(r) for r in base.get("rules", [])]
+    index = {r.get("id"): i for i, r in enumerate(rules)}
+    extra = override.get("rules", [])
+    if not isinstance(extra, list):
+        raise RuleFileError(f"rule file {origin}: 'rules' must be an array of tables ([[rules]]).")
+    drop: set[str] = set()
+    for k, rule in enumerate(extra):
+        if not isinstance(rule, Mapping) or not isinstance(rule.get("id"), str):
+            raise RuleFileError(f"rule file {origin}: rules[{k}].id is missing; every [[rules]] "
+                                "entry names the rule it changes or adds with id = \"...\".")
+        rid = rule["id"]
+        if rule.get("enabled", True) is False:
+            drop.add(rid)
+            continue
+        if rid in index:
+            old = rules[index[rid]]
+            for bname, band in (rule.get("bands") or {}).items():
+                old_band = (old.get("bands") or {}).get(bname, {})
+                if isinstance(band, Mapping) and ("min" in band or "max" in band) and not (
+                    "source" in band or "rationale" in band
+                ) and any(band.get(x) != old_band.get(x) for x in ("min", "max")):
+                    raise RuleFileError(
+                        f"rule file {origin}: rules[{k}] (id {rid!r}).bands.{bname}.source is "
+                        "missing: a band whose limits you change needs its own source or "
+                        "rationale (e.g. source = \"squad convention, coach J. Doe 2025\")."
+                    )
+            if "speed_bands" in rule:
+                old.pop("speed_bands", None)
+            if "bands" in rule:
+                # Changing the limits replaces the band: an old min must not linger under a new max.
+                old["bands"] = {**(old.get("bands") or {}), **copy.deepcopy(rule["bands"])}
+                rule = {k2: v for k2, v in rule.items() if k2 != "bands"}
+            rules[index[rid]] = _deep_merge(old, rule)
+        else:
+            rules.append(copy.deepcopy(dict(rule)))
+            index[rid] = len(rules) - 1
+    unknown = drop - set(index)
+    if unknown:
+        raise RuleFileError(f"rule file {origin}: enabled = false for unknown rule id(s) "
+                            f"{sorted(unknown)}; use ids from the default file (docs/rules.md).")
+    merged["rules"] = [r for r in rules if r.get("id") not in drop]
+    return merged
+
+
+class _Checker:
+    """Field checks that raise :class:`RuleFileError` naming the field."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def fail(self, where: str, problem: str, hint: str = "") -> None:
+        msg = f"rule file {self.origin}: {where} {problem}"
+        raise RuleFileError(msg + (f". {hint}" if hint else ". See docs/rules.md for the format."))
+
+    def keys(self, table: Mapping, allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                self.fail(f"{where}.{key}", "is not a known field",
+                          f"Did you mean {close[0]!r}?" if close else
+                          f"Known fields: {', '.join(sorted(allowed))}")
+
+    def text(self, table: Mapping, key: str, where: str, *, required: bool = True) -> str | None:
+        if key not in table:
+            if required:
+                self.fail(f"{where}.{key}", "is missing", "Add it as a quoted string")
+            return None
+        value = table[key]
+        if not isinstance(value, str) or not value.strip():
+            self.fail(f"{where}.{key}", f"must be a non-empty string, got {value!r}")
+        return value.strip()
+
+    def number(self, table: Mapping, key: str, where: str, *, required: bool = True,
+               minimum: float | None = None) -> float | None:
+        if key not in table:
+            if required:
+                self.fail(f"{where}.{key}", "is missing", "Add it as a number")
+            return None
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            self.fail(f"{where}.{key}", f"must be a number, got {value!r}")
+        if minimum is not None and value < minimum:
+            self.fail(f"{where}.{key}", f"must be at least {minimum}, got {value!r}")
+        return float(value)
+
+    def choice(self, value: Any, options: tuple[str, ...], where: str) -> str:
+        if value not in options:
+            close = difflib.get_close_matches(str(value), options, n=1)
+            self.fail(where, f"is {value!r}, which is not one of {', '.join(options)}",
+                      f"Did you mean {close[0]!r}?" if close else "")
+        return value
+
+    def table(self, doc: Mapping, key: str, where: str) -> Mapping:
+        value = doc.get(key)
+        if not isinstance(value, Mapping):
+            self.fail(f"{where}{key}", "is missing or not a table")
+        return value
+
+
+def _parse_band(chk: _Checker, band: Any, where: str) -> Band:
+    if not isinstance(band, Mapping):
+        chk.fail(where, "must be a table like { max = 5, source = \"...\" }")
+    chk.keys(band, _BAND_KEYS, where)
+    lo = chk.number(band, "min", where, required=False)
+    hi = chk.number(band, "max", where, required=False)
+    if lo is None and hi is None:
+        chk.fail(where, "needs 'min', 'max' or both")
+    if lo is not None and hi is not None and lo > hi:
+        chk.fail(where, f"has min {lo} above max {hi}")
+    source = band.get("source", band.get("rationale"))
+    if not isinstance(source, str) or not source.strip():
+        chk.fail(f"{where}.source", "is missing",
+                 "Every band says where its numbers come from (a citation, or 'coaching "
+                 "convention' and why)")
+    return Band(min=lo, max=hi, source=source.strip())
+
+
+def _check_nested(chk: _Checker, good: Band, borderline: Band, where: str) -> None:
+    lo_ok = borderline.min is None or (good.min is not None and borderline.min <= good.min)
+    hi_ok = borderline.max is None or (good.max is not None and borderline.max >= good.max)
+    if not (lo_ok and hi_ok):
+        chk.fail(f"{where}.borderline", f"({borderline.text()}) must contain the good band "
+                 f"({good.text()})", "Widen 'borderline' or narrow 'good'")
+
+
+def _parse_rule(chk: _Checker, raw: Any, k: int, defaults: Mapping, known_drills: set[str],
+                known_metrics: set[str]) -> Rule:
+    where = f"rules[{k}]"
+    if not isinstance(raw, Mapping):
+        chk.fail(where, "must be a table ([[rules]])")
+    rid = chk.text(raw, "id", where)
+    if not _ID_RE.match(rid):
+        chk.fail(f"{where}.id", f"{rid!r} must be lower-case letters, digits and '_'")
+    where = f"rules[{k}] (id {rid!r})"
+    chk.keys(raw, _RULE_KEYS, where)
+    group = chk.choice(raw.get("group"), GROUPS, f"{where}.group")
+    number = raw.get("number")
+    if group == "key_point":
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 15:
+            chk.fail(f"{where}.number", f"must be the key point number 1-15, got {number!r}")
+    elif number is not None:
+        chk.fail(f"{where}.number", "is only for group = \"key_point\"")
+    view = chk.choice(raw.get("view", defaults.get("view", "side")), VIEWS, f"{where}.view")
+    aggregate = chk.choice(raw.get("aggregate", defaults.get("aggregate", "median")), AGGREGATES,
+                           f"{where}.aggregate")
+    metric = chk.text(raw, "metric", where, required=view == "side")
+    if metric is not None and metric not in known_metrics:
+        close = difflib.get_close_matches(metric, sorted(known_metrics), n=1)
+        chk.fail(f"{where}.metric", f"{metric!r} is not a metric posecoach measures",
+                 f"Did you mean {close[0]!r}?" if close else "See docs/conventions.md for the names")
+    key_frame = raw.get("key_frame")
+    if key_frame is not None:
+        chk.choice(key_frame, KEY_FRAMES, f"{where}.key_frame")
+    weight = chk.number(raw, "weight", where, minimum=0.0)
+    min_steps = raw.get("min_steps", defaults.get("min_steps", 4))
+    if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 1:
+        chk.fail(f"{where}.min_steps", f"must be a whole number of steps >= 1, got {min_steps!r}")
+    drills = raw.get("drills")
+    if not isinstance(drills, list) or not all(isinstance(d, str) for d in drills):
+        chk.fail(f"{where}.drills", "must be a list of drill ids, e.g. [\"pony\", \"wall_fall\"]")
+    for d in drills:
+        if d not in known_drills:
+            close = difflib.get_close_matches(d, sorted(known_drills), n=1)
+            chk.fail(f"{where}.drills", f"names {d!r}, which is not in the [drills] catalogue",
+                     f"Did you mean {close[0]!r}?" if close else "Add it under [drills.<id>]")
+    good = borderline = None
+    speed_bands: list[SpeedBands] = []
+    bands = raw.get("bands")
+    if view == "side":
+        if not isinstance(bands, Mapping):
+            chk.fail(f"{where}.bands", "is missing",
+                     "A side-view rule needs [rules.bands.good] and [rules.bands.borderline]")
+        chk.keys(bands, {"good", "borderline"}, f"{where}.bands")
+        for name in ("good", "borderline"):
+            if name not in bands:
+                chk.fail(f"{where}.bands.{name}", "is missing")
+        good = _parse_band(chk, bands["good"], f"{where}.bands.good")
+        borderline = _parse_band(chk, bands["borderline"], f"{where}.bands.borderline")
+        _check_nested(chk, good, borderline, f"{where}.bands")
+        raw_sb = raw.get("speed_bands", [])
+        if not isinstance(raw_sb, list):
+            chk.fail(f"{where}.speed_bands", "must be an array of tables ([[rules.speed_bands]])")
+        previous = 0.0
+        for j, sb in enumerate(raw_sb):
+            w = f"{where}.speed_bands[{j}]"
+            if not isinstance(sb, Mapping):
+                chk.fail(w, "must be a table")
+            chk.keys(sb, {"below_mps", "good", "borderline"}, w)
+            below = chk.number(sb, "below_mps", w)
+            if below <= previous:
+                chk.fail(f"{w}.below_mps", f"must be above the previous entry's ({previous}); "
+                         "list speed bands from slow to fast, the last with below_mps = inf")
+            previous = below
+            for name in ("good", "borderline"):
+                if name not in sb:
+                    chk.fail(f"{w}.{name}", "is missing")
+            g = _parse_band(chk, sb["good"], f"{w}.good")
+            b = _parse_band(chk, sb["borderline"], f"{w}.borderline")
+            _check_nested(chk, g, b, w)
+            speed_bands.append(SpeedBands(below_mps=below, good=g, borderline=b))
+        if speed_bands and not math.isinf(speed_bands[-1].below_mps):
+            chk.fail(f"{where}.speed_bands[{len(speed_bands) - 1}].below_mps",
+                     "must be inf in the last entry, so every speed has bands")
+        if raw.get("speed_relative", False) and not speed_bands:
+            chk.fail(f"{where}.speed_bands", "is missing although speed_relative = true",
+                     "Add [[rules.speed_bands]] entries or remove speed_relative")
+        if raw.get("speed_relative") is False and speed_bands:
+            chk.fail(f"{where}.speed_relative", "is false but speed_bands are given")
+    if "enabled" in raw and raw["enabled"] is not True:
+        chk.fail(f"{where}.enabled", "= false is only for squad files with extends = "
+                 f"\"{DEFAULT_RULES_NAME}\"", "Delete the rule instead")
+    return Rule(
+        id=rid, title=chk.text(raw, "title", where), group=group,
+        number=number if group == "key_point" else None, metric=metric,
+        meaning=chk.text(raw, "meaning", where, required=False) or "",
+        key_frame=key_frame, weight=weight, cue=chk.text(raw, "cue", where),
+        drills=tuple(drills), source=chk.text(raw, "source", where), view=view,
+        min_steps=min_steps, aggregate=aggregate, good=good, borderline=borderline,
+        speed_bands=tuple(speed_bands),
+    )
+
+
+def parse_rules(doc: Mapping, *, origin: str = "<rules>") -> RuleSet:
+    """Validate a parsed rule document (a TOML table) and build a :class:`RuleSet`.
+
+    Raises
+    ------
+    RuleFileError
+        Naming the first bad or missing field.
+    """
+    from posecoach.metrics import METRIC_KINDS
+
+    chk = _Checker(origin)
+    chk.keys(doc, _TOP_KEYS, "top level")
+    version = chk.text(doc, "version", "top level")
+    name = chk.text(doc, "name", "top level", required=False) or Path(origin).stem
+    caveat = chk.text(doc, "caveat", "top level")
+    changelog = doc.get("changelog", [])
+    if not isinstance(changelog, list) or not all(isinstance(c, str) for c in changelog):
+        chk.fail("changelog", "must be a list of strings")
+    defaults = doc.get("defaults", {})
+    if not isinstance(defaults, Mapping):
+        chk.fail("defaults", "must be a table")
+    chk.keys(defaults, {"min_steps", "view", "aggregate"}, "defaults")
+    # score
+    score = chk.table(doc, "score", "")
+    chk.keys(score, {"method", "points"}, "score")
+    method = chk.text(score, "method", "score")
+    points_raw = chk.table(score, "points", "score.")
+    chk.keys(points_raw, {"pass", "borderline", "fail"}, "score.points")
+    points = {s: chk.number(points_raw, s, "score.points", minimum=0.0)
+              for s in ("pass", "borderline", "fail")}
+    if not points["pass"] >= points["borderline"] >= points["fail"]:
+        chk.fail("score.points", "must satisfy pass >= borderline >= fail")
+    # drills
+    drills_raw = chk.table(doc, "drills", "")
+    drills: dict[str, dict] = {}
+    for did, d in drills_raw.items():
+        w = f"drills.{did}"
+        if not _ID_RE.match(did):
+            chk.fail(w, "id must be lower-case letters, digits and '_'")
+        if not isinstance(d, Mapping):
+            chk.fail(w, "must be a table")
+        chk.keys(d, _DRILL_KEYS, w)
+        entry = {k: chk.text(d, k, w) for k in ("name", "description", "dosage")}
+        entry["category"] = chk.choice(d.get("category"), DRILL_CATEGORIES, f"{w}.category")
+        drills[did] = entry
+    # plan
+    plan_raw = chk.table(doc, "plan", "")
+    chk.keys(plan_raw, {"warning", "phases"}, "plan")
+    plan_warning = chk.text(plan_raw, "warning", "plan")
+    phases = plan_raw.get("phases")
+    if not isinstance(phases, list) or not phases:
+        chk.fail("plan.phases", "is missing or empty", "Add [[plan.phases]] entries")
+    plan: list[dict] = []
+    for j, ph in enumerate(phases):
+        w = f"plan.phases[{j}]"
+        if not isinstance(ph, Mapping):
+            chk.fail(w, "must be a table")
+        chk.keys(ph, {"weeks", "focus", "sessions"}, w)
+        sessions = ph.get("sessions")
+        if not isinstance(sessions, list) or not sessions or not all(
+            isinstance(s, str) and s.strip() for s in sessions
+        ):
+            chk.fail(f"{w}.sessions", "must be a non-empty list of strings")
+        plan.append({"weeks": chk.text(ph, "weeks", w), "focus": chk.text(ph, "focus", w),
+                     "sessions": list(sessions)})
+    # rules
+    rules_raw = doc.get("rules")
+    if not isinstance(rules_raw, list) or not rules_raw:
+        chk.fail("rules", "is missing or empty", "Add [[rules]] entries")
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for k, raw in enumerate(rules_raw):
+        rule = _parse_rule(chk, raw, k, defaults, set(drills), set(METRIC_KINDS))
+        if rule.id in seen:
+            chk.fail(f"rules[{k}].id", f"{rule.id!r} is used twice", "Rule ids must be unique")
+        seen.add(rule.id)
+        rules.append(rule)
+    return RuleSet(
+        version=version, name=name, rules=rules, drills=drills, plan=plan,
+        plan_warning=plan_warning, caveat=caveat, score_method=method, points=points,
+        changelog=list(changelog), path=origin,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Verdicts
+# ---------------------------------------------------------------------------
+
+
+def band_status(value: float, good: Band, borderline: Band) -> str:
+    """``"pass"`` inside ``good``, ``"borderline"`` inside ``borderline``, else ``"fail"``.
+
+    >>> band_status(4.0, Band(None, 5.0, ""), Band(None, 10.0, ""))
+    'pass'
+    >>> band_status(12.0, Band(None, 5.0, ""), Band(None, 10.0, ""))
+    'fail'
+    """
+    if good.contains(value):
+        return "pass"
+    if borderline.contains(value):
+        return "borderline"
+    return "fail"
+
+
+def band_distance(value: float, good: Band, borderline: Band) -> float:
+    """How far a value lies outside the good band, in units of the borderline margin.
+
+    0 inside the good band; 1 at the edge of the borderline band; above 1 in the
+    fail zone. The margin is the distance from the good edge to the borderline
+    edge on the side where the value lies; where the borderline band is open on
+    that side, a quarter of the good edge's size (at least 1 unit) stands in.
+
+    >>> band_distance(12.0, Band(None, 5.0, ""), Band(None, 10.0, ""))
+    1.4
+    """
+    if good.contains(value):
+        return 0.0
+    if good.max is not None and value > good.max:
+        edge, outer, gap = good.max, borderline.max, value - good.max
+        margin = (outer - edge) if outer is not None else np.nan
+    else:
+        edge, outer, gap = good.min, borderline.min, good.min - value
+        margin = (edge - outer) if outer is not None else np.nan
+    if not np.isfinite(margin) or margin <= 0:
+        margin = max(abs(edge) * 0.25, 1.0)
+    return float(gap / margin)
+
+
+@dataclass
+class RuleResult:
+    """The verdict on one rule (see the agreed interface in ``docs/rules.md``)."""
+
+    id: str
+    title: str
+    group: str
+    number: int | None
+    status: str
+    value: float | None
+    unit: str
+    spread: float | None
+    n: int
+    left: float | None
+    right: float | None
+    metric: str | None
+    band_text: str
+    cue: str
+    drills: list[str]
+    reason: str
+    key_frame: str | None
+    weight: float
+    source: str
+    meaning: str = ""
+    resolution: float | None = None
+    distance: float | None = None
+
+    @property
+    def assessable(self) -> bool:
+        return self.status != "not_assessable"
+
+    def to_json(self) -> dict:
+        """The ``analysis.json`` entry: ``{id, title, status, value, unit, cue}`` and the rest."""
+        doc = {
+            "id": self.id, "title": self.title, "status": self.status, "value": self.value,
+            "unit": self.unit, "cue": self.cue, "group": self.group, "number": self.number,
+            "spread": self.spread, "n": self.n, "left": self.left, "right": self.right,
+            "metric": self.metric, "band_text": self.band_text, "drills": list(self.drills),
+            "reason": self.reason, "key_frame": self.key_frame, "weight": self.weight,
+            "source": self.source, "meaning": self.meaning, "resolution": self.resolution,
+            "distance": self.distance,
+        }
+        return {k: _json_num(v) for k, v in doc.items()}
+
+
+def _json_num(v: Any) -> Any:
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+@dataclass
+class Assessment:
+    """The verdicts on one analysis, the score, the priorities and the coaching material."""
+
+    results: list[RuleResult]
+    score: dict
+    priorities: list[RuleResult]
+    drills: dict[str, dict]
+    plan: list[dict]
+    rules_version: str
+    caveat: str
+    plan_warning: str = ""
+    recommended_drills: list[str] = field(default_factory=list)
+
+    def get(self, rule_id: str) -> RuleResult:
+        for r in self.results:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    def to_json_dict(self) -> dict:
+        """Everything, JSON-ready (the pipeline stores ``results`` and ``score`` in analysis.json)."""
+        return {
+            "rules_version": self.rules_version, "score": self.score,
+            "results": [r.to_json() for r in self.results],
+            "priorities": [r.id for r in self.priorities],
+            "recommended_drills": list(self.recommended_drills), "drills": self.drills,
+            "plan": self.plan, "plan_warning": self.plan_warning, "caveat": self.caveat,
+        }
+
+
+_VIEW_REASONS = {
+    "front": "needs a front (or back) view; a side view cannot show it, so it is not guessed",
+    "none": "cannot be seen in joint positions on video; a coach or the runner has to judge it",
+}
+
+
+def _side_counts(steps: Any, metric: str) -> dict[str, int]:
+    try:
+        vals = steps[metric].to_numpy(dtype=float)
+        sides = steps["side"].to_numpy()
+    except (KeyError, TypeError, AttributeError):
+        return {}
+    return {s: int(np.isfinite(vals[sides == s]).sum()) for s in SIDES}
+
+
+def _side_iqr(steps: Any, metric: str, side: str) -> float | None:
+    try:
+        vals = steps.loc[steps["side"] == side, metric].to_numpy(dtype=float)
+    except (KeyError, TypeError, AttributeError):
+        return None
+    vals = vals[np.isfinite(vals)]
+    if vals.size < 2:
+        return None
+    q1, q3 = np.percentile(vals, [25, 75])
+    return float(q3 - q1)
+
+
+def _finite(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
+    """Why a time-based rule cannot be judged on this clip (slow motion), or None."""
+    from posecoach.metrics import METRIC_KINDS
+    from posecoach.quality import plausible_running_cadence
+
+    if rule.aggregate == "asymmetry" or METRIC_KINDS.get(rule.metric) not in ("time", "rate"):
+        return None  # ratios of times are the same in slow motion
+    cadence = _finite((analysis.summary.get("cadence_spm") or {}).get("median"))
+    if plausible_running_cadence(cadence):
+        return None
+    return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible, "
+            "so the clip is probably slow motion or re-timed; film in real time (or give the "
+            "original clip) to judge this")
+
+
+def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
+    """The value the bands are applied to, with spread, n and sides; or a reason it is missing."""
+    entry = analysis.summary.get(rule.metric)
+    if entry is None:
+        return {"reason": f"not measured: this analysis has no {rule.metric!r}"}
+    n = int(entry.get("n") or 0)
+    left, right = _finite(entry.get("left")), _finite(entry.get("right"))
+    out = {"n": n, "left": left, "right": right, "resolution": _finite(entry.get("resolution"))}
+    median = _finite(entry.get("median"))
+    if n == 0 or median is None:
+        out["reason"] = ("not measured: no step gave a value (the body points it needs were hidden "
+                         "or not found, e.g. occlusion or the body out of frame)")
+        return out
+    if n < rule.min_steps:
+        out["reason"] = (f"too few steps: {n} step(s) with a value, {rule.min_steps} needed; film "
+                         "more steps")
+        return out
+    per_side_min = math.ceil(rule.min_steps / 2)
+    if rule.aggregate == "median":
+        out.update(value=median, spread=_finite(entry.get("iqr")), how=f"median of {n} steps")
+    elif rule.aggregate == "abs":
+        out.update(value=abs(median), spread=_finite(entry.get("iqr")),
+                   how=f"size of the median of {n} steps")
+    else:
+        counts = _side_counts(getattr(analysis, "steps", None), rule.metric)
+        usable = [s for s in SIDES if counts.get(s, 0) >= per_side_min and
+                  _finite(entry.get(s)) is not None]
+        if rule.aggregate == "asymmetry":
+            asym = _finite(entry.get("asymmetry_pct"))
+            if len(usable) < 2 or asym is None:
+                out["reason"] = (f"needs both feet: at least {per_side_min} steps of each foot "
+                                 "with a value")
+                return out
+            out.update(value=asym, spread=None, resolution=None,
+                       how=f"left {_fmt(left, metric_unit(rule.metric))} vs right "
+                           f"{_fmt(right, metric_unit(rule.metric))} {metric_unit(rule.metric)}")
+        else:  # worst_side
+            if not usable:
+                out["reason"] = (f"too few steps per foot: {per_side_min} of one foot needed")
+                return out
+            worst = max(usable, key=lambda s: band_distance(entry[s], good, borderline))
+            out.update(value=float(entry[worst]),
+                       spread=_side_iqr(analysis.steps, rule.metric, worst), n=counts[worst],
+                       how=f"median of the {worst} foot's {counts[worst]} steps (the worse foot)")
+    return out
+
+
+def _not_assessable(rule: Rule, reason: str, band_text: str, measured: dict | None = None) -> RuleResult:
+    m = measured or {}
+    return RuleResult(
+        id=rule.id, title=rule.title, group=rule.group, number=rule.number,
+        status="not_assessable", value=None, unit=rule.unit, spread=None, n=int(m.get("n", 0)),
+        left=m.get("left"), right=m.get("right"), metric=rule.metric, band_text=band_text,
+        cue=rule.cue, drills=list(rule.drills), reason=reason, key_frame=rule.key_frame,
+        weight=rule.weight, source=rule.source, meaning=rule.meaning,
+        resolution=m.get("resolution"),
+    )
+
+
+_VERDICT_TEXT = {
+    "pass": "inside the good band",
+    "borderline": "outside the good band but inside the borderline band",
+    "fail": "outside the borderline band: needs work",
+}
+
+
+def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
+    """The verdict on one rule for one analysis (the generic logic of the module docstring)."""
+    speed = _finite((analysis.runner or {}).get("speed_mps"))
+    band_text = rule.band_text(speed)
+    gait = (analysis.gait or {}).get("classification", "unknown")
+    if gait != "running":
+        why = (analysis.gait or {}).get("reason") or f"the gait is {gait}"
+        hint = ("posecoach judges running technique only" if gait == "walking"
+                else "film at least 6 steps (3 per foot) of running")
+        return _not_assessable(rule, f"not judged: {why}; {hint}", band_text)
+    clip_view = (analysis.runner or {}).get("view", "side")
+    if rule.view != clip_view:
+        reason = _VIEW_REASONS.get(rule.view, f"needs a {rule.view} view; this clip is a "
+                                              f"{clip_view} view")
+        return _not_assessable(rule, reason, band_text)
+    good, borderline, _ = rule.bands_for(speed)
+    measured = _measure(rule, analysis, good, borderline)
+    if "reason" in measured:
+        return _not_assessable(rule, measured["reason"], band_text, measured)
+    slow = _real_time_problem(rule, analysis)
+    if slow:
+        return _not_assessable(rule, slow, band_text, measured)
+    value = measured["value"]
+    status = band_status(value, good, borderline)
+    spread = measured.get("spread")
+    unit = rule.unit
+    spread_text = f", IQR {_fmt(spread, unit)}" if spread is not None else ""
+    reason = (f"{rule.meaning + ' ' if rule.meaning else ''}Measured {_fmt(value, unit)} {unit} "
+              f"({measured['how']}{spread_text}): {_VERDICT_TEXT[status]} ({band_text}).")
+    return RuleResult(
+        id=rule.id, title=rule.title, group=rule.group, number=rule.number, status=status,
+        value=float(value), unit=unit, spread=spread, n=int(measured["n"]),
+        left=measured["left"], right=measured["right"], metric=rule.metric, band_text=band_text,
+        cue=rule.cue, drills=list(rule.drills), reason=reason, key_frame=rule.key_frame,
+        weight=rule.weight, source=rule.source, meaning=rule.meaning,
+        resolution=measured.get("resolution"), distance=band_distance(value, good, borderline),
+    )
+
+
+def weighted_score(results: list[RuleResult], points: Mapping[str, float], method: str = "") -> dict:
+    """The transparent overall score.
+
+    ``value_pct = 100 * sum(weight * points[status]) / sum(weight)`` over the
+    rules that could be assessed (default points: pass 1, borderline 0.5,
+    fail 0). Rules that could not be assessed are left out, never counted as
+    fails. ``value_pct`` is None when nothing (of positive weight) was assessed.
+    """
+    assessed = [r for r in results if r.assessable]
+    total = sum(r.weight for r in assessed)
+    earned = sum(r.weight * points[r.status] for r in assessed)
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
+    return {
+        "value_pct": float(100.0 * earned / total) if total > 0 else None,
+        "method": method or "100 x sum(weight x points) / sum(weight) over assessed rules",
+        "points": dict(points),
+        "n_assessed": len(assessed),
+        "n_rules": len(results),
+        "counts": counts,
+        "weights": {r.id: r.weight for r in results},
+        "weights_assessed": float(total),
+    }
+
+
+def rank_priorities(results: list[RuleResult], n: int = 3) -> list[RuleResult]:
+    """The ``n`` most important things to work on.
+
+    Failing rules first, then borderline ones; within each, by
+    ``weight x distance`` (:func:`band_distance`, 1 = at the fail edge), largest
+    first; ties by weight, then by rule order. Passing and unassessable rules
+    are never priorities.
+    """
+    order = {"fail": 0, "borderline": 1}
+    ranked = [(order[r.status], -(r.weight * (r.distance or 0.0)), -r.weight, i, r)
+              for i, r in enumerate(results) if r.status in order]
+    ranked.sort(key=lambda t: t[:4])
+    return [t[-1] for t in ranked[:n]]
+
+
+def _recommended_drills(results: list[RuleResult], priorities: list[RuleResult]) -> list[str]:
+    """Drill ids for the priorities first, then for the other failing/borderline rules."""
+    out: list[str] = []
+    rest = [r for r in rank_priorities(results, n=len(results)) if r not in priorities]
+    for r in [*priorities, *rest]:
+        for d in r.drills:
+            if d not in out:
+                out.append(d)
+    return out
+
+
+def assess(analysis: Any, rules: RuleSet | None = None) -> Assessment:
+    """Judge an analysis against a rule set.
+
+    Parameters
+    ----------
+    analysis : posecoach.analysis.Analysis
+        Uses ``gait``, ``summary``, ``steps`` and ``runner`` (speed, view).
+        Not modified.
+    rules : RuleSet, optional
+        From :func:`load_rules`; the packaged default when None.
+
+    Returns
+    -------
+    Assessment
+        ``results`` (one :class:`RuleResult` per rule, in file order),
+        ``score`` (:func:`weighted_score`), ``priorities`` (top 3,
+        :func:`rank_priorities`), the drill catalogue, the transition plan, the
+        rule file's version and the evidence caveat.
+    """
+    rules = rules if rules is not None else load_rules()
+    results = [assess_rule(rule, analysis) for rule in rules.rules]
+    priorities = rank_priorities(results, n=3)
+    return Assessment(
+        results=results,
+        score=weighted_score(results, rules.points, rules.score_method),
+        priorities=priorities,
+        drills=copy.deepcopy(rules.drills),
+        plan=copy.deepcopy(rules.plan),
+        rules_version=rules.version_text,
+        caveat=rules.caveat,
+        plan_warning=rules.plan_warning,
+        recommended_drills=_recommended_drills(results, priorities),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Documentation
+# ---------------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def rules_table_markdown(rules: RuleSet | None = None) -> str:
+    """The Markdown tables of ``docs/rules.md``: every rule, its metric, bands and sources."""
+    rules = rules if rules is not None else load_rules()
+    lines = [
+        f"Rule file: {rules.version_text}, {len(rules.rules)} rules.",
+        "",
+        "| # | id | principle | metric | good | borderline | view | weight | key frame |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rules.rules:
+        num = str(r.number) if r.number is not None else {"element": "E", "model": "M",
+                                                            "practice": "P"}.get(r.group, "")
+        metric = f"`{r.metric}`" if r.metric else "—"
+        if r.aggregate != "median":
+            metric += f" ({r.aggregate})"
+        good = r.good.text(r.unit) if r.good else "—"
+        border = r.borderline.text(r.unit) if r.borderline else "—"
+        if r.speed_bands:
+            good += " *"
+            border += " *"
+        lines.append(f"| {num} | `{r.id}` | {_md(r.title)} | {metric} | {_md(good)} | "
+                     f"{_md(border)} | {r.view} | {_fmt(r.weight)} | {r.key_frame or '—'} |")
+    lines += ["", "\\* speed-relative: the default shown is used when the speed is unknown "
+              "(the verdict says so); otherwise:", "",
+              "| id | speed | good | borderline |", "|---|---|---|---|"]
+    for r in rules.rules:
+        lower = 0.0
+        for sb in r.speed_bands:
+            where = (f"≥ {_fmt(lower)} m/s" if math.isinf(sb.below_mps) else
+                     f"{_fmt(lower)}–{_fmt(sb.below_mps)} m/s")
+            lines.append(f"| `{r.id}` | {where} | {sb.good.text(r.unit)} | "
+                         f"{sb.borderline.text(r.unit)} |")
+            lower = sb.below_mps
+    lines += ["", "Sources of each rule and band:", ""]
+    for r in rules.rules:
+        lines.append(f"- **`{r.id}`** — {_md(r.source)}")
+        if r.good is not None:
+            lines.append(f"  - good: {_md(r.good.source)}")
+            lines.append(f"  - borderline: {_md(r.borderline.source)}")
+    return "\n".join(lines) + "\n"
