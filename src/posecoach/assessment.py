@@ -73,7 +73,7 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 class RuleFileError(PosecoachError):
     """A rule file is missing, not valid TOML, or has a bad or missing field."""
 
-    exit_code = 8
+    exit_code = 9
 
 
 # ---------------------------------------------------------------------------
@@ -402,37 +402,44 @@ class _Checker:
 
     def fail(self, where: str, problem: str, hint: str = "") -> None:
         msg = f"rule file {self.origin}: {where} {problem}"
-        raise RuleFileError(msg + (f". {hint}" if hint else ". See docs/rules.md for the format."))
+        hint = hint or "See docs/rules.md for the format"
+        end = "" if hint.endswith((".", "?", "!")) else "."
+        raise RuleFileError(f"{msg}. {hint}{end}")
+
+    @staticmethod
+    def join(where: str, key: str) -> str:
+        return f"{where}.{key}" if where else key
 
     def keys(self, table: Mapping, allowed: set[str], where: str) -> None:
         for key in table:
             if key not in allowed:
                 close = difflib.get_close_matches(key, sorted(allowed), n=1)
-                self.fail(f"{where}.{key}", "is not a known field",
+                self.fail(self.join(where, key), "is not a known field",
                           f"Did you mean {close[0]!r}?" if close else
                           f"Known fields: {', '.join(sorted(allowed))}")
 
     def text(self, table: Mapping, key: str, where: str, *, required: bool = True) -> str | None:
         if key not in table:
             if required:
-                self.fail(f"{where}.{key}", "is missing", "Add it as a quoted string")
+                self.fail(self.join(where, key), "is missing", "Add it as a quoted string")
             return None
         value = table[key]
         if not isinstance(value, str) or not value.strip():
-            self.fail(f"{where}.{key}", f"must be a non-empty string, got {value!r}")
+            self.fail(self.join(where, key), f"must be a non-empty string, got {value!r}")
         return value.strip()
 
     def number(self, table: Mapping, key: str, where: str, *, required: bool = True,
                minimum: float | None = None) -> float | None:
+        w = self.join(where, key)
         if key not in table:
             if required:
-                self.fail(f"{where}.{key}", "is missing", "Add it as a number")
+                self.fail(w, "is missing", "Add it as a number")
             return None
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-            self.fail(f"{where}.{key}", f"must be a number, got {value!r}")
+            self.fail(w, f"must be a number, got {value!r}")
         if minimum is not None and value < minimum:
-            self.fail(f"{where}.{key}", f"must be at least {minimum}, got {value!r}")
+            self.fail(w, f"must be at least {minimum}, got {value!r}")
         return float(value)
 
     def choice(self, value: Any, options: tuple[str, ...], where: str) -> str:
@@ -445,7 +452,7 @@ class _Checker:
     def table(self, doc: Mapping, key: str, where: str) -> Mapping:
         value = doc.get(key)
         if not isinstance(value, Mapping):
-            self.fail(f"{where}{key}", "is missing or not a table")
+            self.fail(self.join(where, key), "is missing or not a table")
         return value
 
 
@@ -583,10 +590,10 @@ def parse_rules(doc: Mapping, *, origin: str = "<rules>") -> RuleSet:
     from posecoach.metrics import METRIC_KINDS
 
     chk = _Checker(origin)
-    chk.keys(doc, _TOP_KEYS, "top level")
-    version = chk.text(doc, "version", "top level")
-    name = chk.text(doc, "name", "top level", required=False) or Path(origin).stem
-    caveat = chk.text(doc, "caveat", "top level")
+    chk.keys(doc, _TOP_KEYS, "")
+    version = chk.text(doc, "version", "")
+    name = chk.text(doc, "name", "", required=False) or Path(origin).stem
+    caveat = chk.text(doc, "caveat", "")
     changelog = doc.get("changelog", [])
     if not isinstance(changelog, list) or not all(isinstance(c, str) for c in changelog):
         chk.fail("changelog", "must be a list of strings")
@@ -598,7 +605,7 @@ def parse_rules(doc: Mapping, *, origin: str = "<rules>") -> RuleSet:
     score = chk.table(doc, "score", "")
     chk.keys(score, {"method", "points"}, "score")
     method = chk.text(score, "method", "score")
-    points_raw = chk.table(score, "points", "score.")
+    points_raw = chk.table(score, "points", "score")
     chk.keys(points_raw, {"pass", "borderline", "fail"}, "score.points")
     points = {s: chk.number(points_raw, s, "score.points", minimum=0.0)
               for s in ("pass", "borderline", "fail")}
