@@ -394,6 +394,9 @@ def test_priorities_fail_first_then_weight_times_distance():
     assert [r.id for r in rank_priorities(results, n=10)] == ["f_big", "f_mid", "f_small",
                                                                "b_big"]
     assert rank_priorities([results[0], results[-1]]) == []
+    # a far-out value counts as at most 3 margins, so weight decides between big faults
+    far = [result("light_far", "fail", 0.5, 40.0), result("heavy", "fail", 3.0, 1.6)]
+    assert [r.id for r in rank_priorities(far)] == ["heavy", "light_far"]
 
 
 # --------------------------------------------------------------------------- user rule files
@@ -553,9 +556,56 @@ def test_asymmetry_aggregate(rules):
     steps = pd.DataFrame({"side": ["left", "right"] * 4, "ground_contact_ms": [250.0, 280.0] * 4})
     summary = {"ground_contact_ms": entry(265.0, n=8, left=250.0, right=280.0, asymmetry=11.3)}
     r = assess(hand_analysis(summary, steps=steps), rules).get("practice_symmetry")
-    assert r.status == "fail" and r.value == pytest.approx(11.3) and r.unit == "%"
+    assert r.status == "fail" and r.value == pytest.approx(30 / 265 * 100) and r.unit == "%"
+    # one frame (40 ms at 25 fps) of the 30 ms difference is forgiven: symmetric
+    summary["ground_contact_ms"]["resolution"] = 40.0
+    r = assess(hand_analysis(summary, steps=steps), rules).get("practice_symmetry")
+    assert r.status == "pass" and r.value == 0.0 and "40 ms" in r.reason
+    summary["ground_contact_ms"]["resolution"] = 10.0
+    r = assess(hand_analysis(summary, steps=steps), rules).get("practice_symmetry")
+    assert r.value == pytest.approx(20 / 265 * 100) and r.status == "borderline"
     one_side = steps[steps.side == "left"]
     summary = {"ground_contact_ms": entry(250.0, n=4, left=250.0, right=None)}
     summary["ground_contact_ms"]["right"] = None
     r = assess(hand_analysis(summary, steps=one_side), rules).get("practice_symmetry")
     assert r.status == "not_assessable" and "both feet" in r.reason
+
+
+# --------------------------------------------------------------------------- real clip
+
+
+def segment(analysis: Analysis, first_frame: int, last_frame: int) -> Analysis:
+    """The analysis restricted to the steps whose initial contact lies in a frame range."""
+    from posecoach.metrics import summarise
+
+    steps = analysis.steps
+    sub = steps[(steps["ic_frame"] >= first_frame) & (steps["ic_frame"] <= last_frame)]
+    fps = float(analysis.video.get("effective_fps") or analysis.video["fps"])
+    return dataclasses.replace(analysis, steps=sub.reset_index(drop=True),
+                               summary=summarise(sub, fps=fps))
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_lean_lesson_bent_segment_scores_worse_than_upright(rules):
+    """SOURCE.md: a vertical-line (upright) segment around frames 45-90 and a bent-at-the-hips
+    posture around frames 180-225 of the treadmill lean lesson clip."""
+    from conftest import shared_file
+
+    clip = shared_file("running-videos-licence-unknown/treadmill_lean_lesson_tiktok_25fps.mp4")
+    poses = pipeline.estimate_poses(clip, progress=False)
+    whole = pipeline.analyze_poses(poses, video_path=clip)
+    res = assess(whole, rules)
+    assert all(r.status in assessment.STATUSES and r.reason for r in res.results)
+    # a 1.8 s segment holds 2-4 steps: judge the segments with min_steps = 2
+    few = dataclasses.replace(rules, rules=[dataclasses.replace(r, min_steps=2)
+                                            for r in rules.rules])
+    upright, bent = assess(segment(whole, 45, 90), few), assess(segment(whole, 180, 225), few)
+    rank = {"pass": 0, "borderline": 1, "fail": 2}
+    for rid in ("practice_lean", "kp14_aligned"):
+        u, b = upright.get(rid), bent.get(rid)
+        assert u.assessable and b.assessable, (u.reason, b.reason)
+        assert (rank[b.status], b.distance) > (rank[u.status], u.distance), (u.reason, b.reason)
+        assert b.value > u.value + 5.0
+    assert bent.get("practice_lean").status == "fail"
+    assert upright.get("practice_lean").status == "pass", upright.get("practice_lean").reason

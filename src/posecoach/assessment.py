@@ -60,6 +60,9 @@ AGGREGATES = ("median", "abs", "worst_side", "asymmetry")
 DRILL_CATEGORIES = ("strength", "mobility", "pose_drill", "cadence")
 SIDES = ("left", "right")
 
+#: Beyond this many borderline margins outside the good band, a fault ranks no higher.
+PRIORITY_DISTANCE_CAP = 3.0
+
 _TOP_KEYS = {"version", "name", "changelog", "caveat", "defaults", "score", "rules", "drills",
              "plan", "extends"}
 _RULE_KEYS = {"id", "title", "group", "number", "metric", "meaning", "key_frame", "weight", "cue",
@@ -872,14 +875,16 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
         usable = [s for s in SIDES if counts.get(s, 0) >= per_side_min and
                   _finite(entry.get(s)) is not None]
         if rule.aggregate == "asymmetry":
-            asym = _finite(entry.get("asymmetry_pct"))
-            if len(usable) < 2 or asym is None:
+            res = out["resolution"]
+            asym = symmetry_index(left, right, res) if len(usable) == 2 else None
+            if asym is None:
                 out["reason"] = (f"needs both feet: at least {per_side_min} steps of each foot "
                                  "with a value")
                 return out
+            u = metric_unit(rule.metric)
+            allowance = f", less {_fmt(res, u)} {u} of measurement resolution" if res else ""
             out.update(value=asym, spread=None, resolution=None,
-                       how=f"left {_fmt(left, metric_unit(rule.metric))} vs right "
-                           f"{_fmt(right, metric_unit(rule.metric))} {metric_unit(rule.metric)}")
+                       how=f"left {_fmt(left, u)} vs right {_fmt(right, u)} {u}{allowance}")
         else:  # worst_side
             if not usable:
                 out["reason"] = (f"too few steps per foot: {per_side_min} of one foot needed")
@@ -889,6 +894,27 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
                        spread=_side_iqr(analysis.steps, rule.metric, worst), n=counts[worst],
                        how=f"median of the {worst} foot's {counts[worst]} steps (the worse foot)")
     return out
+
+
+def symmetry_index(left: float | None, right: float | None,
+                   resolution: float | None = None) -> float | None:
+    """Left/right asymmetry in %, allowing for the measurement's resolution.
+
+    ``max(|L - R| - resolution, 0) / |mean(L, R)| * 100``: the symmetry index of
+    Robinson et al. (1987, J Manipulative Physiol Ther 10:172), with the
+    difference first reduced by one resolution step (e.g. one frame for a time),
+    so a difference that the video cannot resolve is not called asymmetry.
+    None without both sides or with a mean of 0.
+
+    >>> symmetry_index(200.0, 260.0, 40.0)  # 25 fps: 60 ms apart, 40 ms of it is one frame
+    8.695652173913043
+    """
+    if left is None or right is None:
+        return None
+    mean = 0.5 * (left + right)
+    if abs(mean) < 1e-9:
+        return None
+    return float(max(abs(left - right) - (resolution or 0.0), 0.0) / abs(mean) * 100.0)
 
 
 def _not_assessable(rule: Rule, reason: str, band_text: str, measured: dict | None = None) -> RuleResult:
@@ -977,12 +1003,15 @@ def rank_priorities(results: list[RuleResult], n: int = 3) -> list[RuleResult]:
     """The ``n`` most important things to work on.
 
     Failing rules first, then borderline ones; within each, by
-    ``weight x distance`` (:func:`band_distance`, 1 = at the fail edge), largest
-    first; ties by weight, then by rule order. Passing and unassessable rules
-    are never priorities.
+    ``weight x min(distance, PRIORITY_DISTANCE_CAP)`` (:func:`band_distance`,
+    1 = at the fail edge), largest first; ties by weight, then by rule order.
+    The cap (3 margins into the fail zone) keeps one far-out, possibly noisy
+    value from outranking heavier faults. Passing and unassessable rules are
+    never priorities.
     """
     order = {"fail": 0, "borderline": 1}
-    ranked = [(order[r.status], -(r.weight * (r.distance or 0.0)), -r.weight, i, r)
+    ranked = [(order[r.status], -(r.weight * min(r.distance or 0.0, PRIORITY_DISTANCE_CAP)),
+               -r.weight, i, r)
               for i, r in enumerate(results) if r.status in order]
     ranked.sort(key=lambda t: t[:4])
     return [t[-1] for t in ranked[:n]]
