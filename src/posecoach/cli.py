@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="runner's height in cm (sets the scale; default assumes 170 cm and warns)")
     p.add_argument("--speed-kmh", type=float, default=None,
                    help="treadmill belt speed in km/h (gives step length and speed)")
+    p.add_argument("--rules", type=Path, default=None,
+                   help="a rule file (TOML) with your own bands, weights or cues; see docs/rules.md")
     p.add_argument("--model", choices=("lite", "full", "heavy"), default="full",
                    help="BlazePose model size (default: full)")
     p.add_argument("--model-path", type=Path, default=None,
@@ -133,7 +135,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             args.source, out,
             height_m=args.height_cm / 100 if args.height_cm else None,
             speed_mps=args.speed_kmh / 3.6 if args.speed_kmh else None,
-            model=args.model, model_path=args.model_path, overwrite=args.overwrite,
+            rules_path=args.rules, model=args.model, model_path=args.model_path, overwrite=args.overwrite,
             progress=progress,
         )
         a = result.analysis
@@ -145,6 +147,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                  a.gait["classification"], int((a.events["kind"] == "initial_contact").sum()),
                  f"{cad:.0f}" if cad else "n/a", f"{gct:.0f}" if gct else "n/a",
                  a.foot_strike["pattern"])
+        if a.score and a.score.get("value_pct") is not None:
+            log.info("Pose Method score %.0f %% (%d rules assessed).", a.score["value_pct"],
+                     a.score.get("n_assessed", 0))
         for path in result.files:
             log.info("wrote %s", path)
         return 0

@@ -350,6 +350,8 @@ def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
         if ok.sum() >= 2:
             c = out["cadence_spm"]
             c["median"] = float(120000.0 / np.median(stride[ok]))
+            q1, q3 = np.percentile(120000.0 / stride[ok], [25, 75])
+            c["iqr"], c["n"] = float(q3 - q1), int(ok.sum())
             for side in SIDES:
                 sv = steps.loc[steps["side"] == side, "stride_time_ms"].to_numpy(dtype=float)
                 sv = sv[np.isfinite(sv)]

@@ -48,6 +48,7 @@ class AnalyzeResult:
 
     analysis: Analysis
     files: list[Path] = field(default_factory=list)
+    assessment: object | None = None
 
 
 @dataclass
@@ -280,22 +281,35 @@ def analyze_poses(
     )
 
 
+def judge(analysis: Analysis, rules_path: Path | None = None):
+    """Stage 7: the Pose Method verdicts (rules as data) attached to the analysis."""
+    from posecoach import assessment
+
+    result = assessment.assess(analysis, assessment.load_rules(rules_path))
+    analysis.assessment = [r.to_json() for r in result.results]
+    analysis.score = result.score
+    return result
+
+
 def run_analyze(
     source: Path,
     out_dir: Path,
     *,
     height_m: float | None = None,
     speed_mps: float | None = None,
+    rules_path: Path | None = None,
     model: str = "full",
     model_path: Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> AnalyzeResult:
     """``posecoach analyze``: a video (or a saved pose dataset) -> ``OUT/analysis.json``."""
+    from posecoach.assessment import load_rules
     from posecoach.io import load_poses
     from posecoach.video import probe
 
     source = Path(source)
+    load_rules(rules_path)  # a broken rule file is reported before the long work starts
     out_dir = prepare_output(out_dir, ["analysis.json"], overwrite=overwrite)
     files: list[Path] = []
     if source.suffix.lower() == ".nc":
@@ -309,8 +323,9 @@ def run_analyze(
         video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
     result = analyze_poses(poses, video_path=video_path, height_m=height_m, speed_mps=speed_mps,
                            video_info=video_info)
+    verdicts = judge(result, rules_path)
     files.append(result.write_json(out_dir / "analysis.json"))
-    return AnalyzeResult(analysis=result, files=files)
+    return AnalyzeResult(analysis=result, files=files, assessment=verdicts)
 
 
 def run_demo(out_dir: Path, *, overwrite: bool = False, progress: bool = True) -> DemoResult:
