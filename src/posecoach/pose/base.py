@@ -10,8 +10,15 @@ segments estimated in separate processes:
 1. per segment, the model's *candidate* poses of every frame
    (:class:`CandidateFrames`, from an estimator's ``estimate_candidates``);
 2. once for the whole clip, :func:`candidates_to_dataset`: join the segments
-   (:meth:`CandidateFrames.concat`), keep one runner
-   (:class:`~posecoach.pose.tracking.RunnerTracker`) and build the dataset.
+   (:meth:`CandidateFrames.concat`, or :func:`posecoach.pose.parallel.stitch`),
+   keep one runner (:class:`~posecoach.pose.tracking.RunnerTracker`) and build
+   the dataset.
+
+The pose pass also measures, on the frames it decodes anyway, the background's
+motion and the difference to the previous picture (:class:`posecoach.camera.FrameScanner`);
+they travel per frame in :class:`CandidateFrames` and become the optional dataset
+variables ``camera_shift_px`` (time, space) and ``frame_diff_grey`` (time), so
+the analysis needs no second pass over the video.
 """
 
 from __future__ import annotations
@@ -76,6 +83,13 @@ class CandidateFrames:
         Problems met while reading the video.
     attrs : dict
         Further attributes for the dataset (backend, model file, ...).
+    camera_step_px : ndarray, shape (n, 2), optional
+        Background shift since the previous decoded frame (full-size pixels; 0
+        for the first frame of a segment and where phase correlation was not
+        trusted). Summed over a whole clip it gives ``camera_shift_px``.
+    frame_diff_grey : ndarray, shape (n,), optional
+        Mean absolute grey difference to the previous decoded frame (0..255,
+        NaN for the first frame of a segment).
     """
 
     time_s: np.ndarray
@@ -89,9 +103,34 @@ class CandidateFrames:
     source_software: str = "mediapipe-blazepose"
     warnings: list[str] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
+    camera_step_px: np.ndarray | None = None
+    frame_diff_grey: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.time_s)
+
+    def select(self, mask: np.ndarray) -> CandidateFrames:
+        """The frames where ``mask`` (bool, shape (n,)) is true, in order."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (len(self),):
+            raise ValueError(f"mask of shape {mask.shape} for {len(self)} frames")
+        idx = np.flatnonzero(mask)
+        return CandidateFrames(
+            time_s=self.time_s[idx],
+            frame=self.frame[idx],
+            candidates=[self.candidates[i] for i in idx],
+            fps=self.fps,
+            image_width_px=self.image_width_px,
+            image_height_px=self.image_height_px,
+            source_file=self.source_file,
+            model=self.model,
+            source_software=self.source_software,
+            warnings=list(self.warnings),
+            attrs=dict(self.attrs),
+            camera_step_px=None if self.camera_step_px is None
+            else np.reshape(self.camera_step_px, (-1, 2))[idx],
+            frame_diff_grey=None if self.frame_diff_grey is None else self.frame_diff_grey[idx],
+        )
 
     @classmethod
     def concat(cls, parts: Sequence[CandidateFrames]) -> CandidateFrames:
@@ -106,6 +145,7 @@ class CandidateFrames:
         _, keep = np.unique(frame[order], return_index=True)
         idx = order[keep]
         warnings = list(dict.fromkeys(w for p in parts for w in p.warnings))
+        scanned = all(p.camera_step_px is not None and p.frame_diff_grey is not None for p in parts)
         return cls(
             time_s=time_s[idx],
             frame=frame[idx],
@@ -118,6 +158,10 @@ class CandidateFrames:
             source_software=first.source_software,
             warnings=warnings,
             attrs=dict(first.attrs),
+            camera_step_px=np.concatenate(
+                [np.reshape(p.camera_step_px, (-1, 2)) for p in parts])[idx] if scanned else None,
+            frame_diff_grey=np.concatenate([p.frame_diff_grey for p in parts])[idx]
+            if scanned else None,
         )
 
 
@@ -137,7 +181,10 @@ def candidates_to_dataset(
     -------
     xarray.Dataset
         The pose dataset; attrs include ``warnings`` (list of str),
-        ``detected_fraction`` and ``max_people_in_view``.
+        ``detected_fraction`` and ``max_people_in_view``. When ``frames`` carries
+        the camera scan, also the variables ``camera_shift_px`` (time, space:
+        background shift since the first frame, full-size pixels) and
+        ``frame_diff_grey`` (time).
     """
     tracker = (tracker or RunnerTracker()).detect(
         frames.candidates, frames.time_s, frames.image_width_px, frames.image_height_px
@@ -156,7 +203,7 @@ def candidates_to_dataset(
         "detected_fraction": detected,
         "max_people_in_view": int(tracker.people_per_frame_.max()) if n else 0,
     }
-    return dataset.from_arrays(
+    ds = dataset.from_arrays(
         tracker.position_,
         tracker.confidence_,
         frames.time_s,
@@ -167,3 +214,12 @@ def candidates_to_dataset(
         frame=frames.frame,
         attrs=attrs,
     )
+    if frames.camera_step_px is not None and frames.frame_diff_grey is not None:
+        steps = np.nan_to_num(np.reshape(np.asarray(frames.camera_step_px, dtype=np.float64), (-1, 2)))
+        ds["camera_shift_px"] = (("time", "space"), np.cumsum(steps, axis=0),
+                                 {"units": "pixels", "long_name": "background shift since the first "
+                                  "frame (phase correlation, people blanked)"})
+        ds["frame_diff_grey"] = ("time", np.asarray(frames.frame_diff_grey, dtype=np.float64),
+                                 {"units": "grey levels (0-255)", "long_name": "mean absolute "
+                                  "difference to the previous picture"})
+    return ds

@@ -1,10 +1,10 @@
 """MediaPipe BlazePose (Bazarevsky et al. 2020, arXiv:2006.10204) as posecoach's pose estimator.
 
-Two ways to run the same BlazePose models (MediaPipe 0.10.21), chosen by
-``max_people``:
+Two ways to run the same BlazePose models (MediaPipe 0.10.21), and an automatic
+choice between them (``mode``):
 
-``max_people >= 2`` (default, 2): **MediaPipe Tasks ``PoseLandmarker``** with
-    ``num_poses=max_people``, in video (tracking) mode. Its ``.task`` bundle (a
+``mode="multi"``: **MediaPipe Tasks ``PoseLandmarker``** with
+    ``num_poses=max_people`` (default 2), in video (tracking) mode. Its ``.task`` bundle (a
     zip of ``pose_detector.tflite`` + ``pose_landmarks_detector.tflite``) is
     assembled in memory at run time from the models in the MediaPipe wheel (the
     person detector ``pose_detection.tflite`` and ``pose_landmark_full.tflite``)
@@ -14,10 +14,19 @@ Two ways to run the same BlazePose models (MediaPipe 0.10.21), chosen by
     (mean 127.5, std 127.5), landmark model input to [0, 1] (mean 0, std 255),
     exactly as the legacy graph feeds them. Every person found becomes a
     candidate; :class:`~posecoach.pose.tracking.RunnerTracker` keeps the runner.
-``max_people == 1``: the **legacy** ``mediapipe.solutions.pose`` (one person,
-    about 1.6x faster). It follows whoever it finds first.
+``mode="single"`` (or ``max_people=1``): the **legacy** ``mediapipe.solutions.pose``
+    (one person, about 2x faster). It follows whoever it finds first.
+``mode="auto"`` (default): the legacy solution on every frame, while the Tasks
+    model in image mode counts the people in one frame every ``check_interval_s``
+    (0.5 s) of the frames already decoded. As long as it never sees two people,
+    the fast single-person result stands; the first time it does, the estimate
+    restarts with ``mode="multi"`` (the spotter and walking clips switch at their
+    first frame, so almost nothing is wasted). Measured on the 50 fps 1080p clip
+    (frames at 960 px, one core): legacy ~50 frames/s, Tasks ~19-27 frames/s; the
+    checks cost about one Tasks frame per 0.5 s. ``dataset.attrs["person_check"]``
+    says which route ran and why.
 
-Why the Tasks route is the default (measured on the shared clips, full model,
+Why a single-person result is not trusted without the check (measured on the shared clips, full model,
 frames scaled to at most 960 px, one core): the legacy solution locked onto the
 wrong person in both two-person clips. On
 ``treadmill_sprint_side_spotter_30fps`` it followed the static spotter in the
@@ -39,10 +48,14 @@ colour-converted and downscaled in one FFmpeg call (:mod:`posecoach.video`,
 ``max_side_px``, default 960: BlazePose's detector sees 224x224 and its landmark
 model 256x256 crops, so more pixels buy nothing), the model gets that frame
 as is, and coordinates (normalised by the model) are scaled back to the
-full-resolution picture. A time segment (``start_s``, ``end_s``) can be
+full-resolution picture. The same decoded frame also feeds
+:class:`posecoach.camera.FrameScanner` (camera motion with every person's box
+blanked, and the difference to the previous picture, on a 256 px grey copy), so
+the analysis needs no second decode. A time segment (``start_s``, ``end_s``) can be
 estimated on its own; :meth:`BlazePoseEstimator.estimate_candidates` +
 :func:`~posecoach.pose.base.candidates_to_dataset` let separate processes share
-the work and select the runner once over the joined segments.
+the work and select the runner once over the joined segments
+(:mod:`posecoach.pose.parallel`).
 
 Models never download: lite/heavy must be given (``model_path``) or installed
 (:mod:`posecoach.pose.models`), else :class:`~posecoach.errors.ModelNotFoundError`
@@ -55,7 +68,9 @@ import functools
 import io
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -63,9 +78,23 @@ import xarray as xr
 from posecoach.errors import ModelNotFoundError, PosecoachError
 from posecoach.pose import models
 from posecoach.pose.base import CandidateFrames, candidates_to_dataset
-from posecoach.pose.tracking import RunnerTracker
+from posecoach.pose.tracking import RunnerTracker, dedupe_candidates
 
-__all__ = ["BlazePoseEstimator", "build_task_bundle"]
+if TYPE_CHECKING:
+    from posecoach.video import VideoReader
+
+__all__ = [
+    "MODES",
+    "BlazePoseEstimator",
+    "EstimationStopped",
+    "SecondPersonSeen",
+    "build_task_bundle",
+    "checked_note",
+    "switched_note",
+]
+
+#: Estimation routes (see the module docstring).
+MODES = ("auto", "multi", "single")
 
 _N_KEYPOINTS = 33
 _COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}
@@ -137,7 +166,7 @@ class _TasksBackend:
     """Multi-person BlazePose via MediaPipe Tasks ``PoseLandmarker`` (video mode)."""
 
     def __init__(self, landmark_path: Path, num_poses: int, det: float, presence: float,
-                 tracking: float) -> None:
+                 tracking: float, *, video: bool = True) -> None:
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -146,7 +175,7 @@ class _TasksBackend:
         bundle = _bundle_cached(str(detector), str(landmark_path), stamp)
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_buffer=bundle),
-            running_mode=vision.RunningMode.VIDEO,
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
             num_poses=num_poses,
             min_pose_detection_confidence=det,
             min_pose_presence_confidence=presence,
@@ -170,6 +199,17 @@ class _TasksBackend:
         result = self._landmarker.detect_for_video(
             self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=data), ms
         )
+        return self._poses(result)
+
+    def detect(self, image: np.ndarray) -> np.ndarray:
+        """All people in one frame, on its own (image mode)."""
+        data = np.ascontiguousarray(image)
+        return self._poses(
+            self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=data))
+        )
+
+    @staticmethod
+    def _poses(result) -> np.ndarray:
         return np.array(
             [[(lm.x, lm.y, lm.visibility) for lm in pose] for pose in result.pose_landmarks],
             dtype=np.float64,
@@ -197,7 +237,7 @@ class _LegacyBackend:
         )
 
     def process(self, image: np.ndarray, time_s: float) -> np.ndarray:
-        result = self._pose.process(image)
+        result = self._pose.process(np.ascontiguousarray(image))
         if result.pose_landmarks is None:
             return np.empty((0, _N_KEYPOINTS, 3))
         return np.array(
@@ -207,6 +247,24 @@ class _LegacyBackend:
 
     def close(self) -> None:
         self._pose.close()
+
+
+class SecondPersonSeen(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside ``mode="auto"`` when the check finds two people (the estimate restarts).
+
+    Attributes
+    ----------
+    time_s : float
+        Time of the frame where two people were seen.
+    """
+
+    def __init__(self, time_s: float) -> None:
+        super().__init__(f"two people in view at {time_s:.2f} s")
+        self.time_s = float(time_s)
+
+
+class EstimationStopped(Exception):  # noqa: N818 - a signal, not an error
+    """Raised when ``should_stop`` asks a segment to stop early (another worker found two people)."""
 
 
 def _check_unit(name: str, value: float) -> float:
@@ -226,8 +284,20 @@ class BlazePoseEstimator:
     model_path : str or Path, optional
         A ``pose_landmark_<model>.tflite`` to use instead of the installed one.
     max_people : int
-        People the model may report per frame. 2 or more: MediaPipe Tasks plus
-        runner selection (default 2); 1: the legacy single-person solution.
+        People the multi-person model may report per frame (default 2). 1 means
+        ``mode="single"``.
+    mode : {"auto", "multi", "single"}
+        ``"multi"``: MediaPipe Tasks plus runner selection on every frame;
+        ``"single"``: the legacy single-person solution; ``"auto"`` (default):
+        single-person while a multi-person check every ``check_interval_s``
+        sees at most one person, else multi (see the module docstring). With a
+        ``model_path`` the legacy solution cannot load (not installed), "auto"
+        becomes "multi".
+    check_interval_s : float
+        Time between two frames checked for a second person (``mode="auto"``).
+    scan_camera : bool
+        Also measure camera motion and picture differences on the decoded
+        frames (dataset variables ``camera_shift_px``, ``frame_diff_grey``).
     min_detection_confidence : float
         Person-detector score needed to start tracking someone (0..1).
     min_presence_confidence : float
@@ -255,6 +325,9 @@ class BlazePoseEstimator:
         model_path: str | Path | None = None,
         *,
         max_people: int = 2,
+        mode: str = "auto",
+        check_interval_s: float = 0.5,
+        scan_camera: bool = True,
         min_detection_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
@@ -265,8 +338,15 @@ class BlazePoseEstimator:
             raise PosecoachError(f"max_people must be at least 1, got {max_people!r}")
         if max_side_px is not None and int(max_side_px) < 64:
             raise PosecoachError(f"max_side_px must be at least 64 (or None), got {max_side_px!r}")
+        if mode not in MODES:
+            raise PosecoachError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if not float(check_interval_s) > 0:
+            raise PosecoachError(f"check_interval_s must be positive, got {check_interval_s!r}")
         self.model = model
         self.max_people = int(max_people)
+        self.mode = "single" if self.max_people == 1 else mode
+        self.check_interval_s = float(check_interval_s)
+        self.scan_camera = bool(scan_camera)
         self.min_detection_confidence = _check_unit("min_detection_confidence", min_detection_confidence)
         self.min_presence_confidence = _check_unit("min_presence_confidence", min_presence_confidence)
         self.min_tracking_confidence = _check_unit("min_tracking_confidence", min_tracking_confidence)
@@ -274,33 +354,49 @@ class BlazePoseEstimator:
         self.tracker = tracker or RunnerTracker()
         # resolve the model now: a missing file is reported before any video work
         self.model_file = models.find_model(model, model_path)
-        if self.max_people == 1:
+        if self.mode == "single":
             self._check_legacy_model(model_path)
+        elif self.mode == "auto":
+            try:
+                self._check_legacy_model(model_path)
+            except ModelNotFoundError:
+                # a model file the legacy solution cannot load: the multi-person route can
+                self.mode = "multi"
 
     def _check_legacy_model(self, model_path: str | Path | None) -> None:
         """The legacy solution reads models only from MediaPipe's folder; never let it download."""
         installed = models.find_model(self.model)  # raises ModelNotFoundError if missing
         if model_path is not None and models.file_sha256(self.model_file) != models.file_sha256(installed):
             raise ModelNotFoundError(
-                f"the single-person backend (max_people=1) can only use the {self.model} model "
-                f"installed in {installed.parent}, not {self.model_file}. Install it with "
-                f"`posecoach models install {self.model_file}`, or use max_people >= 2."
+                f"the single-person backend (mode 'single' or 'auto') can only use the {self.model} "
+                f"model installed in {installed.parent}, not {self.model_file}. Install it with "
+                f"`posecoach models install {self.model_file}`, or use mode='multi'."
             )
         self.model_file = installed
 
     @property
     def backend(self) -> str:
-        """Name of the MediaPipe API used."""
-        if self.max_people == 1:
-            return "mediapipe.solutions.pose (legacy, single person)"
-        return f"mediapipe.tasks PoseLandmarker (num_poses={self.max_people})"
+        """Name of the MediaPipe API used (for ``mode="auto"``: both, chosen per video)."""
+        if self.mode == "auto":
+            return f"auto: {self._backend_name('single')} unless a check sees two people, " \
+                f"else {self._backend_name('multi')}"
+        return self._backend_name(self.mode)
 
-    def _open_backend(self) -> _TasksBackend | _LegacyBackend:
-        if self.max_people == 1:
+    def _backend_name(self, route: str) -> str:
+        if route == "single":
+            return "mediapipe.solutions.pose (legacy, single person)"
+        return f"mediapipe.tasks PoseLandmarker (num_poses={max(2, self.max_people)})"
+
+    def _open_backend(self, route: str) -> _TasksBackend | _LegacyBackend:
+        if route == "single":
             return _LegacyBackend(self.model, self.min_detection_confidence,
                                   self.min_tracking_confidence)
-        return _TasksBackend(self.model_file, self.max_people, self.min_detection_confidence,
+        return _TasksBackend(self.model_file, max(2, self.max_people), self.min_detection_confidence,
                              self.min_presence_confidence, self.min_tracking_confidence)
+
+    def _open_check(self) -> _TasksBackend:
+        return _TasksBackend(self.model_file, max(2, self.max_people), self.min_detection_confidence,
+                             self.min_presence_confidence, self.min_tracking_confidence, video=False)
 
     def estimate_candidates(
         self,
@@ -324,7 +420,8 @@ class BlazePoseEstimator:
         Returns
         -------
         CandidateFrames
-            Candidate poses per frame in full-resolution pixels.
+            Candidate poses per frame in full-resolution pixels (and, with
+            ``scan_camera``, the per-frame camera step and picture difference).
 
         Raises
         ------
@@ -337,34 +434,119 @@ class BlazePoseEstimator:
 
         reader = VideoReader(video_path, max_side_px=self.max_side_px)
         info = reader.info
+        with tqdm(
+            total=_expected_frames(info.n_frames, info.fps, info.duration_s, start_s, end_s),
+            desc=f"pose {Path(video_path).name}",
+            unit="frame",
+            file=sys.stderr,
+            disable=not progress,
+            dynamic_ncols=True,
+        ) as bar:
+            try:
+                return self.estimate_segment(video_path, start_s=start_s, end_s=end_s,
+                                             route=self.mode, on_frame=bar.update, reader=reader)
+            except SecondPersonSeen as seen:
+                bar.reset()
+                frames = self.estimate_segment(video_path, start_s=start_s, end_s=end_s,
+                                               route="multi", on_frame=bar.update, reader=reader)
+                frames.attrs["person_check"] = switched_note(seen.time_s)
+                return frames
+
+    def estimate_segment(
+        self,
+        video_path: str | Path,
+        *,
+        start_s: float | None = None,
+        end_s: float | None = None,
+        route: str | None = None,
+        on_frame: Callable[[int], object] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        reader: VideoReader | None = None,
+    ) -> CandidateFrames:
+        """One pass over (a segment of) a video with one route, no progress bar.
+
+        The building block of :meth:`estimate_candidates` and of the worker
+        processes of :mod:`posecoach.pose.parallel`.
+
+        Parameters
+        ----------
+        video_path : str or Path
+        start_s, end_s : float, optional
+            Only frames with ``start_s <= time_s < end_s``.
+        route : {"auto", "multi", "single"}, optional
+            Defaults to :attr:`mode`.
+        on_frame : callable, optional
+            Called with 1 after every frame (progress).
+        should_stop : callable, optional
+            Polled after every frame; when it returns True the pass stops with
+            :class:`EstimationStopped`.
+        reader : VideoReader, optional
+            An open reader of ``video_path`` (saves probing the file again).
+
+        Raises
+        ------
+        SecondPersonSeen
+            With ``route="auto"``, when a check finds two people.
+        EstimationStopped
+            When ``should_stop()`` became true.
+        VideoError
+            If the video cannot be read.
+        """
+        from posecoach.camera import FrameScanner, pose_boxes_px
+        from posecoach.video import VideoReader
+
+        route = route or self.mode
+        if route not in MODES:
+            raise PosecoachError(f"route must be one of {', '.join(MODES)}, got {route!r}")
+        if reader is None or reader.max_side_px != self.max_side_px:
+            reader = VideoReader(video_path, max_side_px=self.max_side_px)
+        info = reader.info
         width, height = info.width_px, info.height_px
         scale_xy = np.array([width, height, 1.0])
         times: list[float] = []
         indices: list[int] = []
         cands: list[np.ndarray] = []
-        backend = self._open_backend()
+        steps: list[np.ndarray] = []
+        diffs: list[float] = []
+        scanner = FrameScanner() if self.scan_camera else None
+        backend = self._open_backend("single" if route == "auto" else route)
+        check = self._open_check() if route == "auto" else None
+        next_check_s = -np.inf
+        n_checked = 0
         try:
-            with tqdm(
-                total=_expected_frames(info.n_frames, info.fps, info.duration_s, start_s, end_s),
-                desc=f"pose {Path(video_path).name}",
-                unit="frame",
-                file=sys.stderr,
-                disable=not progress,
-                dynamic_ncols=True,
-            ) as bar:
-                for frame in reader.frames(start_s=start_s, end_s=end_s):
-                    # landmarks come normalised to the (downscaled) frame: scale to full size
-                    poses = backend.process(frame.image, frame.time_s) * scale_xy
-                    times.append(frame.time_s)
-                    indices.append(frame.index)
-                    cands.append(poses)
-                    bar.update(1)
+            for frame in reader.frames(start_s=start_s, end_s=end_s):
+                # landmarks come normalised to the (downscaled) frame: scale to full size
+                poses = backend.process(frame.image, frame.time_s) * scale_xy
+                if check is not None and frame.time_s >= next_check_s:
+                    next_check_s = frame.time_s + self.check_interval_s
+                    n_checked += 1
+                    people = dedupe_candidates(check.detect(frame.image) * scale_xy)
+                    if len(people) >= 2:
+                        raise SecondPersonSeen(frame.time_s)
+                if scanner is not None:
+                    step, diff = scanner.update(frame.image, frame.scale, pose_boxes_px(poses))
+                    steps.append(step)
+                    diffs.append(diff)
+                times.append(frame.time_s)
+                indices.append(frame.index)
+                cands.append(poses)
+                if on_frame is not None:
+                    on_frame(1)
+                if should_stop is not None and should_stop():
+                    raise EstimationStopped()
         finally:
             backend.close()
+            if check is not None:
+                check.close()
+        used = "single" if route == "auto" else route
         attrs = {
-            "pose_backend": self.backend,
+            "pose_backend": self._backend_name(used),
+            "pose_mode": self.mode,
             "model_file": str(self.model_file),
             "max_side_px": int(self.max_side_px or 0),
+            "person_checks": n_checked,
+            "person_check": checked_note(n_checked, self.check_interval_s) if route == "auto"
+            else f"{route}: no check",
         }
         if start_s is not None:
             attrs["segment_start_s"] = float(start_s)
@@ -380,8 +562,10 @@ class BlazePoseEstimator:
             source_file=str(video_path),
             model=f"blazepose-{self.model}",
             source_software=self.source_software,
-            warnings=list(reader.warnings),
+            warnings=list(dict.fromkeys(reader.warnings)),
             attrs=attrs,
+            camera_step_px=np.asarray(steps, dtype=np.float64).reshape(-1, 2) if scanner else None,
+            frame_diff_grey=np.asarray(diffs, dtype=np.float64) if scanner else None,
         )
 
     def estimate(
@@ -406,6 +590,18 @@ class BlazePoseEstimator:
             video_path, progress=progress, start_s=start_s, end_s=end_s
         )
         return candidates_to_dataset(frames, self.tracker)
+
+
+def checked_note(n_checked: int, interval_s: float) -> str:
+    """``attrs["person_check"]`` when ``mode="auto"`` kept the single-person route."""
+    return (f"auto: {n_checked} frame(s) checked with the multi-person model (one every "
+            f"{interval_s:g} s) never showed two people, so the single-person model was used")
+
+
+def switched_note(time_s: float) -> str:
+    """``attrs["person_check"]`` when ``mode="auto"`` switched to the multi-person route."""
+    return (f"auto: the multi-person check saw two people at {time_s:.2f} s, so every frame was "
+            "estimated with the multi-person model and the runner selected among them")
 
 
 def _expected_frames(
