@@ -34,6 +34,21 @@ def _add_common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
                    help="print details (and tracebacks)")
 
 
+def _worker_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_worker_count, default=None, metavar="N",
+                   help=f"processes for pose estimation (default: all cores, {os.cpu_count()} here)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -58,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a BlazePose landmark .tflite file to use instead of the installed one")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results already in the output folder")
+    _add_workers(p)
     _add_common(p)
 
     p = sub.add_parser("analyze", help="measure the running in a video (or saved poses) and judge it")
@@ -76,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a BlazePose landmark .tflite file to use instead of the installed one")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results already in the output folder")
+    _add_workers(p)
     _add_common(p)
 
     p = sub.add_parser("demo", help="run posecoach on its built-in synthetic runners")
@@ -116,7 +133,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         out = args.output or Path("posecoach-output") / args.video.stem
         result = pipeline.run_pose(
             args.video, out, model=args.model, model_path=args.model_path,
-            overwrite=args.overwrite, progress=progress,
+            overwrite=args.overwrite, progress=progress, workers=args.workers,
         )
         for w in result.warnings:
             log.warning("warning: %s", w)
@@ -136,7 +153,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             height_m=args.height_cm / 100 if args.height_cm else None,
             speed_mps=args.speed_kmh / 3.6 if args.speed_kmh else None,
             rules_path=args.rules, model=args.model, model_path=args.model_path, overwrite=args.overwrite,
-            progress=progress,
+            progress=progress, workers=args.workers,
         )
         a = result.analysis
         for w in a.quality["warnings"]:

@@ -86,12 +86,18 @@ def estimate_poses(
     model: str = "full",
     model_path: Path | None = None,
     progress: bool = True,
+    workers: int | None = None,
 ) -> xr.Dataset:
-    """Stage 1: find the runner's 33 BlazePose keypoints in every frame of a video."""
+    """Stage 1: find the runner's 33 BlazePose keypoints in every frame of a video.
+
+    ``workers`` processes share the video in contiguous time segments (default: all
+    cores; 1 = in this process); see :mod:`posecoach.pose.parallel`.
+    """
     from posecoach.pose import BlazePoseEstimator
+    from posecoach.pose.parallel import ParallelPoseEstimator
 
     estimator = BlazePoseEstimator(model=model, model_path=model_path)
-    poses = estimator.estimate(video_path, progress=progress)
+    poses = ParallelPoseEstimator(estimator, workers=workers).estimate(video_path, progress=progress)
     found = dataset.detected_fraction(poses)
     if found == 0:
         raise NoPersonError(
@@ -137,13 +143,15 @@ def run_pose(
     model_path: Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    workers: int | None = None,
 ) -> PoseResult:
     """``posecoach pose``: estimate poses in a video and save them in ``out_dir``."""
     from posecoach.video import probe
 
     probe(video_path)  # fail early, with a clear message, on a bad file
     out_dir = prepare_output(out_dir, ["poses.nc", "poses.csv"], overwrite=overwrite)
-    poses = estimate_poses(video_path, model=model, model_path=model_path, progress=progress)
+    poses = estimate_poses(video_path, model=model, model_path=model_path, progress=progress,
+                           workers=workers)
     files = save_pose_outputs(poses, out_dir)
     return PoseResult(poses=poses, files=files, warnings=list(poses.attrs.get("warnings", [])))
 
@@ -302,6 +310,7 @@ def run_analyze(
     model_path: Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    workers: int | None = None,
 ) -> AnalyzeResult:
     """``posecoach analyze``: a video (or a saved pose dataset) -> ``OUT/analysis.json``."""
     from posecoach.assessment import load_rules
@@ -317,7 +326,8 @@ def run_analyze(
         video_path, video_info = None, None
     else:
         info = probe(source)
-        poses = estimate_poses(source, model=model, model_path=model_path, progress=progress)
+        poses = estimate_poses(source, model=model, model_path=model_path, progress=progress,
+                               workers=workers)
         files += save_pose_outputs(poses, out_dir)
         video_path = source
         video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
