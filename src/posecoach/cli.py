@@ -49,6 +49,18 @@ def _add_workers(p: argparse.ArgumentParser) -> None:
                    help=f"processes for pose estimation (default: all cores, {os.cpu_count()} here)")
 
 
+def _add_video_job_args(p: argparse.ArgumentParser) -> None:
+    """Options shared by the commands that run pose estimation on a video."""
+    p.add_argument("--model", choices=("lite", "full", "heavy"), default="full",
+                   help="BlazePose model size (default: full, shipped with MediaPipe)")
+    p.add_argument("--model-path", type=Path, default=None,
+                   help="a BlazePose landmark .tflite file to use instead of the installed one")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results already in the output folder")
+    _add_workers(p)
+    _add_common(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -67,14 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("video", type=Path, help="the video file (MP4, MOV, ...)")
     p.add_argument("-o", "--output", type=Path, default=None,
                    help="output folder (default: posecoach-output/<video name>)")
-    p.add_argument("--model", choices=("lite", "full", "heavy"), default="full",
-                   help="BlazePose model size (default: full, shipped with MediaPipe)")
-    p.add_argument("--model-path", type=Path, default=None,
-                   help="a BlazePose landmark .tflite file to use instead of the installed one")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results already in the output folder")
-    _add_workers(p)
-    _add_common(p)
+    _add_video_job_args(p)
 
     p = sub.add_parser("analyze", help="measure the running in a video (or saved poses) and judge it")
     p.add_argument("source", type=Path, help="a video file, or a pose dataset (.nc) from 'posecoach pose'")
@@ -86,14 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="treadmill belt speed in km/h (gives step length and speed)")
     p.add_argument("--rules", type=Path, default=None,
                    help="a rule file (TOML) with your own bands, weights or cues; see docs/rules.md")
-    p.add_argument("--model", choices=("lite", "full", "heavy"), default="full",
-                   help="BlazePose model size (default: full)")
-    p.add_argument("--model-path", type=Path, default=None,
-                   help="a BlazePose landmark .tflite file to use instead of the installed one")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results already in the output folder")
-    _add_workers(p)
-    _add_common(p)
+    _add_video_job_args(p)
 
     p = sub.add_parser("demo", help="run posecoach on its built-in synthetic runners")
     p.add_argument("-o", "--output", type=Path, default=Path("posecoach-demo"),
