@@ -11,6 +11,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests check correctness, not speed: a loaded CI machine must not fail them on
+# Hypothesis' per-example deadline (speed is measured by the benchmark in bench/).
+settings.register_profile("posecoach", deadline=None, print_blob=True)
+settings.load_profile("posecoach")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("POSECOACH_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -62,6 +62,7 @@ import xarray as xr
 from scipy.interpolate import PchipInterpolator
 from scipy.signal import butter, filtfilt
 
+from posecoach._arrays import true_runs as _true_runs
 from posecoach.dataset import validate
 from posecoach.errors import PosecoachError, PoseDataError
 
@@ -127,15 +128,6 @@ def _new_dataset(
         out["confidence"] = ds["confidence"].copy(data=confidence)
     out.attrs = copy.deepcopy(ds.attrs)
     return out
-
-
-def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Return ``[(start, stop), ...]`` of the runs of True in a 1-D boolean array."""
-    m = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
-    d = np.diff(m.astype(np.int8))
-    starts = np.flatnonzero(d == 1)
-    stops = np.flatnonzero(d == -1)
-    return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 def _median_dt_s(time_s: np.ndarray) -> float:

@@ -42,6 +42,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from posecoach._arrays import nanmid
+
 SIDES: tuple[str, str] = ("left", "right")
 
 
@@ -107,9 +109,7 @@ def _xy(ds: xr.Dataset, name: str) -> np.ndarray:
 
 def _mid(ds: xr.Dataset, a: str, b: str) -> np.ndarray:
     """Midpoint of two keypoints; falls back to whichever one is known."""
-    pa, pb = _xy(ds, a), _xy(ds, b)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(pa), pb, np.where(np.isnan(pb), pa, 0.5 * (pa + pb)))
+    return nanmid(_xy(ds, a), _xy(ds, b))
 
 
 def interior_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from posecoach._arrays import nanmid as _nanmid
 from posecoach.kinematics import SIDES
 
 #: Foot-strike classes from the foot angle at contact (Altman & Davis 2012, Gait Posture 35:298):
@@ -116,12 +117,6 @@ def _window(t: np.ndarray, start: float, stop: float) -> slice:
 def _nanstat(fn, a: np.ndarray) -> float:
     a = a[np.isfinite(a)]
     return float(fn(a)) if a.size else float("nan")
-
-
-def _nanmid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Midpoint of two tracks, or whichever one is known."""
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(a), b, np.where(np.isnan(b), a, 0.5 * (a + b)))
 
 
 def _angle_from_up(dx: float, dy: float) -> float:

@@ -27,6 +27,8 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
+from posecoach._arrays import nanmid as _nanmid
+
 #: Body height used when the user gives none (adult mean, both sexes); a warning is raised.
 DEFAULT_HEIGHT_M = 1.70
 #: Leg length (greater trochanter to ankle) as a fraction of body height (Winter 2009).
@@ -62,11 +64,6 @@ class Scene:
 
 def _xy(ds: xr.Dataset, name: str) -> np.ndarray:
     return ds["position"].sel(keypoint=name).values
-
-
-def _nanmid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(a), b, np.where(np.isnan(b), a, 0.5 * (a + b)))
 
 
 def vote_facing(ds: xr.Dataset) -> tuple[str, float]:
