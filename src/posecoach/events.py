@@ -1,44 +1,131 @@
 """Gait events: initial contact (IC) and toe-off (TO) of each foot.
 
 The detector works on a body-frame pose dataset (:func:`posecoach.kinematics.to_body_frame`:
-metres, x forward, y up from the ground line) and uses three independent cues per foot:
+metres, x forward, y up from the ground line). Per foot it runs four stages.
 
-1. **Foot height above the ground line** (primary). A foot is in contact while its
-   lowest point (heel or foot_index) is within a small tolerance of that foot's own
-   contact level; IC is the downward crossing of the tolerance, TO the upward crossing
-   of the *toe* (the last part to leave). Crossings are timed to a fraction of a frame
-   by linear interpolation. Toe-off from the vertical toe trajectory follows Leitch et
-   al. (2011, *J Appl Biomech* 27:258, treadmill running); contact from foot
-   position/velocity thresholds follows the family of methods reviewed by Zeni et al.
-   (2008, *Gait Posture* 27:710).
-2. **Foot motion relative to the pelvis** (check). In stance the foot moves backwards
-   relative to the pelvis at running speed, on a treadmill and overground alike;
-   the heel's most forward position relative to the pelvis falls at IC (Zeni et al.
-   2008, "coordinate" method). A candidate contact whose foot does not move back is
-   rejected; the lag between IC and that extreme lowers the confidence.
-3. **Peak knee extension** (check). Toe-off falls close to the knee's greatest
-   extension in late stance (Fellin et al. 2010, *J Biomech* 43:2786); the lag lowers
-   the confidence of TO.
+1. **Contact levels and noise.** Heel and toe (``foot_index``) each get their own contact
+   level, because keypoints (and motion-capture sole points) sit at different heights above
+   the sole, and the far foot of a side view stands higher in the picture than the near one.
+   A first guess (the lowest samples, :func:`contact_level`) finds rough stances; the level is
+   then a low quantile of the point's height over the first 60 % of those stances, where the
+   foot lands or is flat (:func:`stance_level`), which keeps the push-off out (a rigid toe
+   marker dips through the sole line while the foot rolls over the toes). The noise is the
+   robust spread (MAD, Rousseeuw & Croux 1993) of the resting point's height within each
+   stance (:func:`stance_noise`); it includes the slow wobble a low-pass filter leaves.
+2. **Stance segmentation** (:func:`segment_contacts`). The foot is in contact while its lowest
+   point (heel or toe, each relative to its own level) is low: it enters below ``on`` and
+   leaves above ``off`` (hysteresis; both scale with the foot's swing height and are at
+   least a few noise widths, so noise cannot split or invent a contact), the
+   height-threshold family of kinematic event methods (Zeni et al. 2008; Fellin et al.
+   2010). Spurious contacts are rejected: a lift shorter than ``min_swing_ms`` is noise and
+   its two contacts are one; a contact shorter than ``min_contact_ms`` is a blip; and in a
+   real contact the foot moves *backwards relative to the pelvis* at running speed, on a
+   treadmill and overground alike (the basis of the Zeni et al. 2008 coordinate method), so
+   a "contact" in which it does not is dropped.
+3. **Sub-frame timing** (:func:`band_crossing`, :func:`fit_event_timing`). A threshold
+   crossing alone places touch-down late and lift-off early by the time the foot needs to
+   cover the threshold, and the cleaning stage's zero-lag low-pass filter rounds the corner
+   where the foot meets the ground. Each event is therefore timed from the crossing of a
+   small band above the contact height (at least three noise widths; about what the foot
+   covers in ``target_ms``), and the time from that crossing to the event is computed by
+   forward-modelling the measurement (:func:`kink_response`): a canonical touch-down (the
+   foot arrives at a constant speed: a ramp that stops) or lift-off (the toe rolls off its
+   tip and leaves with zero vertical speed, so its height grows with the square of the time:
+   the toe's vertical position and acceleration profile is the best toe-off cue of Leitch
+   et al. 2011) is sampled at the clip's frame rate, filtered with the same filter (its
+   cut-off is read from ``attrs["cleaning"]``) and measured exactly like the data. The
+   foot's approach speed (lift acceleration) comes from the median, over all its contacts,
+   of the secant between the band and three (four) times the band, so one noisy step does
+   not set it. What bias remains grows with the square of the band, so the events are timed
+   from a band three times as high too and extrapolated to a band of zero (Richardson
+   1911). Touch-down is measured from the contact's own resting height and lift-off from
+   the toe's own late-stance height (:func:`local_level`), which differ from the clip's
+   level when the stance foot's path is not level in the picture or a rigid toe marker
+   dips in push-off. The time resolution thus improves with the frame rate instead of
+   being one frame.
+4. **Consistency of the two feet** (:func:`merge_duplicate_contacts`,
+   :func:`alternate_sides`). In running the feet take turns; a 2-D pose model sometimes
+   puts both legs' labels on one leg, so the same contact appears on both tracks (kept
+   once) or one foot seems to land twice within a step (the later contact is given to the
+   other foot). Both are counted in ``warnings_``.
 
-No event is placed where the foot is unknown: masked (low-confidence or occluded)
-samples next to a crossing mean no event there, so a far leg hidden behind a
-treadmill console produces none, rather than invented ones.
+Checks that set the confidence, never the time:
 
-Each foot's contact level is its own: in a side view the far foot stands higher in
-the picture than the near foot.
+- IC: the heel's most forward position relative to the pelvis falls near IC (Zeni et al.
+  2008, "coordinate" method); a large lag lowers the IC confidence.
+- TO: the knee's greatest extension in late stance falls near TO (Fellin et al. 2010 found
+  peak knee extension the best kinematic toe-off cue in treadmill and overground running);
+  a large lag lowers the TO confidence.
+
+No event is placed where the foot is not seen. A sample counts as seen when its heel, toe
+and ankle are finite and at least ``min_confidence`` confident (the cleaning stage keeps the
+model's confidences when it interpolates a gap, so a filled gap still counts as unseen). An
+event needs seen samples on both sides of it no more than ``max_gap_frames`` frame intervals
+apart; a contact whose start (or end) falls in a longer unseen stretch keeps its other
+event but is not ``complete``.
+
+References
+----------
+Zeni, J. A., Richards, J. G., & Higginson, J. S. (2008). Two simple methods for determining
+gait events during treadmill and overground walking using kinematic data. Gait & Posture,
+27(4), 710-714.
+
+Fellin, R. E., Rose, W. C., Royer, T. D., & Davis, I. S. (2010). Comparison of methods for
+kinematic identification of footstrike and toe-off during overground and treadmill running.
+Journal of Science and Medicine in Sport, 13(6), 646-650.
+
+Leitch, J., Stebbins, J., Paolini, G., & Zavatsky, A. B. (2011). Identifying gait events
+without a force plate during running: a comparison of methods. Gait & Posture, 33(1),
+130-132.
+
+Handsaker, J. C., Forrester, S. E., Folland, J. P., Black, M. I., & Allen, S. J. (2016). A
+kinematic algorithm to identify gait events during running at different speeds and with
+different footstrike types. Journal of Biomechanics, 49(16), 4128-4133 (event cues as
+changes of the foot's vertical motion at touch-down and toe-off).
+
+Richardson, L. F. (1911). The approximate arithmetical solution by finite differences of
+physical problems involving differential equations. Philosophical Transactions of the Royal
+Society A, 210, 307-357 (extrapolation to a vanishing step).
+
+Rousseeuw, P. J., & Croux, C. (1993). Alternatives to the median absolute deviation.
+Journal of the American Statistical Association, 88(424), 1273-1283 (MAD x 1.4826 as a
+robust standard deviation).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from posecoach.errors import PosecoachError, PoseDataError
 from posecoach.kinematics import SIDES
 
 EVENT_COLUMNS = ["side", "kind", "frame", "time_s", "confidence"]
+CONTACT_COLUMNS = [
+    "side", "ic_time_s", "to_time_s", "ic_frame", "to_frame", "ic_confidence", "to_confidence",
+    "first_index", "last_index", "complete",
+]
+#: MAD -> standard deviation for Gaussian noise (Rousseeuw & Croux 1993).
+MAD_TO_SD = 1.4826
+#: Upper bound of the stance-entry threshold as a share of the swing height (the exit
+#: threshold stays below twice that).
+MAX_ON_FRACTION = 0.25
+#: Second band (as a multiple of the timing band) for the extrapolation to a zero band.
+RICHARDSON_RATIO = 3.0
+#: The approach speed (lift acceleration) is measured between the crossings of the timing
+#: band and this multiple of it: over a height several noise widths tall.
+SECANT_BAND_RATIO = {"hinge": 3.0, "parabola": 4.0}
+
+
+class EventSettingsError(PosecoachError):
+    """A setting of the gait-event detector is out of range."""
+
+    exit_code = 2
 
 
 def _xy(body: xr.Dataset, name: str) -> np.ndarray:
@@ -47,73 +134,144 @@ def _xy(body: xr.Dataset, name: str) -> np.ndarray:
 
 def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """Half-open index ranges [start, stop) where ``mask`` is True."""
-    m = np.concatenate([[False], mask.astype(bool), [False]])
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
     d = np.diff(m.astype(np.int8))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
 
 
 @dataclass
 class FootSignals:
-    """Per-frame signals of one foot in the body frame (metres)."""
+    """Per-frame signals of one foot in the body frame (metres).
+
+    Heights and horizontal positions are linearly bridged over short unknown stretches
+    (so that timing has samples to work with); ``seen`` says which samples were measured.
+    """
 
     heel_m: np.ndarray  # height of the heel above the ground line
     toe_m: np.ndarray  # height of foot_index
     heel_x_rel_m: np.ndarray  # heel position ahead of the mid-hip
     foot_x_rel_m: np.ndarray  # mean of heel, ankle and toe, ahead of the mid-hip
-    confidence: np.ndarray  # mean keypoint confidence of heel, toe, ankle
+    confidence: np.ndarray  # mean keypoint confidence of heel, toe, ankle (0 when unknown)
+    seen: np.ndarray  # bool: heel, toe and ankle known and confident enough
 
 
-def foot_signals(body: xr.Dataset, side: str) -> FootSignals:
+def bridge_gaps(t: np.ndarray, y: np.ndarray, max_gap: int) -> np.ndarray:
+    """Linearly interpolate interior NaN runs of at most ``max_gap`` samples."""
+    out = np.array(y, dtype=float, copy=True)
+    ok = np.isfinite(out)
+    if ok.sum() < 2:
+        return out
+    for a, b in _true_runs(~ok):
+        if a == 0 or b == len(out) or b - a > max_gap:
+            continue
+        out[a:b] = np.interp(t[a:b], [t[a - 1], t[b]], [out[a - 1], out[b]])
+    return out
+
+
+def foot_signals(
+    body: xr.Dataset, side: str, *, min_confidence: float = 0.5, max_gap_frames: int = 2
+) -> FootSignals:
     """Extract the signals :class:`GaitEventDetector` uses for one foot."""
+    t = body["time"].values
     heel, toe, ankle = (_xy(body, f"{side}_{k}") for k in ("heel", "foot_index", "ankle"))
     lh, rh = _xy(body, "left_hip"), _xy(body, "right_hip")
     with np.errstate(invalid="ignore"):
         hip = np.where(np.isnan(lh), rh, np.where(np.isnan(rh), lh, 0.5 * (lh + rh)))
         foot_x = (heel[:, 0] + ankle[:, 0] + toe[:, 0]) / 3.0
-    conf = body["confidence"].sel(keypoint=[f"{side}_heel", f"{side}_foot_index", f"{side}_ankle"])
+    names = [f"{side}_heel", f"{side}_foot_index", f"{side}_ankle"]
+    conf = body["confidence"].sel(keypoint=names).values
+    known = np.isfinite(heel).all(axis=1) & np.isfinite(toe).all(axis=1) & np.isfinite(ankle).all(
+        axis=1
+    )
+    with np.errstate(invalid="ignore"):
+        seen = known & (np.nan_to_num(conf, nan=0.0) >= min_confidence).all(axis=1)
+    gap = max(1, int(max_gap_frames) * 3)
     return FootSignals(
-        heel_m=heel[:, 1],
-        toe_m=toe[:, 1],
-        heel_x_rel_m=heel[:, 0] - hip[:, 0],
-        foot_x_rel_m=foot_x - hip[:, 0],
-        confidence=np.nan_to_num(conf.values.mean(axis=1), nan=0.0),
+        heel_m=bridge_gaps(t, heel[:, 1], gap),
+        toe_m=bridge_gaps(t, toe[:, 1], gap),
+        heel_x_rel_m=bridge_gaps(t, heel[:, 0] - hip[:, 0], gap),
+        foot_x_rel_m=bridge_gaps(t, foot_x - hip[:, 0], gap),
+        confidence=np.nan_to_num(conf, nan=0.0).mean(axis=1),
+        seen=seen,
     )
 
 
 def contact_level(height_m: np.ndarray, stance_share: float = 0.15) -> tuple[float, float, float]:
-    """A foot point's contact level, its swing height above it, and the noise in stance.
+    """First guess of a foot point's contact level, its swing height above it, and its noise.
 
-    The lowest ``stance_share`` of the samples are taken as stance: even a sprinting
-    foot is on the ground for a fifth of its cycle, and every foot point (heel or toe)
-    sits at its lowest then. Each point gets its own level, because keypoints (and
-    motion-capture markers) sit at different heights above the sole.
+    The lowest ``stance_share`` of the samples are taken as stance: even a sprinting foot is
+    on the ground for a fifth of its cycle, and every foot point sits low then.
 
     Returns
     -------
     level_m, swing_m, noise_m
+        Median of the lowest samples; 95th percentile above it; robust spread of the
+        lowest samples (MAD x 1.4826).
     """
     h = height_m[np.isfinite(height_m)]
     if h.size < 8:
         return float("nan"), float("nan"), float("nan")
-    finite = np.isfinite(height_m)
-    cut = np.percentile(h, 100 * stance_share)
-    low = finite & (np.nan_to_num(height_m, nan=np.inf) <= cut)
-    stance = height_m[low]
+    stance = h[h <= np.percentile(h, 100 * stance_share)]
     level = float(np.median(stance))
-    # noise from sample-to-sample changes between consecutive stance samples: the point
-    # is still on the ground there, so what changes is measurement noise (a robust
-    # MAD estimate; the difference of two samples has sqrt(2) times their noise)
-    pairs = low[1:] & low[:-1]
-    d = np.diff(np.where(finite, height_m, 0.0))[pairs]
-    noise = float(1.4826 * np.median(np.abs(d)) / np.sqrt(2)) if d.size >= 4 else float(
-        1.4826 * np.median(np.abs(stance - level))
-    )
-    swing = float(np.percentile(h, 95) - level)
-    return level, swing, noise
+    noise = float(MAD_TO_SD * np.median(np.abs(stance - level)))
+    return level, float(np.percentile(h, 95) - level), noise
+
+
+def stance_level(
+    height_m: np.ndarray, runs: list[tuple[int, int]], *, early_share: float = 0.6, quantile: float = 0.25
+) -> float:
+    """A foot point's contact level from rough stances.
+
+    Parameters
+    ----------
+    height_m : ndarray
+        Height of the point (m).
+    runs : list of (start, stop)
+        Rough stance index ranges.
+    early_share : float
+        Share of each stance used: from its start, while the foot lands or is flat (the
+        push-off, where a rigid toe point dips below the sole line, is left out).
+    quantile : float
+        Low quantile of those heights taken as the level (the point rests at its lowest
+        then; a low quantile rather than the minimum is robust to noise).
+
+    Returns
+    -------
+    float
+        The level (m), NaN when there are too few samples.
+    """
+    early = [height_m[a : a + max(1, int(round(early_share * (b - a))))] for a, b in runs]
+    e = np.concatenate(early) if early else np.array([])
+    e = e[np.isfinite(e)]
+    return float(np.quantile(e, quantile)) if e.size >= 3 else float("nan")
+
+
+def stance_noise(points_m: list[np.ndarray], runs: list[tuple[int, int]]) -> float:
+    """Measurement noise of the resting foot, from its points' heights in stance.
+
+    From 10 to 60 % of each contact at least one foot point (heel or toe) rests on the
+    ground, so what moves it is noise. Each point's deviations from its own median within
+    each contact are pooled over all contacts (so a level that differs between contacts,
+    e.g. near and far foot mixed up by the pose model, does not count as noise) and their
+    MAD x 1.4826 (Rousseeuw & Croux 1993) is the point's spread; the noise is the smaller
+    spread of the two points (the other one may be moving).
+    """
+    spreads = []
+    for h in points_m:
+        dev = []
+        for a, b in runs:
+            w = h[a + int(0.1 * (b - a)) : a + max(int(0.1 * (b - a)) + 2, int(round(0.6 * (b - a))))]
+            w = w[np.isfinite(w)]
+            if w.size >= 2:
+                dev.append(w - np.median(w))
+        d = np.concatenate(dev) if dev else np.array([])
+        if d.size >= 6:
+            spreads.append(float(MAD_TO_SD * np.median(np.abs(d))))
+    return min(spreads) if spreads else float("nan")
 
 
 def hysteresis(h: np.ndarray, on: float, off: float) -> np.ndarray:
-    """Contact mask: enters below ``on``, leaves above ``off`` (``off >= on``); NaN ends it."""
+    """Contact mask: enters at or below ``on``, leaves above ``off`` (``off >= on``); NaN ends it."""
     out = np.zeros(h.shape, dtype=bool)
     state = False
     for i, v in enumerate(h):
@@ -127,29 +285,352 @@ def hysteresis(h: np.ndarray, on: float, off: float) -> np.ndarray:
     return out
 
 
-def crossing_time(t: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float) -> float:
-    """Time at which ``h`` crosses ``level`` between samples ``i0`` and ``i1`` (linear)."""
+def segment_contacts(
+    t: np.ndarray,
+    low_m: np.ndarray,
+    on_m: float,
+    off_m: float,
+    *,
+    min_swing_s: float,
+) -> list[tuple[int, int]]:
+    """Stance index ranges [start, stop) of one foot from its lowest-point height.
+
+    Hysteresis on ``low_m`` (enter at ``on_m``, leave above ``off_m``); two stances separated
+    by a lift shorter than ``min_swing_s`` with the foot known all along are one stance.
+    """
+    runs = _true_runs(hysteresis(low_m, on_m, off_m))
+    merged: list[tuple[int, int]] = []
+    for a, b in runs:
+        if merged:
+            pa, pb = merged[-1]
+            if t[a] - t[pb - 1] < min_swing_s and np.isfinite(low_m[pb:a]).all():
+                merged[-1] = (pa, b)
+                continue
+        merged.append((a, b))
+    return merged
+
+
+def _line_slope(t: np.ndarray, h: np.ndarray) -> float:
+    ok = np.isfinite(t) & np.isfinite(h)
+    if ok.sum() < 2 or np.ptp(t[ok]) == 0:
+        return float("nan")
+    return float(np.polyfit(t[ok], h[ok], 1)[0])
+
+
+def _crossing(t: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float) -> float:
+    """Time where ``h`` crosses ``level`` between samples ``i0`` and ``i1`` (linear)."""
     h0, h1 = h[i0], h[i1]
-    if not (np.isfinite(h0) and np.isfinite(h1)) or h0 == h1:
+    if h0 == h1:
         return float(t[i1])
     frac = float(np.clip((level - h0) / (h1 - h0), 0.0, 1.0))
     return float(t[i0] + frac * (t[i1] - t[i0]))
 
 
-def touch_time(t: np.ndarray, h: np.ndarray, i0: int, i1: int) -> float:
-    """Where the line through samples ``i0`` and ``i1`` reaches the contact level (0).
+@dataclass
+class BandCrossing:
+    """Where a foot point crosses a band above its level, and how fast it moves there."""
 
-    The samples bracket the crossing of a small tolerance above the level; a
-    threshold crossing alone would place touch-down early and lift-off late by the
-    time the foot needs to cover the tolerance. Extrapolating the foot's last (or
-    first) airborne motion to the level removes most of that bias; the result is
-    kept inside the bracketing interval.
+    time_s: float
+    slope_mps: float  # least-squares slope around the crossing (m/s); NaN if not measurable
+    index_before: int
+    index_after: int
+
+
+def band_crossing(
+    t: np.ndarray,
+    h: np.ndarray,
+    anchor: int,
+    band_m: float,
+    *,
+    downward: bool,
+    lo: int,
+    hi: int,
+    window_s: float,
+) -> BandCrossing | None:
+    """The crossing of ``band_m`` next to a stance boundary, with the local slope.
+
+    Parameters
+    ----------
+    t, h : ndarray
+        Time (s) and height of the point above its level or pivot (m).
+    anchor : int
+        Downward: the stance's first index; upward: one past its last index.
+    band_m : float
+        Height of the band.
+    downward : bool
+        True for touch-down (the point comes down through the band), False for lift-off.
+    lo, hi : int
+        The crossing must lie in samples ``lo .. hi - 1``.
+    window_s : float
+        Half-width of the least-squares slope window around the crossing; the two samples
+        bracketing the crossing are always used, samples below a quarter of the band never
+        (they may already rest on the ground).
+
+    Returns
+    -------
+    BandCrossing or None
+        None when the point is not seen crossing there.
     """
-    h0, h1 = h[i0], h[i1]
-    if not (np.isfinite(h0) and np.isfinite(h1)) or h0 == h1:
-        return float(t[i1])
-    frac = float(np.clip(-h0 / (h1 - h0), 0.0, 1.0))
-    return float(t[i0] + frac * (t[i1] - t[i0]))
+    n = len(h)
+    if downward:
+        j = anchor
+        while j > lo + 1 and np.isfinite(h[j - 1]) and h[j] <= band_m and h[j - 1] <= band_m:
+            j -= 1
+        while j < hi - 1 and (not np.isfinite(h[j]) or h[j] > band_m):
+            j += 1
+        i0, i1 = j - 1, j
+    else:
+        k = anchor - 1
+        while k > lo and (not np.isfinite(h[k]) or h[k] > band_m):
+            k -= 1
+        while k + 1 < min(hi, n) and np.isfinite(h[k + 1]) and h[k + 1] <= band_m:
+            k += 1
+        i0, i1 = k, k + 1
+    if i0 < max(lo, 0) or i1 >= min(hi, n) or not (np.isfinite(h[i0]) and np.isfinite(h[i1])):
+        return None
+    above, below = (i0, i1) if downward else (i1, i0)
+    if not (h[above] > band_m >= h[below]):
+        return None
+    tc = _crossing(t, h, i0, i1, band_m)
+    sel = (t >= tc - window_s - 1e-9) & (t <= tc + window_s + 1e-9) & (h > 0.25 * band_m)
+    sel[:max(lo, 0)] = False
+    sel[min(hi, n):] = False
+    sel[i0] = sel[i1] = True
+    slope = _line_slope(t[sel], h[sel])
+    return BandCrossing(tc, slope, i0, i1)
+
+
+def lowpass_record(attrs: dict) -> tuple[float, int]:
+    """Cut-off (Hz) and order of the zero-lag low-pass the cleaning stage applied.
+
+    Read from ``attrs["cleaning"]`` (:class:`posecoach.filtering.CleaningReport` as JSON);
+    ``(nan, 2)`` when the data were not low-pass filtered or it is not recorded.
+    """
+    raw = attrs.get("cleaning")
+    try:
+        rec = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+        cutoff = float(rec.get("cutoff_hz", float("nan")))
+        order = int(rec.get("order", 2))
+    except (TypeError, ValueError):
+        return float("nan"), 2
+    if not np.isfinite(cutoff) or cutoff <= 0:
+        return float("nan"), 2
+    return cutoff, order
+
+
+@functools.lru_cache(maxsize=64)
+def kink_response(
+    shape: str, fps: float, cutoff_hz: float, order: int, window_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How the band-crossing measurement sees a unit touch-down or lift-off.
+
+    A unit event is sampled at ``fps`` at eight phases between frames, low-passed like the
+    data (zero-lag Butterworth, ``cutoff_hz``, ``order``; none when ``cutoff_hz`` is NaN),
+    and measured exactly as the data are (:func:`band_crossing`). Because the filter is
+    linear, a real event of any speed maps onto the unit one by scaling. This removes the
+    bias of sampling and of the filter's rounded corner for the canonical shapes
+    (forward modelling of a known linear filter).
+
+    Parameters
+    ----------
+    shape : {"hinge", "parabola"}
+        ``"hinge"``: touch-down at 1 m/s, ``h = max(0, t0 - t)``; ``"parabola"``: lift-off
+        with 1 m/s^2, ``h = max(0, t - t0)^2``.
+    fps, cutoff_hz, order, window_s
+        Sampling, filter and slope window of the data.
+
+    Returns
+    -------
+    key_s : ndarray
+        Grid of the event's raw time to the band: band = key for the hinge (m at 1 m/s),
+        band = key^2 for the parabola.
+    offset_s : ndarray
+        Mean measured crossing time minus the true event time at each key.
+    slope : ndarray
+        Mean measured secant slope between the band and ``SECANT_BAND_RATIO`` times the band
+        (m/s per unit speed or per unit acceleration).
+    """
+    from posecoach.filtering import butterworth_zero_lag
+
+    dt = 1.0 / fps
+    keys = np.geomspace(0.1 * dt, max(0.2, 8 * dt), 60)
+    k = np.arange(-int(round(1.5 / dt)), int(round(1.5 / dt)) + 1)
+    offsets = np.zeros((keys.size, 8))
+    slopes = np.zeros((keys.size, 8))
+    for p in range(8):
+        t = (k + p / 8.0) * dt
+        raw = np.clip(-t, 0, None) if shape == "hinge" else np.clip(t, 0, None) ** 2
+        y = raw if not np.isfinite(cutoff_hz) else butterworth_zero_lag(raw, fps, cutoff_hz, order)
+        mid = int(np.searchsorted(t, 0.0))
+        down = shape == "hinge"
+        anchor = mid + 1 if down else mid
+        for i, key in enumerate(keys):
+            band = key if down else key * key
+            c1 = band_crossing(t, y, anchor, band, downward=down, lo=0, hi=len(t), window_s=window_s)
+            c2 = band_crossing(t, y, anchor, band * SECANT_BAND_RATIO[shape], downward=down, lo=0,
+                               hi=len(t), window_s=window_s)
+            offsets[i, p] = c1.time_s if c1 is not None else np.nan
+            slopes[i, p] = _secant(c1, c2, band, SECANT_BAND_RATIO[shape])
+    return keys, np.nanmean(offsets, axis=1), np.nanmean(slopes, axis=1)
+
+
+def _secant(c1: BandCrossing | None, c2: BandCrossing | None, band: float, ratio: float) -> float:
+    """Mean speed between the crossings of ``band`` and ``ratio * band`` (NaN if unknown)."""
+    if c1 is None or c2 is None or c1.time_s == c2.time_s:
+        return float("nan")
+    return float((band - ratio * band) / (c1.time_s - c2.time_s))
+
+
+@dataclass
+class EventTiming:
+    """Per-foot timing model of one event kind, fitted to all its contacts."""
+
+    band_m: float  # the band whose crossing is timed
+    offset_s: float  # crossing time minus event time (negative: crossing before the event)
+    rate: float  # raw approach speed (m/s, touch-down) or lift acceleration (m/s^2, lift-off)
+
+
+def fit_event_timing(
+    measure,
+    *,
+    shape: str,
+    noise_m: float,
+    fps: float,
+    cutoff_hz: float,
+    order: int,
+    window_s: float,
+    target_s: float,
+    min_band_m: float = 0.001,
+    max_band_m: float = 0.06,
+    band_m: float | None = None,
+) -> EventTiming | None:
+    """Choose the band and convert band crossings into event times for one foot.
+
+    ``measure(band_m)`` returns the robust (median) secant slope of the foot point between
+    its crossings of ``band_m`` and ``SECANT_BAND_RATIO`` times ``band_m``, over all
+    contacts. The raw approach speed (touch-down) or lift
+    acceleration (lift-off) follows from it through :func:`kink_response`, the band is set
+    to what the point covers in ``target_s`` before touch-down or after lift-off, but at
+    least three noise widths, and the loop repeats until the band settles. A given
+    ``band_m`` is used as it is.
+    """
+    keys, offsets, slopes = kink_response(shape, round(fps, 6), cutoff_hz, order, window_s)
+    ok = np.isfinite(offsets) & np.isfinite(slopes) & (slopes > 0 if shape == "parabola" else slopes < 0)
+    keys, offsets, slopes = keys[ok], offsets[ok], slopes[ok]
+    if keys.size < 2:
+        return None
+    band = float(np.clip(3.0 * noise_m, min_band_m, max_band_m)) if band_m is None else band_m
+    rate = float("nan")
+    key = float("nan")
+    for _ in range(4 if band_m is None else 1):
+        m = measure(band)
+        if not np.isfinite(m) or m == 0:
+            return None
+        if not np.isfinite(rate):  # first guess: unfiltered shape
+            rate = abs(m) if shape == "hinge" else m * m / (4.0 * band)
+        for _ in range(3):  # the slope at the band fixes the rate, the rate the key
+            key = band / rate if shape == "hinge" else float(np.sqrt(band / rate))
+            unit = float(np.interp(np.log(key), np.log(keys), slopes))
+            rate = abs(m / unit)
+        lo = max(3.0 * noise_m, min_band_m)
+        want = rate * target_s if shape == "hinge" else rate * target_s * target_s
+        new = float(np.clip(max(lo, want), min_band_m, max_band_m))
+        if band_m is not None or abs(new - band) <= 0.05 * band:
+            break
+        band = new
+    key = band / rate if shape == "hinge" else float(np.sqrt(band / rate))
+    if key < keys[0] or key > keys[-1]:
+        return None
+    offset = float(np.interp(np.log(key), np.log(keys), offsets))
+    return EventTiming(band_m=band, offset_s=offset, rate=rate)
+
+
+def local_level(h_rel_m: np.ndarray, a: int, b: int, noise_m: float, *, late: bool) -> float:
+    """A foot point's resting height at the start (or end) of one contact, relative to its level.
+
+    The robust low (median of the lowest quarter) of the point's heights over the first half
+    (``late``: the last 40 %) of the contact; 0 unless it differs from the level by more
+    than three noise widths. It differs when the foot's path in stance is not level in the
+    picture (a camera turned a little towards the belt's end shows the stance foot sinking
+    as it moves back) or when a rigid toe marker dips through the sole line in push-off
+    while the real toes stay flat: the foot then touches down (lifts off) at its own local
+    height, not at the level of the whole clip.
+    """
+    n = b - a
+    w = h_rel_m[max(a, b - max(2, int(round(0.4 * n)))) : b] if late else h_rel_m[a : a + max(2, int(round(0.5 * n)))]
+    w = w[np.isfinite(w)]
+    if not w.size:
+        return 0.0
+    low = float(np.median(np.sort(w)[: max(1, w.size // 4)]))
+    return low if abs(low) > 3.0 * noise_m else 0.0
+
+
+def merge_duplicate_contacts(contacts: pd.DataFrame, *, overlap: float = 0.5) -> tuple[pd.DataFrame, int]:
+    """Keep one of a left and a right contact that are the same contact seen twice.
+
+    In running the feet take turns: one is in the air while the other is on the ground
+    (walking overlaps them only in a short double support). A left and a right contact
+    sharing more than ``overlap`` of the shorter one are therefore one foot seen on both
+    tracks, which a 2-D pose model does when it puts both legs' labels on one leg; the
+    one with the higher confidence is kept.
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        ``contacts_`` rows (needs side, first_index, last_index and the confidences).
+
+    Returns
+    -------
+    contacts, n_merged
+    """
+    if contacts.empty:
+        return contacts, 0
+    drop: set[int] = set()
+    rows = list(contacts.itertuples())
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            if b.first_index > a.last_index:
+                break
+            if a.side == b.side or a.Index in drop or b.Index in drop:
+                continue
+            shared = min(a.last_index, b.last_index) - max(a.first_index, b.first_index) + 1
+            shorter = min(a.last_index - a.first_index, b.last_index - b.first_index) + 1
+            if shared > overlap * shorter:
+                conf_a = np.nanmean([a.ic_confidence, a.to_confidence])
+                conf_b = np.nanmean([b.ic_confidence, b.to_confidence])
+                drop.add(b.Index if conf_a >= conf_b else a.Index)
+    return contacts.drop(index=sorted(drop)).reset_index(drop=True), len(drop)
+
+
+def alternate_sides(contacts: pd.DataFrame, t: np.ndarray, *, factor: float = 1.5) -> tuple[pd.DataFrame, int]:
+    """Give a contact to the other foot when its own foot landed less than a stride before.
+
+    The feet alternate: between two contacts of one foot lies a whole stride, two steps.
+    When two consecutive contacts carry the same side but start less than ``factor`` times
+    the typical step (the median start-to-start interval) apart, the later one belongs to
+    the other foot. A missing contact (a stride apart) is left alone.
+
+    Returns
+    -------
+    contacts, n_changed
+    """
+    if len(contacts) < 3:
+        return contacts, 0
+    out = contacts.copy()
+    start = t[out["first_index"].to_numpy()]
+    gaps = np.diff(start)
+    gaps = gaps[gaps > 0]
+    if gaps.size < 2:
+        return out, 0
+    step = float(np.median(gaps))
+    sides = out["side"].to_numpy().copy()
+    changed = 0
+    for i in range(1, len(out)):
+        if sides[i] == sides[i - 1] and start[i] - start[i - 1] < factor * step:
+            sides[i] = "right" if sides[i] == "left" else "left"
+            changed += 1
+    out["side"] = sides
+    return out, changed
 
 
 def _frame_at_or_after(t: np.ndarray, frames: np.ndarray, time_s: float) -> int:
@@ -157,39 +638,107 @@ def _frame_at_or_after(t: np.ndarray, frames: np.ndarray, time_s: float) -> int:
     return int(frames[min(i, len(frames) - 1)])
 
 
+def _seen_around(t: np.ndarray, seen: np.ndarray, time_s: float, max_gap_s: float) -> bool:
+    """Whether seen samples bracket ``time_s`` at most ``max_gap_s`` apart."""
+    i = int(np.searchsorted(t, time_s, side="left"))
+    before = np.flatnonzero(seen[: min(i + 1, len(t))] & (t[: min(i + 1, len(t))] <= time_s + 1e-9))
+    after = np.flatnonzero(seen[i:] & (t[i:] >= time_s - 1e-9))
+    if before.size == 0 or after.size == 0:
+        return False
+    return bool(t[i + after[0]] - t[before[-1]] <= max_gap_s + 1e-9)
+
+
 class GaitEventDetector:
-    """Detect initial contacts and toe-offs of both feet (see module docstring).
+    """Detect initial contacts and toe-offs of both feet (see the module docstring).
 
     Parameters
     ----------
-    detect_fraction : float
-        Contact is entered when the lowest foot point is within this fraction of the
-        swing height above the contact level (hysteresis: left at twice that).
-    timing_fraction : float
-        Event times are the crossings of this (smaller) fraction of the swing height,
-        so that they sit close to the true touch-down/lift-off.
+    on_fraction, off_fraction : float
+        Stance is entered when the foot's lowest point is within ``on_fraction`` of its
+        swing height above the contact level and left above ``off_fraction`` of it.
+    noise_widths : float
+        Both thresholds are at least this many noise widths above the level (``off`` that
+        many above ``on``).
     min_tolerance_m : float
-        Lower bound of both tolerances (pose noise).
+        Lower bound of ``on``.
     min_contact_ms : float
         Shorter contacts are discarded as noise.
+    min_swing_ms : float
+        A lift (above ``off``) between two contacts of the same foot shorter than this is
+        noise: they are merged. A real swing takes several times as long; a lift of about a
+        step between two contacts is the other leg seen on this foot's track, and those
+        contacts are kept and sorted out by :func:`merge_duplicate_contacts` and
+        :func:`alternate_sides`.
     min_confidence : float
-        Mean heel/toe/ankle confidence below which a contact is discarded.
+        Keypoint confidence below which a sample counts as not seen.
+    max_gap_frames : int
+        An event needs seen samples around it at most this many frame intervals apart.
+    target_ms : float
+        Events are timed from the crossing of the band a foot point covers in this time
+        before touch-down (after lift-off), but at least three noise widths high.
+    lowpass_hz : float or None
+        Cut-off of the zero-lag low-pass filter the input went through (0 = none); None
+        reads it from ``attrs["cleaning"]`` (:func:`lowpass_record`).
+    extrapolate : bool
+        Extrapolate the event times to a band of zero height (Richardson 1911).
+
+    Raises
+    ------
+    EventSettingsError
+        For a setting out of range.
     """
 
     def __init__(
         self,
         *,
-        detect_fraction: float = 0.15,
-        timing_fraction: float = 0.03,
-        min_tolerance_m: float = 0.004,
+        on_fraction: float = 0.12,
+        off_fraction: float = 0.3,
+        noise_widths: float = 4.0,
+        min_tolerance_m: float = 0.005,
         min_contact_ms: float = 40.0,
-        min_confidence: float = 0.3,
+        min_swing_ms: float = 50.0,
+        min_confidence: float = 0.5,
+        max_gap_frames: int = 2,
+        target_ms: float = 5.0,
+        lowpass_hz: float | None = None,
+        extrapolate: bool = True,
     ) -> None:
-        self.detect_fraction = detect_fraction
-        self.timing_fraction = timing_fraction
+        self.on_fraction = on_fraction
+        self.off_fraction = off_fraction
+        self.noise_widths = noise_widths
         self.min_tolerance_m = min_tolerance_m
         self.min_contact_ms = min_contact_ms
+        self.min_swing_ms = min_swing_ms
         self.min_confidence = min_confidence
+        self.max_gap_frames = max_gap_frames
+        self.target_ms = target_ms
+        self.lowpass_hz = lowpass_hz
+        self.extrapolate = extrapolate
+        checks = {
+            "on_fraction": (on_fraction, 0.0, MAX_ON_FRACTION),
+            "off_fraction": (off_fraction, 0.0, 2 * MAX_ON_FRACTION),
+            "noise_widths": (noise_widths, 0.0, 20.0),
+            "min_tolerance_m": (min_tolerance_m, 0.0, 0.2),
+            "min_contact_ms": (min_contact_ms, 0.0, 1000.0),
+            "min_swing_ms": (min_swing_ms, 0.0, 1000.0),
+            "min_confidence": (min_confidence, 0.0, 1.0),
+            "max_gap_frames": (max_gap_frames, 1, 100),
+            "target_ms": (target_ms, 0.1, 100.0),
+        }
+        for name, (value, lo, hi) in checks.items():
+            if not (isinstance(value, int | float) and np.isfinite(value) and lo <= value <= hi):
+                raise EventSettingsError(
+                    f"GaitEventDetector {name}={value!r} is out of range; use a number in [{lo}, {hi}]"
+                )
+        if off_fraction < on_fraction:
+            raise EventSettingsError(
+                f"off_fraction={off_fraction} is below on_fraction={on_fraction}; the exit "
+                "threshold must not be lower than the entry threshold"
+            )
+        if lowpass_hz is not None and not (np.isfinite(lowpass_hz) and lowpass_hz >= 0):
+            raise EventSettingsError(
+                f"lowpass_hz={lowpass_hz!r}: give the filter's cut-off in Hz, 0 for none, or None"
+            )
 
     def detect(self, body: xr.Dataset, angles: xr.Dataset | None = None) -> GaitEventDetector:
         """Find the events.
@@ -206,134 +755,249 @@ class GaitEventDetector:
         self
             With ``events_`` (DataFrame: side, kind, frame, time_s, confidence, sorted by
             time), ``contacts_`` (one row per contact: side, ic/to times and frames,
-            confidences, ``complete``) and ``warnings_``.
+            confidences, first/last index, ``complete``), ``levels_`` (per side: levels,
+            swing height, noise, thresholds) and ``warnings_``.
         """
-        t = body["time"].values
+        if body.attrs.get("frame") != "body":
+            raise PoseDataError(
+                "the gait-event detector needs body-frame positions (metres, x forward, y up); "
+                "convert the pose dataset with posecoach.kinematics.to_body_frame first"
+            )
+        t = body["time"].values.astype(float)
         frames = body["frame"].values
-        dt = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        n = len(t)
+        dt = float(np.median(np.diff(t))) if n > 1 else 1.0
+        cutoff, order = lowpass_record(body.attrs)
+        if self.lowpass_hz is not None:
+            cutoff = float(self.lowpass_hz) if self.lowpass_hz > 0 else float("nan")
+        filt = (cutoff, order)
         rows: list[dict] = []
         self.warnings_: list[str] = []
         self.levels_: dict[str, dict[str, float]] = {}
         for side in SIDES:
-            sig = foot_signals(body, side)
-            heel_level, heel_swing, heel_noise = contact_level(sig.heel_m)
-            toe_level, toe_swing, toe_noise = contact_level(sig.toe_m)
-            with np.errstate(invalid="ignore"):
-                heel_rel, toe = sig.heel_m - heel_level, sig.toe_m - toe_level
-                low = np.fmin(heel_rel, toe)
-                low[np.isnan(heel_rel) | np.isnan(toe)] = np.nan
-            swing = float(np.nanpercentile(low, 95)) if np.isfinite(low).any() else float("nan")
-            noise = float(np.nanmax([heel_noise, toe_noise]))
-            self.levels_[side] = {"heel_level_m": heel_level, "toe_level_m": toe_level,
-                                  "swing_m": swing, "noise_m": noise}
-            if not np.isfinite(swing) or swing < 3 * self.min_tolerance_m:
-                self.warnings_.append(
-                    f"{side} foot: too few clear samples, or it never leaves the ground; no events"
-                )
-                continue
-            tol_detect = max(self.min_tolerance_m, 3 * noise, self.detect_fraction * swing)
-            tol_time = max(self.min_tolerance_m, 3 * noise, self.timing_fraction * swing)
-            tol_time = min(tol_time, tol_detect)
-            mask = hysteresis(low, tol_detect, 2 * tol_detect)
-            knee = angles["knee_flexion_deg"].sel(side=side).values if angles is not None else None
-            for a, b in _true_runs(mask):
-                level_tol = max(0.001, 2 * noise)
-                rows.append(self._contact(side, a, b, t, frames, dt, low, toe, tol_time, sig, knee, level_tol))
-        contacts = pd.DataFrame(rows)
+            sig = foot_signals(
+                body, side, min_confidence=self.min_confidence, max_gap_frames=self.max_gap_frames
+            )
+            found = self._detect_foot(side, sig, t, frames, dt, filt, angles)
+            rows += found
+            if not found and side in self.levels_:
+                self.warnings_.append(f"{side} foot: no ground contact was found")
+        contacts = pd.DataFrame(rows, columns=CONTACT_COLUMNS)
         if not contacts.empty:
-            contacts = contacts[contacts["keep"]].drop(columns="keep")
-            contacts = contacts.sort_values("ic_time_s", na_position="first").reset_index(drop=True)
+            contacts = contacts.sort_values(["first_index", "side"], kind="stable")
+            contacts = contacts.reset_index(drop=True)
+            contacts, n_dup = merge_duplicate_contacts(contacts)
+            contacts, n_flip = alternate_sides(contacts, t)
+            if n_dup:
+                self.warnings_.append(
+                    f"{n_dup} contact(s) showed on both feet at once (the pose model mixed up the "
+                    "legs); each was kept once"
+                )
+            if n_flip:
+                self.warnings_.append(
+                    f"{n_flip} contact(s) were given to the other foot: the same foot cannot land "
+                    "twice within one step (the pose model mixed up the legs)"
+                )
         self.contacts_ = contacts
         events = []
-        for _, c in contacts.iterrows():
-            if np.isfinite(c["ic_time_s"]):
-                events.append({"side": c["side"], "kind": "initial_contact", "frame": int(c["ic_frame"]),
-                               "time_s": c["ic_time_s"], "confidence": c["ic_confidence"]})
-            if np.isfinite(c["to_time_s"]):
-                events.append({"side": c["side"], "kind": "toe_off", "frame": int(c["to_frame"]),
-                               "time_s": c["to_time_s"], "confidence": c["to_confidence"]})
+        for c in contacts.itertuples(index=False):
+            if np.isfinite(c.ic_time_s):
+                events.append({"side": c.side, "kind": "initial_contact", "frame": int(c.ic_frame),
+                               "time_s": float(c.ic_time_s), "confidence": c.ic_confidence})
+            if np.isfinite(c.to_time_s):
+                events.append({"side": c.side, "kind": "toe_off", "frame": int(c.to_frame),
+                               "time_s": float(c.to_time_s), "confidence": c.to_confidence})
         ev = pd.DataFrame(events, columns=EVENT_COLUMNS)
-        self.events_ = ev.sort_values("time_s").reset_index(drop=True)
+        self.events_ = ev.sort_values("time_s", kind="stable").reset_index(drop=True)
         return self
 
-    def _contact(self, side, a, b, t, frames, dt, low, toe, tol_time, sig, knee, level_tol) -> dict:
+    def _detect_foot(self, side, sig, t, frames, dt, filt, angles) -> list[dict]:
+        seen = sig.seen
+        heel, toe = sig.heel_m, sig.toe_m
+        if seen.sum() < 8:
+            self.warnings_.append(f"{side} foot: too few clear samples; no events")
+            return []
+        # 1. levels: first guess from the lowest samples, then from rough stances
+        with np.errstate(invalid="ignore"):
+            hs = np.where(seen, heel, np.nan)
+            ts = np.where(seen, toe, np.nan)
+        h_level, _, h_noise = contact_level(hs)
+        t_level, _, t_noise = contact_level(ts)
+        if not (np.isfinite(h_level) and np.isfinite(t_level)):
+            self.warnings_.append(f"{side} foot: too few clear samples; no events")
+            return []
+        noise = max(float(np.nanmax([h_noise, t_noise])), 0.0005)
+        runs: list[tuple[int, int]] = []
+        for _ in range(2):
+            with np.errstate(invalid="ignore"):
+                low = np.fmin(heel - h_level, toe - t_level)
+                low[~(np.isfinite(heel) & np.isfinite(toe))] = np.nan
+            swing = float(np.nanpercentile(low, 95)) if np.isfinite(low).any() else float("nan")
+            if not np.isfinite(swing) or swing < 4 * self.min_tolerance_m:
+                self.levels_[side] = {"heel_level_m": h_level, "toe_level_m": t_level,
+                                      "swing_m": swing, "noise_m": noise}
+                self.warnings_.append(
+                    f"{side} foot: it never clearly leaves the ground (or is hardly seen); no events"
+                )
+                return []
+            # thresholds scale with the swing height and the noise, but a foot always spends
+            # time in the upper half of its swing, so they stay below it
+            on = min(max(self.min_tolerance_m, self.noise_widths * noise, self.on_fraction * swing),
+                     MAX_ON_FRACTION * swing)
+            off = min(max(on + self.noise_widths * noise, self.off_fraction * swing),
+                      2.0 * MAX_ON_FRACTION * swing)
+            runs = segment_contacts(t, low, on, off, min_swing_s=self.min_swing_ms / 1000.0)
+            if not runs:
+                break
+            hl, tl = stance_level(heel, runs), stance_level(toe, runs)
+            if np.isfinite(hl):
+                h_level = hl
+            if np.isfinite(tl):
+                t_level = tl
+            with np.errstate(invalid="ignore"):
+                est = stance_noise([heel - h_level, toe - t_level], runs)
+            if np.isfinite(est):
+                noise = max(est, 0.0005)
+        self.levels_[side] = {"heel_level_m": float(h_level), "toe_level_m": float(t_level),
+                              "swing_m": float(swing), "noise_m": float(noise),
+                              "on_m": float(on), "off_m": float(off)}
+        heel_rel, toe_rel = heel - h_level, toe - t_level
+        ics, tos = self._event_times(t, runs, heel_rel, toe_rel, noise, filt, dt)
+        self.levels_[side].update(self._timing_info)
+        knee = angles["knee_flexion_deg"].sel(side=side).values if angles is not None else None
+        out = []
+        for (a, b), ic, to in zip(runs, ics, tos, strict=True):
+            c = self._contact(side, a, b, ic, to, t, frames, dt, sig, knee)
+            if c is not None:
+                out.append(c)
+        return out
+
+    def _event_times(self, t, runs, heel_rel, toe_rel, noise, filt, dt):
+        """IC and TO time of every stance (NaN where not seen), see the module docstring."""
         n = len(t)
-        # IC: the downward crossing of the timing tolerance just before/at the run start
-        ic_time = np.nan
-        ic_known = a > 0 and np.isfinite(low[a - 1])
-        if ic_known:
-            i = a
-            while i > 0 and np.isfinite(low[i - 1]) and low[i - 1] <= tol_time:
-                i -= 1  # the foot was already within the timing tolerance
-            j = i
-            while j < b and low[j] > tol_time:
-                j += 1  # ... or reaches it a little later
-            j = min(j, b - 1)
-            ic_time = touch_time(t, low, j - 1, j) if j > 0 and np.isfinite(low[j - 1]) else np.nan
-            # the extrapolated touch-down may lie past the bracketing sample, but not past the
-            # first sample that is already at the contact level
-            m = j
-            while m + 1 < b and low[m] > level_tol:
-                m += 1
-            if np.isfinite(ic_time) and j > 0 and np.isfinite(low[j - 1]) and low[j - 1] > low[j] > 0:
-                slope = (low[j] - low[j - 1]) / (t[j] - t[j - 1])
-                ic_time = min(t[j] - low[j] / slope, t[m])
-            if not np.isfinite(ic_time):
-                ic_known = False
-        # TO: the toe's upward crossing after the run end
-        to_time = np.nan
-        to_known = b < n and np.isfinite(toe[b - 1]) and np.isfinite(low[b] if b < n else np.nan)
-        if to_known:
-            k = b - 1
-            while k + 1 < n and np.isfinite(toe[k + 1]) and toe[k + 1] <= tol_time:
-                k += 1
-            while k > a and toe[k] > tol_time:
-                k -= 1
-            if k + 1 < n and np.isfinite(toe[k + 1]):
-                to_time = touch_time(t, toe, k, k + 1)
-                # lift-off may lie before the bracketing sample, not before the last sample
-                # still at the contact level
-                m = k
-                while m > a and toe[m] > level_tol:
-                    m -= 1
-                if np.isfinite(toe[k]) and toe[k + 1] > toe[k] > 0:
-                    slope = (toe[k + 1] - toe[k]) / (t[k + 1] - t[k])
-                    to_time = max(t[k] - toe[k] / slope, t[m])
-            else:
-                to_known = False
-        duration_ms = (to_time - ic_time) * 1000 if ic_known and to_known else (b - a) * dt * 1000
-        conf = float(np.mean(sig.confidence[a:b])) if b > a else 0.0
-        # the foot must move backwards relative to the pelvis while in contact
+        cutoff, order = filt
+        bounds_ic = [(runs[i - 1][1] if i else 0, b) for i, (_, b) in enumerate(runs)]
+        bounds_to = [(a, runs[i + 1][0] if i + 1 < len(runs) else n) for i, (a, _) in enumerate(runs)]
+        # each contact's own touch-down and lift-off heights (usually the level itself)
+        shift = {
+            "heel": [local_level(heel_rel, a, b, noise, late=False) for a, b in runs],
+            "toe": [local_level(toe_rel, a, b, noise, late=False) for a, b in runs],
+            "lift": [local_level(toe_rel, a, b, noise, late=True) for a, b in runs],
+        }
+        base = {"heel": heel_rel, "toe": toe_rel, "lift": toe_rel}
+        cache: dict[tuple[str, float], list[BandCrossing | None]] = {}
+
+        def crossings(kind: str, band: float) -> list[BandCrossing | None]:
+            if (kind, band) not in cache:
+                down = kind != "lift"
+                cache[kind, band] = [
+                    band_crossing(t, base[kind] - dz, a if down else b, band, downward=down,
+                                  lo=lo, hi=hi, window_s=dt)
+                    for dz, (a, b), (lo, hi) in zip(
+                        shift[kind], runs, bounds_ic if down else bounds_to, strict=True)
+                ]
+            return cache[kind, band]
+
+        def secant(kind: str, band: float) -> float:
+            ratio = SECANT_BAND_RATIO["parabola" if kind == "lift" else "hinge"]
+            v = np.array([_secant(c1, c2, band, ratio) for c1, c2 in
+                          zip(crossings(kind, band), crossings(kind, ratio * band), strict=True)])
+            v = v[np.isfinite(v) & ((v > 0) if kind == "lift" else (v < 0))]
+            return float(np.median(v)) if v.size else float("nan")
+
+        timing: dict[str, EventTiming | None] = {}
+        for kind in ("heel", "toe", "lift"):
+            timing[kind] = fit_event_timing(
+                lambda band, k=kind: secant(k, band),
+                shape="parabola" if kind == "lift" else "hinge", noise_m=noise, fps=1.0 / dt,
+                cutoff_hz=cutoff, order=order, window_s=dt, target_s=self.target_ms / 1000.0,
+            )
+        self._timing_info = {
+            f"{k}_{name}": (float(getattr(v, name)) if v is not None else float("nan"))
+            for k, v in timing.items() for name in ("band_m", "offset_s", "rate")
+        }
+        offsets = {k: -v.offset_s for k, v in timing.items() if v is not None}
+        # what is left of the bias grows with the square of the band (the approach is not
+        # straight, the lift not a pure parabola): time the events from a band three times
+        # as high too and extrapolate to a band of zero (Richardson 1911)
+        for kind, tm in timing.items():
+            if tm is None or not self.extrapolate:
+                continue
+            high = fit_event_timing(
+                lambda band, k=kind: secant(k, band),
+                shape="parabola" if kind == "lift" else "hinge", noise_m=noise, fps=1.0 / dt,
+                cutoff_hz=cutoff, order=order, window_s=dt, target_s=self.target_ms / 1000.0,
+                band_m=RICHARDSON_RATIO * tm.band_m, max_band_m=1.0,
+            )
+            if high is None:
+                continue
+            d = [c2.time_s - high.offset_s - (c1.time_s - tm.offset_s)
+                 for c1, c2 in zip(crossings(kind, tm.band_m),
+                                   crossings(kind, RICHARDSON_RATIO * tm.band_m), strict=True)
+                 if c1 is not None and c2 is not None]
+            if d:
+                offsets[kind] -= float(np.median(d)) / (RICHARDSON_RATIO**2 - 1.0)
+        ics, tos = [], []
+        for i in range(len(runs)):
+            cands = []
+            for kind in ("heel", "toe"):
+                tm = timing[kind]
+                c = crossings(kind, tm.band_m)[i] if tm is not None else None
+                if c is not None:
+                    cands.append(c.time_s + offsets[kind])
+            ic = min(cands) if cands else float("nan")
+            ics.append(ic)
+            tm = timing["lift"]
+            c = crossings("lift", tm.band_m)[i] if tm is not None else None
+            tos.append(c.time_s + offsets["lift"] if c is not None else float("nan"))
+        return ics, tos
+
+    def _contact(self, side, a, b, ic, to, t, frames, dt, sig, knee):
+        n = len(t)
+        seen = sig.seen
+        if seen[a:b].mean() < 0.5:
+            return None  # mostly not seen: nothing to say about it
+        max_gap_s = self.max_gap_frames * dt
+        if np.isfinite(ic) and not _seen_around(t, seen, ic, max_gap_s):
+            ic = float("nan")
+        if np.isfinite(to) and not _seen_around(t, seen, to, max_gap_s):
+            to = float("nan")
+        if (b - a) * dt * 1000 < self.min_contact_ms:
+            return None  # a blip, not a contact
+        if np.isfinite(ic) and np.isfinite(to) and to - ic < self.min_contact_ms / 1000.0:
+            to = float("nan")  # the lift-off extrapolation is the less certain of the two
+        # the foot must move backwards relative to the pelvis while in contact (Zeni 2008)
         x = sig.foot_x_rel_m[a:b]
-        ok = np.isfinite(x)
-        moves_back = ok.sum() < 2 or np.polyfit(t[a:b][ok], x[ok], 1)[0] < 0
-        keep = bool(duration_ms >= self.min_contact_ms and conf >= self.min_confidence and moves_back)
+        ok = np.isfinite(x) & seen[a:b]
+        if ok.sum() >= 2 and np.polyfit(t[a:b][ok], x[ok], 1)[0] >= 0:
+            return None
+        conf = float(np.mean(sig.confidence[a:b])) if b > a else 0.0
         ic_conf = to_conf = conf
-        if ic_known:
+        if np.isfinite(ic):
             # Zeni 2008 check: heel most forward relative to the pelvis near IC
             lo = max(0, a - int(round(0.15 / dt)))
             w = sig.heel_x_rel_m[lo : a + 1]
             if np.isfinite(w).any():
-                lag_s = abs(t[lo + int(np.nanargmax(w))] - ic_time)
+                lag_s = abs(t[lo + int(np.nanargmax(w))] - ic)
                 ic_conf *= 1.0 / (1.0 + (lag_s / 0.05) ** 2)
-        if to_known and knee is not None:
+        if np.isfinite(to) and knee is not None:
             # Fellin 2010 check: peak knee extension in late stance near TO
             mid = (a + b) // 2
             hi = min(n, b + int(round(0.05 / dt)) + 1)
             w = knee[mid:hi]
             if np.isfinite(w).any():
-                lag_s = abs(t[mid + int(np.nanargmin(w))] - to_time)
+                lag_s = abs(t[mid + int(np.nanargmin(w))] - to)
                 to_conf *= 1.0 / (1.0 + (lag_s / 0.05) ** 2)
+        ic_ok, to_ok = bool(np.isfinite(ic)), bool(np.isfinite(to))
         return {
             "side": side,
-            "ic_time_s": ic_time if ic_known else np.nan,
-            "to_time_s": to_time if to_known else np.nan,
-            "ic_frame": _frame_at_or_after(t, frames, ic_time) if ic_known else -1,
-            "to_frame": _frame_at_or_after(t, frames, to_time) if to_known else -1,
+            "ic_time_s": float(ic) if ic_ok else np.nan,
+            "to_time_s": float(to) if to_ok else np.nan,
+            "ic_frame": _frame_at_or_after(t, frames, ic) if ic_ok else -1,
+            "to_frame": _frame_at_or_after(t, frames, to) if to_ok else -1,
             "ic_confidence": round(float(ic_conf), 3),
             "to_confidence": round(float(to_conf), 3),
             "first_index": int(a),
             "last_index": int(b - 1),
-            "complete": bool(ic_known and to_known),
-            "keep": keep,
+            "complete": ic_ok and to_ok,
         }
