@@ -6,8 +6,9 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
 1. **Contact levels and noise.** Heel and toe (``foot_index``) each get their own contact
    level, because keypoints (and motion-capture sole points) sit at different heights above
    the sole, and the far foot of a side view stands higher in the picture than the near one.
-   A first guess (the lowest samples, :func:`contact_level`) finds rough stances; the level is
-   then a low quantile of the point's height over the first 60 % of those stances, where the
+   The level is tracked over time by a rolling low quantile (:func:`rolling_level`), which
+   absorbs a ground line fitted slightly off. A first guess (the lowest samples,
+   :func:`contact_level`) finds rough stances; the level is then corrected by a low quantile of the point's height over the first 60 % of those stances, where the
    foot lands or is flat (:func:`stance_level`), which keeps the push-off out (a rigid toe
    marker dips through the sole line while the foot rolls over the toes). The noise is the
    robust spread (MAD, Rousseeuw & Croux 1993) of the resting point's height within each
@@ -115,6 +116,10 @@ MAD_TO_SD = 1.4826
 #: Upper bound of the stance-entry threshold as a share of the swing height (the exit
 #: threshold stays below twice that).
 MAX_ON_FRACTION = 0.25
+#: The timing band lies where the filtered motion keeps at least this share of its raw speed.
+MIN_SLOPE_SHARE = 0.6
+#: ... and where the crossing time varies by at most this share of a frame with the phase.
+MAX_PHASE_SPREAD = 0.15
 #: Second band (as a multiple of the timing band) for the extrapolation to a zero band.
 RICHARDSON_RATIO = 3.0
 #: The approach speed (lift acceleration) is measured between the crossings of the timing
@@ -217,6 +222,57 @@ def contact_level(height_m: np.ndarray, stance_share: float = 0.15) -> tuple[flo
     return level, float(np.percentile(h, 95) - level), noise
 
 
+def rolling_level(
+    t: np.ndarray, height_m: np.ndarray, *, window_s: float = 2.5, quantile: float = 0.05
+) -> np.ndarray:
+    """A foot point's contact level over time: a rolling low quantile of its height.
+
+    Every foot is on the ground for a fifth to a half of each stride, and lowest then, so a
+    low quantile over a window of a few strides follows the level of its stances. Tracking
+    it over time (rather than one level for the clip) absorbs a ground line fitted a little
+    off (a tilt error lifts the contacts on one side of the picture) and uneven ground.
+
+    Parameters
+    ----------
+    t, height_m : ndarray
+        Time (s) and height (m, NaN where unknown).
+    window_s : float
+        Length of the centred window.
+    quantile : float
+        The quantile (below the stance share of any running or walking gait).
+
+    Returns
+    -------
+    ndarray
+        The level at every sample (NaN only when the window holds no known sample).
+    """
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+    n = max(3, int(round(window_s / dt)) | 1)
+    h = np.asarray(height_m, dtype=float)
+    if n >= len(h):  # a short clip: one level
+        known = h[np.isfinite(h)]
+        return np.full(len(h), np.quantile(known, quantile) if known.size else np.nan)
+    # full windows only (a window cut by the clip's edge holds fewer stances); the edges
+    # continue the trend of the nearest full windows
+    lev = pd.Series(h).rolling(n, center=True, min_periods=max(3, n // 3)).quantile(quantile)
+    lev = lev.to_numpy().copy()
+    lev[: n // 2] = np.nan
+    lev[len(h) - n // 2 :] = np.nan
+    ok = np.flatnonzero(np.isfinite(lev))
+    if ok.size == 0:
+        return lev
+    idx = np.arange(len(lev))
+    inner = np.interp(idx, ok, lev[ok])
+    # the edges continue the trend of the nearest half window of full windows
+    m = max(2, n // 2)
+    for edge, sl in ((idx < ok[0], ok[:m]), (idx > ok[-1], ok[-m:])):
+        if edge.any() and sl.size >= 2 and np.ptp(t[sl]) > 0:
+            slope = np.polyfit(t[sl], lev[sl], 1)[0]
+            end = sl[0] if sl is ok[:m] else sl[-1]
+            inner[edge] = lev[end] + slope * (t[edge] - t[end])
+    return inner
+
+
 def stance_level(
     height_m: np.ndarray, runs: list[tuple[int, int]], *, early_share: float = 0.6, quantile: float = 0.25
 ) -> float:
@@ -246,28 +302,27 @@ def stance_level(
     return float(np.quantile(e, quantile)) if e.size >= 3 else float("nan")
 
 
-def stance_noise(points_m: list[np.ndarray], runs: list[tuple[int, int]]) -> float:
-    """Measurement noise of the resting foot, from its points' heights in stance.
+def stance_noise(low_m: np.ndarray, runs: list[tuple[int, int]]) -> float:
+    """Measurement noise of the resting foot, from its lowest point in stance.
 
-    From 10 to 60 % of each contact at least one foot point (heel or toe) rests on the
-    ground, so what moves it is noise. Each point's deviations from its own median within
-    each contact are pooled over all contacts (so a level that differs between contacts,
-    e.g. near and far foot mixed up by the pose model, does not count as noise) and their
-    MAD x 1.4826 (Rousseeuw & Croux 1993) is the point's spread; the noise is the smaller
-    spread of the two points (the other one may be moving).
+    In stance the foot's lowest point (heel or toe, each relative to its own level) rests
+    on the ground whichever part carries the weight, so what moves it from 10 to 60 % of
+    each contact is noise. Its deviations from each contact's own median are pooled over
+    all contacts (so a level that differs between contacts, e.g. near and far foot mixed up
+    by the pose model, does not count) and their MAD x 1.4826 (Rousseeuw & Croux 1993) is
+    taken, times 1.21 because the lower of two equally noisy points spreads less than either
+    (standard deviation of the minimum of two Gaussians: ``sqrt(1 - 1/pi) = 0.826``).
     """
-    spreads = []
-    for h in points_m:
-        dev = []
-        for a, b in runs:
-            w = h[a + int(0.1 * (b - a)) : a + max(int(0.1 * (b - a)) + 2, int(round(0.6 * (b - a))))]
-            w = w[np.isfinite(w)]
-            if w.size >= 2:
-                dev.append(w - np.median(w))
-        d = np.concatenate(dev) if dev else np.array([])
-        if d.size >= 6:
-            spreads.append(float(MAD_TO_SD * np.median(np.abs(d))))
-    return min(spreads) if spreads else float("nan")
+    dev = []
+    for a, b in runs:
+        w = low_m[a + int(0.1 * (b - a)) : a + max(int(0.1 * (b - a)) + 2, int(round(0.6 * (b - a))))]
+        w = w[np.isfinite(w)]
+        if w.size >= 2:
+            dev.append(w - np.median(w))
+    d = np.concatenate(dev) if dev else np.array([])
+    if d.size < 6:
+        return float("nan")
+    return float(MAD_TO_SD * np.median(np.abs(d)) / np.sqrt(1.0 - 1.0 / np.pi))
 
 
 def hysteresis(h: np.ndarray, on: float, off: float) -> np.ndarray:
@@ -421,10 +476,10 @@ def lowpass_record(attrs: dict) -> tuple[float, int]:
 @functools.lru_cache(maxsize=64)
 def kink_response(
     shape: str, fps: float, cutoff_hz: float, order: int, window_s: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """How the band-crossing measurement sees a unit touch-down or lift-off.
 
-    A unit event is sampled at ``fps`` at eight phases between frames, low-passed like the
+    A unit event is sampled at ``fps`` at 16 phases between frames, low-passed like the
     data (zero-lag Butterworth, ``cutoff_hz``, ``order``; none when ``cutoff_hz`` is NaN),
     and measured exactly as the data are (:func:`band_crossing`). Because the filter is
     linear, a real event of any speed maps onto the unit one by scaling. This removes the
@@ -447,18 +502,23 @@ def kink_response(
     offset_s : ndarray
         Mean measured crossing time minus the true event time at each key.
     slope : ndarray
-        Mean measured secant slope between the band and ``SECANT_BAND_RATIO`` times the band
-        (m/s per unit speed or per unit acceleration).
+        Median (over the phases, as the data's rate is a median over contacts) measured secant
+        slope between the band and ``SECANT_BAND_RATIO`` times the band (m/s per unit speed
+        or per unit acceleration).
+    spread_s : ndarray
+        Standard deviation of the crossing time over the phases: how much the timing of one
+        event depends on where it falls between two frames.
     """
     from posecoach.filtering import butterworth_zero_lag
 
     dt = 1.0 / fps
     keys = np.geomspace(0.1 * dt, max(0.2, 8 * dt), 60)
     k = np.arange(-int(round(1.5 / dt)), int(round(1.5 / dt)) + 1)
-    offsets = np.zeros((keys.size, 8))
-    slopes = np.zeros((keys.size, 8))
-    for p in range(8):
-        t = (k + p / 8.0) * dt
+    phases = 16
+    offsets = np.zeros((keys.size, phases))
+    slopes = np.zeros((keys.size, phases))
+    for p in range(phases):
+        t = (k + p / phases) * dt
         raw = np.clip(-t, 0, None) if shape == "hinge" else np.clip(t, 0, None) ** 2
         y = raw if not np.isfinite(cutoff_hz) else butterworth_zero_lag(raw, fps, cutoff_hz, order)
         mid = int(np.searchsorted(t, 0.0))
@@ -471,7 +531,7 @@ def kink_response(
                                hi=len(t), window_s=window_s)
             offsets[i, p] = c1.time_s if c1 is not None else np.nan
             slopes[i, p] = _secant(c1, c2, band, SECANT_BAND_RATIO[shape])
-    return keys, np.nanmean(offsets, axis=1), np.nanmean(slopes, axis=1)
+    return keys, np.nanmean(offsets, axis=1), np.nanmedian(slopes, axis=1), np.nanstd(offsets, axis=1)
 
 
 def _secant(c1: BandCrossing | None, c2: BandCrossing | None, band: float, ratio: float) -> float:
@@ -514,11 +574,22 @@ def fit_event_timing(
     least three noise widths, and the loop repeats until the band settles. A given
     ``band_m`` is used as it is.
     """
-    keys, offsets, slopes = kink_response(shape, round(fps, 6), cutoff_hz, order, window_s)
+    keys, offsets, slopes, spread = kink_response(shape, round(fps, 6), cutoff_hz, order, window_s)
     ok = np.isfinite(offsets) & np.isfinite(slopes) & (slopes > 0 if shape == "parabola" else slopes < 0)
-    keys, offsets, slopes = keys[ok], offsets[ok], slopes[ok]
+    keys, offsets, slopes, spread = keys[ok], offsets[ok], slopes[ok], spread[ok]
     if keys.size < 2:
         return None
+    # the band must lie where the filter has not flattened the motion much (the measured
+    # secant at least MIN_SLOPE_SHARE of the raw one) and where the timing hardly depends on
+    # where the event falls between two frames, else the inversion is ill-posed
+    raw = np.ones_like(keys) if shape == "hinge" else (SECANT_BAND_RATIO[shape] ** 0.5 + 1) * keys
+    good = (np.abs(slopes) >= MIN_SLOPE_SHARE * raw) & (spread <= MAX_PHASE_SPREAD / fps)
+    bad = np.flatnonzero(~good)
+    min_key = float(keys[bad[-1] + 1]) if bad.size and bad[-1] + 1 < keys.size else (
+        float(keys[0]) if not bad.size else float(keys[-1]))
+    # a lift-off is only timed once the toe has been in the air for a frame: before that
+    # its crossing falls between the same two samples whatever the lift's shape
+    target_s = max(target_s, min_key, 1.0 / fps if shape == "parabola" else 0.0)
     band = float(np.clip(3.0 * noise_m, min_band_m, max_band_m)) if band_m is None else band_m
     rate = float("nan")
     key = float("nan")
@@ -570,7 +641,7 @@ def merge_duplicate_contacts(contacts: pd.DataFrame, *, overlap: float = 0.5) ->
 
     In running the feet take turns: one is in the air while the other is on the ground
     (walking overlaps them only in a short double support). A left and a right contact
-    sharing more than ``overlap`` of the shorter one are therefore one foot seen on both
+    sharing more than ``overlap`` of the longer one are therefore one foot seen on both
     tracks, which a 2-D pose model does when it puts both legs' labels on one leg; the
     one with the higher confidence is kept.
 
@@ -594,8 +665,8 @@ def merge_duplicate_contacts(contacts: pd.DataFrame, *, overlap: float = 0.5) ->
             if a.side == b.side or a.Index in drop or b.Index in drop:
                 continue
             shared = min(a.last_index, b.last_index) - max(a.first_index, b.first_index) + 1
-            shorter = min(a.last_index - a.first_index, b.last_index - b.first_index) + 1
-            if shared > overlap * shorter:
+            longer = max(a.last_index - a.first_index, b.last_index - b.first_index) + 1
+            if shared > overlap * longer:
                 conf_a = np.nanmean([a.ic_confidence, a.to_confidence])
                 conf_b = np.nanmean([b.ic_confidence, b.to_confidence])
                 drop.add(b.Index if conf_a >= conf_b else a.Index)
@@ -608,7 +679,9 @@ def alternate_sides(contacts: pd.DataFrame, t: np.ndarray, *, factor: float = 1.
     The feet alternate: between two contacts of one foot lies a whole stride, two steps.
     When two consecutive contacts carry the same side but start less than ``factor`` times
     the typical step (the median start-to-start interval) apart, the later one belongs to
-    the other foot. A missing contact (a stride apart) is left alone.
+    the other foot, unless the contact after it is that other foot's (then the sequence
+    would not alternate either way and nothing is changed). A missing contact (a stride
+    apart) is left alone.
 
     Returns
     -------
@@ -625,9 +698,13 @@ def alternate_sides(contacts: pd.DataFrame, t: np.ndarray, *, factor: float = 1.
     step = float(np.median(gaps))
     sides = out["side"].to_numpy().copy()
     changed = 0
-    for i in range(1, len(out)):
-        if sides[i] == sides[i - 1] and start[i] - start[i - 1] < factor * step:
-            sides[i] = "right" if sides[i] == "left" else "left"
+    n = len(out)
+    for i in range(1, n):
+        other = "right" if sides[i] == "left" else "left"
+        # flip only when that makes the sequence alternate on both sides of it
+        next_ok = i + 1 == n or sides[i + 1] != other or start[i + 1] - start[i] >= factor * step
+        if sides[i] == sides[i - 1] and start[i] - start[i - 1] < factor * step and next_ok:
+            sides[i] = other
             changed += 1
     out["side"] = sides
     return out, changed
@@ -817,8 +894,11 @@ class GaitEventDetector:
         if seen.sum() < 8:
             self.warnings_.append(f"{side} foot: too few clear samples; no events")
             return []
-        # 1. levels: first guess from the lowest samples, then from rough stances
+        # 1. levels: a rolling low quantile, refined by a constant from rough stances
         with np.errstate(invalid="ignore"):
+            h_track = rolling_level(t, np.where(seen, heel, np.nan))
+            t_track = rolling_level(t, np.where(seen, toe, np.nan))
+            heel, toe = heel - h_track, toe - t_track
             hs = np.where(seen, heel, np.nan)
             ts = np.where(seen, toe, np.nan)
         h_level, _, h_noise = contact_level(hs)
@@ -834,7 +914,8 @@ class GaitEventDetector:
                 low[~(np.isfinite(heel) & np.isfinite(toe))] = np.nan
             swing = float(np.nanpercentile(low, 95)) if np.isfinite(low).any() else float("nan")
             if not np.isfinite(swing) or swing < 4 * self.min_tolerance_m:
-                self.levels_[side] = {"heel_level_m": h_level, "toe_level_m": t_level,
+                self.levels_[side] = {"heel_level_m": float(np.nanmedian(h_track) + h_level),
+                                      "toe_level_m": float(np.nanmedian(t_track) + t_level),
                                       "swing_m": swing, "noise_m": noise}
                 self.warnings_.append(
                     f"{side} foot: it never clearly leaves the ground (or is hardly seen); no events"
@@ -855,12 +936,16 @@ class GaitEventDetector:
             if np.isfinite(tl):
                 t_level = tl
             with np.errstate(invalid="ignore"):
-                est = stance_noise([heel - h_level, toe - t_level], runs)
+                est = stance_noise(np.fmin(heel - h_level, toe - t_level), runs)
             if np.isfinite(est):
                 noise = max(est, 0.0005)
-        self.levels_[side] = {"heel_level_m": float(h_level), "toe_level_m": float(t_level),
-                              "swing_m": float(swing), "noise_m": float(noise),
-                              "on_m": float(on), "off_m": float(off)}
+        self.levels_[side] = {
+            "heel_level_m": float(np.nanmedian(h_track) + h_level),
+            "toe_level_m": float(np.nanmedian(t_track) + t_level),
+            "level_drift_m": float(np.nanmax([np.ptp(h_track[np.isfinite(h_track)]),
+                                              np.ptp(t_track[np.isfinite(t_track)])])),
+            "swing_m": float(swing), "noise_m": float(noise), "on_m": float(on), "off_m": float(off),
+        }
         heel_rel, toe_rel = heel - h_level, toe - t_level
         ics, tos = self._event_times(t, runs, heel_rel, toe_rel, noise, filt, dt)
         self.levels_[side].update(self._timing_info)
