@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
-from posecoach.video import VideoReader
+if TYPE_CHECKING:  # xarray only where datasets are handled (not in pose worker processes)
+    import xarray as xr
 
 __all__ = [
     "MOTION_SIDE_PX",
@@ -131,7 +132,10 @@ class CameraMotionTracker:
         self.shifts_: list[np.ndarray] = []
         self.steps_: list[np.ndarray] = []
 
-    def update(self, grey: np.ndarray, scale: float, box_px: np.ndarray | None = None) -> np.ndarray:
+    def update(
+        self, grey: np.ndarray, scale: float, box_px: np.ndarray | None = None, *,
+        forget_boxes: bool = False,
+    ) -> np.ndarray:
         """Add one frame and return the accumulated background shift in full-size pixels.
 
         Parameters
@@ -143,6 +147,9 @@ class CameraMotionTracker:
         box_px : ndarray (4,) or (k, 4), optional
             Box(es) (x0, y0, x1, y1) of the runner or of every person, in
             full-size pixels; blanked out (non-finite boxes are ignored).
+        forget_boxes : bool
+            Blank only this frame's boxes (not those of the previous frame) in
+            both frames, e.g. when the previous frame's boxes are not known.
         """
         import cv2
 
@@ -154,9 +161,12 @@ class CameraMotionTracker:
         if self._prev is not None and self._prev.shape == img.shape:
             # blank the area each person swept between the two frames, in both frames,
             # so the blanked patches themselves do not move between them
-            mask = sweep_boxes(self._prev_boxes, boxes)
+            mask = sweep_boxes(np.empty((0, 4)) if forget_boxes else self._prev_boxes, boxes)
+            # the window is applied here, not by phaseCorrelate: OpenCV 4.11's windowed path
+            # gives results that differ from call to call by ~0.005 px (measured on identical
+            # inputs), the unwindowed one is deterministic
             (dx, dy), response = cv2.phaseCorrelate(
-                blank_boxes(self._prev, mask), blank_boxes(img, mask), self._window
+                blank_boxes(self._prev, mask) * self._window, blank_boxes(img, mask) * self._window
             )
             if response >= self.min_response:
                 step = np.array([dx, dy]) / scale
@@ -234,7 +244,8 @@ class FrameScanner:
         self._prev: np.ndarray | None = None
 
     def update(
-        self, image: np.ndarray, scale: float, boxes_px: np.ndarray | None = None
+        self, image: np.ndarray, scale: float, boxes_px: np.ndarray | None = None, *,
+        forget_boxes: bool = False,
     ) -> tuple[np.ndarray, float]:
         """Add one frame.
 
@@ -246,6 +257,8 @@ class FrameScanner:
             ``image`` size divided by the full frame size (:attr:`Frame.scale`).
         boxes_px : ndarray (4,) or (k, 4), optional
             People's boxes in full-size pixels (blanked for the motion estimate).
+        forget_boxes : bool
+            See :meth:`CameraMotionTracker.update`.
 
         Returns
         -------
@@ -255,7 +268,7 @@ class FrameScanner:
             Mean absolute grey difference (0..255) to the previous frame; NaN for the first.
         """
         grey, rel = grey_image(image, self.side_px)
-        self.tracker.update(grey, scale * rel, boxes_px)
+        self.tracker.update(grey, scale * rel, boxes_px, forget_boxes=forget_boxes)
         prev = self._prev
         diff = float(np.abs(grey - prev).mean()) if prev is not None and prev.shape == grey.shape \
             else np.nan
@@ -335,6 +348,8 @@ def scan_video(video_path: str | Path | None, poses: xr.Dataset | None = None) -
             return stored
     if video_path is None:
         raise ValueError("scan_video needs the video when the poses hold no scan")
+    from posecoach.video import VideoReader
+
     boxes = runner_box_px(poses) if poses is not None else None
     frame_to_row = (
         {int(f): i for i, f in enumerate(poses["frame"].values)} if poses is not None else None
@@ -366,6 +381,8 @@ def compensate(poses: xr.Dataset, shift_px: np.ndarray) -> xr.Dataset:
     ``shift`` away from where a still camera would show it; subtracting it gives
     positions as a static camera would see them (a panning shot becomes overground).
     """
+    import xarray as xr
+
     out = poses.copy()
     shift = np.nan_to_num(np.asarray(shift_px, dtype=float))
     out["position"] = poses["position"] - xr.DataArray(shift, dims=("time", "space"))

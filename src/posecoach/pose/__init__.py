@@ -10,7 +10,6 @@ MediaPipe is imported only when a model runs, so importing this package is cheap
 
 from __future__ import annotations
 
-from posecoach.dataset import detected_fraction
 from posecoach.pose import models
 from posecoach.pose.base import CandidateFrames, PoseEstimator, candidates_to_dataset
 from posecoach.pose.blazepose import BlazePoseEstimator
@@ -25,3 +24,13 @@ __all__ = [
     "detected_fraction",
     "models",
 ]
+
+
+def __getattr__(name: str):
+    # re-exported lazily: importing posecoach.dataset pulls in xarray and pandas, which
+    # the pose worker processes do not need
+    if name == "detected_fraction":
+        from posecoach.dataset import detected_fraction
+
+        return detected_fraction
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

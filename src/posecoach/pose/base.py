@@ -26,13 +26,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-import xarray as xr
 
-from posecoach import dataset
 from posecoach.pose.tracking import RunnerTracker
+
+if TYPE_CHECKING:  # xarray is imported only where a dataset is built (not in pose workers)
+    import xarray as xr
 
 __all__ = ["CandidateFrames", "PoseEstimator", "candidates_to_dataset"]
 
@@ -186,6 +187,8 @@ def candidates_to_dataset(
         background shift since the first frame, full-size pixels) and
         ``frame_diff_grey`` (time).
     """
+    from posecoach import dataset
+
     tracker = (tracker or RunnerTracker()).detect(
         frames.candidates, frames.time_s, frames.image_width_px, frames.image_height_px
     )

@@ -17,10 +17,11 @@ choice between them (``mode``):
 ``mode="single"`` (or ``max_people=1``): the **legacy** ``mediapipe.solutions.pose``
     (one person, about 2x faster). It follows whoever it finds first.
 ``mode="auto"`` (default): the legacy solution on every frame, while the Tasks
-    model in image mode counts the people in one frame every ``check_interval_s``
-    (0.5 s) of the frames already decoded. As long as it never sees two people,
-    the fast single-person result stands; the first time it does, the estimate
-    restarts with ``mode="multi"`` (the spotter and walking clips switch at their
+    model in image mode looks for people in one frame every ``check_interval_s``
+    (0.5 s) of the frames already decoded. As long as it finds nobody but the
+    person the legacy solution follows (:func:`someone_else`), the fast
+    single-person result stands; the first time it finds two people, or one
+    elsewhere, the estimate restarts with ``mode="multi"`` (the spotter and walking clips switch at their
     first frame, so almost nothing is wasted). Measured on the 50 fps 1080p clip
     (frames at 960 px, one core): legacy ~50 frames/s, Tasks ~19-27 frames/s; the
     checks cost about one Tasks frame per 0.5 s. ``dataset.attrs["person_check"]``
@@ -73,14 +74,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from posecoach.errors import ModelNotFoundError, PosecoachError
 from posecoach.pose import models
 from posecoach.pose.base import CandidateFrames, candidates_to_dataset
-from posecoach.pose.tracking import RunnerTracker, dedupe_candidates
+from posecoach.pose.tracking import RunnerTracker, body_height_px, dedupe_candidates, pose_centre_px
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from posecoach.video import VideoReader
 
 __all__ = [
@@ -90,6 +92,7 @@ __all__ = [
     "SecondPersonSeen",
     "build_task_bundle",
     "checked_note",
+    "someone_else",
     "switched_note",
 ]
 
@@ -181,8 +184,9 @@ class _TasksBackend:
             min_pose_presence_confidence=presence,
             min_tracking_confidence=tracking,
         )
+        self._create = lambda: vision.PoseLandmarker.create_from_options(options)
         try:
-            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+            self._landmarker = self._create()
         except RuntimeError as exc:
             raise ModelNotFoundError(
                 f"MediaPipe could not load the pose model {landmark_path} ({exc}). Check that it "
@@ -215,6 +219,12 @@ class _TasksBackend:
             dtype=np.float64,
         ).reshape(-1, _N_KEYPOINTS, 3)
 
+    def reset(self) -> None:
+        """Forget everything tracked (a new landmarker: Tasks has no reset; ~0.16 s)."""
+        self._landmarker.close()
+        self._landmarker = self._create()
+        self._last_ms = -1
+
     def close(self) -> None:
         self._landmarker.close()
 
@@ -245,26 +255,30 @@ class _LegacyBackend:
             dtype=np.float64,
         )
 
+    def reset(self) -> None:
+        """Forget the tracked person and the smoothing state (same as a new instance; ~6 ms)."""
+        self._pose.reset()
+
     def close(self) -> None:
         self._pose.close()
 
 
 class SecondPersonSeen(Exception):  # noqa: N818 - a signal, not an error
-    """Raised inside ``mode="auto"`` when the check finds two people (the estimate restarts).
+    """Raised inside ``mode="auto"`` when the check finds someone else (the estimate restarts).
 
     Attributes
     ----------
     time_s : float
-        Time of the frame where two people were seen.
+        Time of the frame where someone else was seen.
     """
 
     def __init__(self, time_s: float) -> None:
-        super().__init__(f"two people in view at {time_s:.2f} s")
+        super().__init__(f"another person in view at {time_s:.2f} s")
         self.time_s = float(time_s)
 
 
 class EstimationStopped(Exception):  # noqa: N818 - a signal, not an error
-    """Raised when ``should_stop`` asks a segment to stop early (another worker found two people)."""
+    """Raised when ``should_stop`` asks a segment to stop early (another worker saw someone else)."""
 
 
 def _check_unit(name: str, value: float) -> float:
@@ -295,6 +309,11 @@ class BlazePoseEstimator:
         becomes "multi".
     check_interval_s : float
         Time between two frames checked for a second person (``mode="auto"``).
+    chunk_s : float
+        The model's tracking state is reset at every frame whose index is a
+        multiple of ``round(chunk_s * fps)`` (see :meth:`estimate_segment`), so a
+        video estimated in parallel segments that start there gives exactly the
+        result of one pass.
     scan_camera : bool
         Also measure camera motion and picture differences on the decoded
         frames (dataset variables ``camera_shift_px``, ``frame_diff_grey``).
@@ -327,6 +346,7 @@ class BlazePoseEstimator:
         max_people: int = 2,
         mode: str = "auto",
         check_interval_s: float = 0.5,
+        chunk_s: float = 3.0,
         scan_camera: bool = True,
         min_detection_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
@@ -342,10 +362,13 @@ class BlazePoseEstimator:
             raise PosecoachError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not float(check_interval_s) > 0:
             raise PosecoachError(f"check_interval_s must be positive, got {check_interval_s!r}")
+        if not float(chunk_s) > 0:
+            raise PosecoachError(f"chunk_s must be positive, got {chunk_s!r}")
         self.model = model
         self.max_people = int(max_people)
         self.mode = "single" if self.max_people == 1 else mode
         self.check_interval_s = float(check_interval_s)
+        self.chunk_s = float(chunk_s)
         self.scan_camera = bool(scan_camera)
         self.min_detection_confidence = _check_unit("min_detection_confidence", min_detection_confidence)
         self.min_presence_confidence = _check_unit("min_presence_confidence", min_presence_confidence)
@@ -378,7 +401,7 @@ class BlazePoseEstimator:
     def backend(self) -> str:
         """Name of the MediaPipe API used (for ``mode="auto"``: both, chosen per video)."""
         if self.mode == "auto":
-            return f"auto: {self._backend_name('single')} unless a check sees two people, " \
+            return f"auto: {self._backend_name('single')} unless a check sees someone else, " \
                 f"else {self._backend_name('multi')}"
         return self._backend_name(self.mode)
 
@@ -393,6 +416,14 @@ class BlazePoseEstimator:
                                   self.min_tracking_confidence)
         return _TasksBackend(self.model_file, max(2, self.max_people), self.min_detection_confidence,
                              self.min_presence_confidence, self.min_tracking_confidence)
+
+    def chunk_frames(self, fps: float) -> int:
+        """Frames per tracking chunk: the state is reset at frame indices divisible by this."""
+        return max(1, int(round(self.chunk_s * fps)))
+
+    def check_frames(self, fps: float) -> int:
+        """Frames between two person checks (frame indices divisible by this are checked)."""
+        return max(1, int(round(self.check_interval_s * fps)))
 
     def _open_check(self) -> _TasksBackend:
         return _TasksBackend(self.model_file, max(2, self.max_people), self.min_detection_confidence,
@@ -458,6 +489,7 @@ class BlazePoseEstimator:
         *,
         start_s: float | None = None,
         end_s: float | None = None,
+        first_frame: int | None = None,
         route: str | None = None,
         on_frame: Callable[[int], object] | None = None,
         should_stop: Callable[[], bool] | None = None,
@@ -466,17 +498,28 @@ class BlazePoseEstimator:
         """One pass over (a segment of) a video with one route, no progress bar.
 
         The building block of :meth:`estimate_candidates` and of the worker
-        processes of :mod:`posecoach.pose.parallel`.
+        processes of :mod:`posecoach.pose.parallel`. Everything that could make a
+        segment's result depend on where the pass started is tied to frame
+        indices instead: the model's tracking state is reset at every
+        :meth:`chunk_frames`-th frame, the person check runs on every
+        :meth:`check_frames`-th frame and on every chunk's first frame, and the
+        camera scan forgets the previous frame's people boxes at chunk starts.
+        A pass that starts at a chunk start (with the frame before it decoded for
+        the scan, ``first_frame``) therefore gives exactly the frames a pass over
+        the whole video gives.
 
         Parameters
         ----------
         video_path : str or Path
         start_s, end_s : float, optional
-            Only frames with ``start_s <= time_s < end_s``.
+            Decode only frames with ``start_s <= time_s < end_s``.
+        first_frame : int, optional
+            Frames with a smaller index are decoded only to prime the camera scan
+            (no pose, not returned).
         route : {"auto", "multi", "single"}, optional
             Defaults to :attr:`mode`.
         on_frame : callable, optional
-            Called with 1 after every frame (progress).
+            Called with 1 after every estimated frame (progress).
         should_stop : callable, optional
             Polled after every frame; when it returns True the pass stops with
             :class:`EstimationStopped`.
@@ -486,7 +529,7 @@ class BlazePoseEstimator:
         Raises
         ------
         SecondPersonSeen
-            With ``route="auto"``, when a check finds two people.
+            With ``route="auto"``, when a check finds someone else (:func:`someone_else`).
         EstimationStopped
             When ``should_stop()`` became true.
         VideoError
@@ -503,6 +546,8 @@ class BlazePoseEstimator:
         info = reader.info
         width, height = info.width_px, info.height_px
         scale_xy = np.array([width, height, 1.0])
+        chunk = self.chunk_frames(info.fps)
+        every = self.check_frames(info.fps)
         times: list[float] = []
         indices: list[int] = []
         cands: list[np.ndarray] = []
@@ -511,20 +556,28 @@ class BlazePoseEstimator:
         scanner = FrameScanner() if self.scan_camera else None
         backend = self._open_backend("single" if route == "auto" else route)
         check = self._open_check() if route == "auto" else None
-        next_check_s = -np.inf
         n_checked = 0
+        fresh = True  # the backend has seen no frame yet
         try:
             for frame in reader.frames(start_s=start_s, end_s=end_s):
+                chunk_start = frame.index % chunk == 0
+                if first_frame is not None and frame.index < first_frame:
+                    if scanner is not None:  # the frame before the segment, for its first step
+                        scanner.update(frame.image, frame.scale, None)
+                    continue
+                if chunk_start and not fresh:
+                    backend.reset()
+                fresh = False
                 # landmarks come normalised to the (downscaled) frame: scale to full size
                 poses = backend.process(frame.image, frame.time_s) * scale_xy
-                if check is not None and frame.time_s >= next_check_s:
-                    next_check_s = frame.time_s + self.check_interval_s
+                if check is not None and (chunk_start or frame.index % every == 0):
                     n_checked += 1
                     people = dedupe_candidates(check.detect(frame.image) * scale_xy)
-                    if len(people) >= 2:
+                    if someone_else(people, poses):
                         raise SecondPersonSeen(frame.time_s)
                 if scanner is not None:
-                    step, diff = scanner.update(frame.image, frame.scale, pose_boxes_px(poses))
+                    step, diff = scanner.update(frame.image, frame.scale, pose_boxes_px(poses),
+                                                forget_boxes=chunk_start)
                     steps.append(step)
                     diffs.append(diff)
                 times.append(frame.time_s)
@@ -544,6 +597,7 @@ class BlazePoseEstimator:
             "pose_mode": self.mode,
             "model_file": str(self.model_file),
             "max_side_px": int(self.max_side_px or 0),
+            "pose_chunk_frames": chunk,
             "person_checks": n_checked,
             "person_check": checked_note(n_checked, self.check_interval_s) if route == "auto"
             else f"{route}: no check",
@@ -592,16 +646,44 @@ class BlazePoseEstimator:
         return candidates_to_dataset(frames, self.tracker)
 
 
+def someone_else(people: np.ndarray, followed: np.ndarray, gate_body_heights: float = 0.5) -> bool:
+    """Whether a multi-person check shows anyone besides the person the single-person model follows.
+
+    True when the check finds two or more people, or finds one whose torso centre
+    is more than ``gate_body_heights`` body heights from the followed pose's (the
+    single-person model then follows someone else: on the walking clip the legacy
+    solution followed the person on the box while an image-mode check only ever
+    found the walker).
+
+    Parameters
+    ----------
+    people : ndarray, shape (k, 33, 3)
+        De-duplicated candidates of the check, pixels.
+    followed : ndarray, shape (0 or 1, 33, 3)
+        The single-person model's pose in the same frame, pixels.
+    gate_body_heights : float
+        Largest torso-centre distance (body heights) still counted as the same person.
+    """
+    if len(people) >= 2:
+        return True
+    if len(people) == 0 or len(followed) == 0:
+        return False
+    a, b = people[0], followed[0]
+    size = max(body_height_px(a), body_height_px(b))
+    return bool(np.hypot(*(pose_centre_px(a) - pose_centre_px(b))) > gate_body_heights * size)
+
+
 def checked_note(n_checked: int, interval_s: float) -> str:
     """``attrs["person_check"]`` when ``mode="auto"`` kept the single-person route."""
     return (f"auto: {n_checked} frame(s) checked with the multi-person model (one every "
-            f"{interval_s:g} s) never showed two people, so the single-person model was used")
+            f"{interval_s:g} s) showed nobody but the person followed, so the single-person "
+            "model was used")
 
 
 def switched_note(time_s: float) -> str:
     """``attrs["person_check"]`` when ``mode="auto"`` switched to the multi-person route."""
-    return (f"auto: the multi-person check saw two people at {time_s:.2f} s, so every frame was "
-            "estimated with the multi-person model and the runner selected among them")
+    return (f"auto: the multi-person check saw another person at {time_s:.2f} s, so every frame "
+            "was estimated with the multi-person model and the runner selected among them")
 
 
 def _expected_frames(
