@@ -1,0 +1,534 @@
+"""Measure the accuracy of posecoach's gait events and write docs/accuracy.md.
+
+One command (``make accuracy``) re-runs everything:
+
+1. the synthetic runner (exact truth) with noise, dropped frames and leg swaps, both presets,
+   30/60/120 frames/s, several seeds; low-confidence spans separately;
+2. the Fukuchi et al. (2017) treadmill motion capture against its force plate (2.5 and
+   3.5 m/s);
+3. the two real clips with hand labels (pose estimation is cached, see ``--cache``).
+
+Every analysis goes through :func:`posecoach.pipeline.analyze_poses`, exactly as for a user.
+Data in ../shared/data are optional: when they are missing the report says so in its
+sections and summary, and the synthetic part still runs.
+
+Usage: ``.venv/bin/python scripts/accuracy.py [--out docs/accuracy.md] [--cache DIR]
+[--seeds N] [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("POSECOACH_SHARED_DATA", REPO.parent / "shared" / "data"))
+CLIPS = SHARED / "running-videos-licence-unknown"
+FUKUCHI = SHARED / "fukuchi2017-rbds001"
+
+EDGE_S = 0.1
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def fmt(v, nd=1, unit=""):
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    return f"{v:.{nd}f}{unit}"
+
+
+def ok(flag: bool | None) -> str:
+    return "–" if flag is None else ("yes" if flag else "**no**")
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def match_events(det: pd.DataFrame, truth: pd.DataFrame, *, t_end: float, tol_s: float,
+                 edge_s: float = EDGE_S):
+    """Nearest detection of the same side and kind for every truth event.
+
+    Returns (matched DataFrame: kind, side, time_s, err_s, det_frame, truth_frame; missing list;
+    number of detections matched to nothing inside the judged span).
+    """
+    used: set = set()
+    rows, missing = [], []
+    for r in truth.itertuples():
+        d = det[(det["kind"] == r.kind) & (det["side"] == r.side)]
+        judged = edge_s <= r.time_s <= t_end - edge_s
+        if len(d):
+            k = int(np.argmin(np.abs(d["time_s"].to_numpy() - r.time_s)))
+            if abs(d["time_s"].iloc[k] - r.time_s) < tol_s:
+                used.add(d.index[k])
+                if judged:
+                    rows.append((r.kind, r.side, r.time_s, d["time_s"].iloc[k] - r.time_s,
+                                 int(d["frame"].iloc[k]), int(getattr(r, "frame", -1))))
+                continue
+        if judged:
+            missing.append((r.kind, r.side, r.time_s))
+    inside = det[(det["time_s"] >= edge_s) & (det["time_s"] <= t_end - edge_s)]
+    spurious = int((~inside.index.isin(used)).sum())
+    m = pd.DataFrame(rows, columns=["kind", "side", "time_s", "err_s", "det_frame", "truth_frame"])
+    return m, missing, spurious
+
+
+# --------------------------------------------------------------------------------------------
+# 1. synthetic runner
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SynRow:
+    preset: str
+    fps: float
+    scenario: str
+    n_events: int = 0
+    missing: int = 0
+    spurious: int = 0
+    ic_err_frames: list = field(default_factory=list)
+    ic_err_ms: list = field(default_factory=list)
+    to_err_ms: list = field(default_factory=list)
+    cadence_err_pct: list = field(default_factory=list)
+    contact_err_ms: list = field(default_factory=list)
+    hidden: int = 0
+    hidden_reported: int = 0
+
+
+def run_synthetic(seeds: list[int], fpss: list[float], log) -> tuple[list[SynRow], list[SynRow]]:
+    from posecoach import events, pipeline, synthetic
+
+    presets = {"heel striker": synthetic.RunnerParams.heel_striker,
+               "pose runner": synthetic.RunnerParams.pose_runner}
+    faults = dict(jitter_px=1.5, dropped_frames=6, leg_swaps=2)
+    main, low = [], []
+    for name, make in presets.items():
+        p = make()
+        for fps in fpss:
+            for scenario, kw, seed_list, out in (
+                ("clean", {}, seeds[:1], main),
+                ("noise + drops + swaps", faults, seeds, main),
+                ("low-confidence spans", dict(jitter_px=1.5, low_confidence_spans=4), seeds[:3], low),
+            ):
+                row = SynRow(name, fps, scenario)
+                for seed in seed_list:
+                    ds, truth = synthetic.SyntheticRunner(p).generate(duration_s=8.0, fps=fps,
+                                                                      seed=seed)
+                    if kw:
+                        ds, _ = synthetic.add_faults(ds, seed=seed + 100, **kw)
+                    a = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=p.speed_mps)
+                    m, missing, spurious = match_events(a.events, truth.events,
+                                                        t_end=truth.duration_s, tol_s=0.08)
+                    if scenario == "low-confidence spans":
+                        # an event may only be missing where the foot is not seen around it
+                        t = a.body["time"].values
+                        seen = {s: events.foot_signals(a.body, s).seen for s in ("left", "right")}
+                        hidden = [mm for mm in missing
+                                  if not events._seen_around(t, seen[mm[1]], mm[2], 2.0 / fps)]
+                        row.hidden += len(hidden)
+                        missing = [mm for mm in missing if mm not in hidden]
+                        for r in m.itertuples():
+                            if not events._seen_around(t, seen[r.side], r.time_s, 2.0 / fps):
+                                row.hidden_reported += 1
+                    row.n_events += len(m) + len(missing)
+                    row.missing += len(missing)
+                    row.spurious += spurious
+                    ic = m[m["kind"] == "initial_contact"]
+                    row.ic_err_frames += (ic["det_frame"] - ic["truth_frame"]).abs().tolist()
+                    row.ic_err_ms += (1000 * ic["err_s"]).tolist()
+                    row.to_err_ms += (1000 * m[m["kind"] == "toe_off"]["err_s"]).tolist()
+                    cad = a.summary.get("cadence_spm", {}).get("median")
+                    gct = a.summary.get("ground_contact_ms", {}).get("median")
+                    row.cadence_err_pct.append(100 * (cad / truth.cadence_spm - 1) if cad else np.nan)
+                    row.contact_err_ms.append(gct - truth.ground_contact_ms if gct else np.nan)
+                out.append(row)
+                log(f"synthetic {name} {fps:.0f} fps {scenario}: done")
+    return main, low
+
+
+def synthetic_section(main: list[SynRow], low: list[SynRow], seeds: list[int]) -> tuple[str, dict]:
+    rows = []
+    verdict = {"found": True, "ic": True, "cadence": True, "contact": True, "spurious": True}
+    for r in main:
+        frame_ms = 1000.0 / r.fps
+        icf = np.array(r.ic_err_frames)
+        within = float((icf <= 1).mean()) if icf.size else float("nan")
+        cad = float(np.nanmax(np.abs(r.cadence_err_pct)))
+        gct = float(np.nanmedian(r.contact_err_ms))
+        found_ok = r.missing == 0
+        ic_ok = bool(icf.size and icf.max() <= 1)
+        cad_ok = cad <= 0.5
+        gct_ok = abs(gct) <= frame_ms
+        sp_ok = r.spurious == 0
+        if r.scenario != "clean":
+            verdict["found"] &= found_ok
+            verdict["ic"] &= ic_ok
+            verdict["cadence"] &= cad_ok
+            verdict["contact"] &= gct_ok
+            verdict["spurious"] &= sp_ok
+        rows.append([
+            r.preset, f"{r.fps:.0f}", r.scenario, f"{r.n_events - r.missing}/{r.n_events}",
+            r.spurious, fmt(100 * within, 0, " %"), int(icf.max()) if icf.size else "–",
+            fmt(float(np.median(r.ic_err_ms)) if r.ic_err_ms else np.nan),
+            fmt(float(np.median(r.to_err_ms)) if r.to_err_ms else np.nan),
+            fmt(cad, 2, " %"), f"{fmt(gct)} ({fmt(frame_ms)})",
+            ok(found_ok and sp_ok and ic_ok and cad_ok and gct_ok),
+        ])
+    head = ["runner", "fps", "faults", "events found", "spurious", "IC within 1 frame",
+            "worst IC (frames)", "median IC error (ms)", "median TO error (ms)",
+            "worst cadence error", "median contact-time error, ms (1 frame)", "all targets"]
+    lrows = []
+    for r in low:
+        lrows.append([r.preset, f"{r.fps:.0f}", f"{r.n_events - r.missing - r.hidden}/"
+                      f"{r.n_events - r.hidden}", r.hidden, r.hidden_reported, r.spurious,
+                      fmt(float(np.median(r.ic_err_ms)) if r.ic_err_ms else np.nan)])
+    lhead = ["runner", "fps", "seen events found", "events where the foot is not seen",
+             "of those reported (must be 0)", "spurious", "median IC error (ms)"]
+    text = f"""## 1. Synthetic runner (exact truth)
+
+`posecoach.synthetic`: `RunnerParams.heel_striker()` (160 spm, 300 ms contact, +15° heel
+strike, heel accelerating into contact) and `RunnerParams.pose_runner()` (180 spm, 220 ms,
+−5° forefoot, foot slowing into contact), 8 s clips, through the full
+`pipeline.analyze_poses` (cleaning with its 7.5–10 Hz zero-lag low-pass, scene estimate,
+body frame, events, metrics). Faults: Gaussian jitter 1.5 px (≈ 6 mm at the clips' scale of
+≈ 247 px/m), 6 dropped frames and 2 leg swaps (`add_faults`), seeds {seeds} (clean: seed
+{seeds[0]}). Truth `frame` is the first frame at or after the exact event; a detection
+matches the nearest event of the same side and kind within 80 ms; events within
+{EDGE_S:.1f} s of the clip's ends are not judged. Cadence and contact time are the
+pipeline's summary values (median over steps) against the model's exact values.
+Targets: every event found, IC within one frame, cadence within 0.5 %, median contact
+time within one frame, no spurious events.
+
+{table(head, rows)}
+
+### Low-confidence spans (separately)
+
+4 spans of 3–12 frames in which one keypoint group (a leg, a foot or an arm) gets a
+confidence of 0.05–0.3, plus 1.5 px jitter, seeds {seeds[:3]}. An event counts as "not seen"
+when no confident sample of that foot lies within two frame intervals around it; the
+detector must not report those, and must find the others.
+
+{table(lhead, lrows)}
+"""
+    return text, verdict
+
+
+# --------------------------------------------------------------------------------------------
+# 2. motion capture with force plate
+# --------------------------------------------------------------------------------------------
+
+
+def run_mocap(log) -> tuple[str, dict | None]:
+    if not FUKUCHI.is_dir():
+        return (f"## 2. Motion capture with force plate\n\n**Not run: {FUKUCHI} is missing** "
+                "(the shared data folder `../shared/data` beside the repository, or "
+                "`POSECOACH_SHARED_DATA`).\n", None)
+    from posecoach import pipeline
+    from posecoach.io import mocap
+
+    trials = [("T25", FUKUCHI / "RBDS001runT25markers.txt", FUKUCHI / "RBDS001runT25forces.txt", 2.5),
+              ("T35", FUKUCHI / "RBDS001runT35.c3d", None, 3.5)]
+    rows, verdict, label = [], {"ic": True, "to": True, "cadence": True, "contact": True,
+                                "strike": True}, ""
+    notes = []
+    for name, markers, forces, speed in trials:
+        t0 = time.time()
+        ds, truth = mocap.fukuchi_trial(markers, forces, FUKUCHI / "RBDS001static.txt", speed)
+        a = pipeline.analyze_poses(ds, height_m=float(ds.attrs.get("subject_height_m", 1.81)),
+                                   speed_mps=speed)
+        t_end = float(ds["time"].values[-1])
+        m, missing, spurious = match_events(a.events, truth, t_end=t_end, tol_s=0.1)
+        ic = 1000 * m[m["kind"] == "initial_contact"]["err_s"]
+        to = 1000 * m[m["kind"] == "toe_off"]["err_s"]
+        ts = mocap.truth_summary(truth)
+        cad = a.summary["cadence_spm"]["median"]
+        gct = a.summary["ground_contact_ms"]["median"]
+        strike = a.foot_strike
+        label = str(ds.attrs.get("foot_strike_label", ""))
+        cad_err = 100 * (cad / ts["cadence_spm"] - 1)
+        gct_err = gct - ts["ground_contact_ms"]
+        checks = {"ic": float(ic.abs().median()) <= 10, "to": float(to.abs().median()) <= 15,
+                  "cadence": abs(cad_err) <= 1, "contact": abs(gct_err) <= 15,
+                  "strike": strike["pattern"] == label.lower()}
+        for k, v in checks.items():
+            verdict[k] &= v
+        rows.append([f"{name} ({speed} m/s)", f"{len(m[m['kind'] == 'initial_contact'])}/"
+                     f"{len(m[m['kind'] == 'initial_contact']) + sum(1 for x in missing if x[0] == 'initial_contact')}",
+                     spurious, f"{fmt(float(ic.median()))} / {fmt(float(ic.abs().median()))} {ok(checks['ic'])}",
+                     f"{fmt(float(to.median()))} / {fmt(float(to.abs().median()))} {ok(checks['to'])}",
+                     f"{fmt(cad, 1)} vs {fmt(ts['cadence_spm'], 1)} ({fmt(cad_err, 2)} %) {ok(checks['cadence'])}",
+                     f"{fmt(gct, 0)} vs {fmt(ts['ground_contact_ms'], 0)} ({fmt(gct_err, 0)} ms) {ok(checks['contact'])}",
+                     f"{strike['pattern']} (L {strike['left']}, R {strike['right']}; "
+                     f"angle {fmt(a.summary['foot_strike_angle_deg']['median'])}°) vs {label} "
+                     f"{ok(checks['strike'])}"])
+        notes.append(f"{name}: foot points `{ds.attrs.get('foot_points', '?')}`, "
+                     f"{time.time() - t0:.0f} s")
+        log(f"mocap {name}: done")
+    head = ["trial", "ICs found", "spurious", "IC error median / median abs (ms)",
+            "TO error median / median abs (ms)", "cadence (spm)", "median contact (ms)",
+            "foot strike"]
+    text = f"""## 2. Motion capture with force plate (Fukuchi et al. 2017, RBDS001)
+
+Treadmill running at 2.5 and 3.5 m/s, 150 Hz markers turned into a side-view pose dataset by
+`posecoach.io.mocap.fukuchi_trial` (joint centres by rigid-body fits; heel and toe as the
+*virtual sole landmarks* of the mocap module as committed when this report was made:
+{'; '.join(notes)}), analysed with `pipeline.analyze_poses` (height 1.81 m, belt speed given).
+Truth: force-plate events (vertical GRF crossing 50 N). Matches within 100 ms.
+Targets: median |IC error| ≤ 10 ms, median |TO error| ≤ 15 ms, cadence within 1 %, median
+contact time within 15 ms, foot strike "{label}" as in RBDSinfo.
+
+{table(head, rows)}
+
+Why the ICs come late here: at the force plate's initial contact the sole points are still
+well above the level they rest at in stance (the toe point 14–36 mm in T25) and keep moving
+down for another 15–25 ms while the shoe and heel pad compress (a rigid marker model cannot
+follow the compression; see the `io.mocap` docstring). Any position-based touch-down is
+late by that time on this data; the foot's horizontal speed reaches half the belt speed
+within a few ms of the force-plate IC, but on the synthetic runner that cue is 20–30 ms
+early, so it was not adopted. The toe-off is timed from the toe's late-stance pivot: the
+rigid virtual toe dips 25–35 mm through the belt in push-off and is lowest 15–25 ms before
+the force-plate toe-off, so TO comes early.
+"""
+    return text, verdict
+
+
+# --------------------------------------------------------------------------------------------
+# 3. real clips with hand labels
+# --------------------------------------------------------------------------------------------
+
+CLIP_SPECS = {
+    "treadmill_sprint_side_spotter_30fps": {
+        "tol": 1, "free_from": 71,
+        "note": "30 fps sprint (contacts 3–4 frames), ~4x slow-motion middle (frames ~104–300), "
+                "hands on the rails until ~frame 64 (labels before frame 71 are not free "
+                "running), toe-offs hidden by the spotter (only ICs are judged)",
+    },
+    "overground_side_static_cam_50fps": {
+        "tol": 2, "free_from": 0,
+        "note": "every picture shown twice (25 distinct pictures/s), probably ~2x slow motion; "
+                "tolerance ±2 frame indices = ±1 picture; the first labelled IC (frame 20) has "
+                "the heel outside the picture and the runner is not yet detected",
+    },
+}
+
+
+def estimate_cached(clip: Path, cache: Path, log):
+    from posecoach.io import load_poses, save_poses
+    from posecoach.pose import BlazePoseEstimator
+
+    cache.mkdir(parents=True, exist_ok=True)
+    stat = clip.stat()
+    target = cache / f"{clip.stem}-{stat.st_size}-{int(stat.st_mtime)}.poses.nc"
+    if target.exists():
+        return load_poses(target)
+    log(f"pose estimation of {clip.name} (once; cached in {cache}) ...")
+    ds = BlazePoseEstimator().estimate(clip, progress=False)
+    save_poses(ds, target, overwrite=True)
+    return ds
+
+
+def run_video(cache: Path, log) -> tuple[str, dict | None]:
+    missing = [c for c in CLIP_SPECS if not (CLIPS / f"{c}.mp4").exists()
+               or not (CLIPS / f"{c}.events.csv").exists()]
+    if missing:
+        return (f"## 3. Real video with hand labels\n\n**Not run: {CLIPS} is missing "
+                f"{', '.join(missing)}** (the shared data folder `../shared/data` beside the "
+                "repository, or `POSECOACH_SHARED_DATA`).\n", None)
+    from posecoach import pipeline
+
+    rows, wrows = [], []
+    verdict = {"found": True, "spurious": True, "warnings": True}
+    for name, spec in CLIP_SPECS.items():
+        clip = CLIPS / f"{name}.mp4"
+        poses = estimate_cached(clip, cache, log)
+        a = pipeline.analyze_poses(poses, video_path=clip)
+        lab = pd.read_csv(CLIPS / f"{name}.events.csv")
+        lab = lab[lab["ic_frame"] >= spec["free_from"]]
+        ic = a.events[a.events["kind"] == "initial_contact"]
+        tol = spec["tol"]
+        found = same = 0
+        used: set = set()
+        errs = []
+        for r in lab.itertuples():
+            d = (ic["frame"] - r.ic_frame).abs()
+            if len(d) and d.min() <= tol:
+                k = d.idxmin()
+                found += 1
+                used.add(k)
+                same += ic.loc[k, "side"] == r.foot_lr
+                errs.append(int(ic.loc[k, "frame"] - r.ic_frame))
+            elif len(d):
+                errs.append(int(ic.loc[d.idxmin(), "frame"] - r.ic_frame))
+        step = float(np.median(np.diff(np.sort(lab["ic_frame"].to_numpy())))) if len(lab) > 1 else 10
+        span = ic[(ic["frame"] >= lab["ic_frame"].min() - step / 2)
+                  & (ic["frame"] <= lab["ic_frame"].max() + step / 2)]
+        spurious = int((~span.index.isin(used)).sum())
+        n = len(lab)
+        share = found / n if n else float("nan")
+        verdict["found"] &= share >= 0.9
+        verdict["spurious"] &= spurious <= n / 20
+        rows.append([name, n, f"{found} ({100 * share:.0f} %)", f"±{tol}", spurious,
+                     f"{same}/{found} agree, {found - same}/{found} inverted",
+                     " ".join(f"{e:+d}" for e in errs)])
+        warns = a.quality["warnings"]
+        dup = any("appears about" in w for w in warns)
+        speed = any("playback speed changes" in w for w in warns)
+        slowmo = any("not plausible in real time" in w for w in warns)
+        if name.startswith("overground"):
+            verdict["warnings"] &= dup
+        else:
+            verdict["warnings"] &= speed
+        wrows.append([name, ok(dup), ok(speed), ok(slowmo),
+                      "<br>".join(w.replace("|", "/") for w in warns)])
+        log(f"video {name}: done")
+    head = ["clip", "labelled ICs (free running)", "found within tolerance", "tolerance (frames)",
+            "spurious ICs", "left/right vs labels", "frame error of the nearest detection per label"]
+    whead = ["clip", "duplicated pictures warned", "playback-speed change warned",
+             "implausible (slow-motion) cadence warned", "all warnings"]
+    text = f"""## 3. Real video with hand labels
+
+Pose estimation: `posecoach.pose.BlazePoseEstimator()` (BlazePose full, MediaPipe 0.10.21),
+cached per clip; analysis: `pipeline.analyze_poses(poses, video_path=clip)`. Labels by eye
+(`*.events.csv`/`.md`, not measured truth). A label counts as found when a detected IC of
+either side lies within the tolerance; spurious = detected ICs between the first and last
+labelled IC (± half a step) that match no label. Targets: ≥ 90 % found, ≤ 1 spurious per
+20 labels, left/right consistent with the labels (reported).
+
+{table(head, rows)}
+
+Caveats: {'; '.join(f"`{k}`: {v['note']}" for k, v in CLIP_SPECS.items())}.
+
+Quality warnings of the analysis (duplicated pictures must be flagged on the overground clip,
+the playback-speed change on the treadmill clip):
+
+{table(whead, wrows)}
+"""
+    return text, verdict
+
+
+# --------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------
+
+
+def summary_section(syn: dict, moc: dict | None, vid: dict | None) -> str:
+    def line(name, res):
+        return f"| {name} | {ok(res)} |"
+
+    out = ["## Summary against the targets", "", "| target | met |", "|---|---|"]
+    out += [line("synthetic (noise, drops, swaps; 30/60/120 fps): every event found", syn["found"]),
+            line("synthetic: no spurious events", syn["spurious"]),
+            line("synthetic: every IC within one frame", syn["ic"]),
+            line("synthetic: cadence within 0.5 %", syn["cadence"]),
+            line("synthetic: median contact time within one frame", syn["contact"])]
+    if moc is None:
+        out.append("| motion capture | **not run: shared data missing** |")
+    else:
+        out += [line("mocap: median abs IC error ≤ 10 ms", moc["ic"]),
+                line("mocap: median abs TO error ≤ 15 ms", moc["to"]),
+                line("mocap: cadence within 1 %", moc["cadence"]),
+                line("mocap: median contact time within 15 ms", moc["contact"]),
+                line("mocap: foot strike as RBDSinfo (forefoot)", moc["strike"])]
+    if vid is None:
+        out.append("| real video | **not run: shared data missing** |")
+    else:
+        out += [line("video: ≥ 90 % of labelled free-running ICs found", vid["found"]),
+                line("video: ≤ 1 spurious IC per 20", vid["spurious"]),
+                line("video: duplicated pictures / playback-speed change warned", vid["warnings"])]
+    return "\n".join(out) + "\n"
+
+
+METHOD = """## Method (what the detector does)
+
+`posecoach.events.GaitEventDetector` (module docstring has the details and references):
+per foot, heel and toe get their own contact level, tracked over time by a rolling low
+quantile; stance is a hysteresis on the lowest foot point (thresholds scaled by the swing
+height and the measured noise); contacts in which the foot does not move backwards relative
+to the pelvis are rejected (Zeni et al. 2008). Each event is timed from the crossing of a
+small band above the contact height; the time from crossing to event comes from a forward
+model of the measurement: a canonical touch-down (ramp) or toe-off (parabola, the toe rolls
+off its tip; Leitch et al. 2011) is sampled at the clip's frame rate, low-passed with the
+cleaning stage's filter and measured exactly like the data, with the approach speed / lift
+acceleration taken as the median over all of the foot's contacts; the remaining bias is
+extrapolated to a band of zero (Richardson). Events are reported only where the foot is seen
+(confident samples around them). Contacts seen on both feet at once, and a foot landing twice
+within one step, are resolved (a 2-D pose model mixes up the legs). Peak knee extension
+(Fellin et al. 2010) and the heel's forward extreme (Zeni et al. 2008) set the confidence.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=REPO / "docs" / "accuracy.md")
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get(
+        "POSECOACH_ACCURACY_CACHE", "/tmp/posecoach-accuracy-cache")))
+    ap.add_argument("--seeds", type=int, default=5, help="seeds per synthetic case")
+    ap.add_argument("--quick", action="store_true", help="60 fps and 2 seeds only (a smoke run)")
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    t_start = time.time()
+
+    def log(msg: str) -> None:
+        print(f"[{time.time() - t_start:6.1f} s] {msg}", file=sys.stderr, flush=True)
+
+    if not SHARED.is_dir():
+        log(f"NOTE: shared data folder {SHARED} is missing: only the synthetic part runs")
+    seeds = list(range(2 if args.quick else args.seeds))
+    fpss = [60.0] if args.quick else [30.0, 60.0, 120.0]
+    main_rows, low_rows = run_synthetic(seeds, fpss, log)
+    syn_text, syn_verdict = synthetic_section(main_rows, low_rows, seeds)
+    moc_text, moc_verdict = run_mocap(log)
+    vid_text, vid_verdict = run_video(args.cache, log)
+    from posecoach import __version__
+
+    head = f"""# Accuracy of the gait events
+
+Generated by `scripts/accuracy.py` (`make accuracy`) on {dt.date.today().isoformat()},
+posecoach {__version__}, in {time.time() - t_start:.0f} s. Do not edit by hand: re-run the
+script. Shared data: `{SHARED}` ({'present' if SHARED.is_dir() else '**missing: the motion-capture and video sections were not run**'}).
+
+"""
+    text = "\n".join([head, summary_section(syn_verdict, moc_verdict, vid_verdict), METHOD,
+                      syn_text, moc_text, vid_text, KNOWN])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    log(f"wrote {args.out}")
+    return 0
+
+
+KNOWN = """## What fails, and why
+
+- **Heel striker with noise at 60–120 fps: ICs 5–20 ms late, contact times 10–25 ms short.**
+  With 1.5 px jitter the timing band must be three noise widths high (≈ 7 mm); over that
+  height the synthetic heel still speeds up into contact, which the straight-approach
+  model does not know, so the extrapolated touch-down is late (and the lift-off band is
+  early by the same mechanism). Without noise the same runner is within one frame at every
+  frame rate. The pose runner (foot slowing into contact) errs the other way by 5–15 ms.
+- **Motion capture: ICs ~15–30 ms late, TOs ~10–35 ms early.** See section 2: the sole
+  points of a rigid marker model keep sinking after the force plate's contact and dip in
+  push-off; cadence is unaffected, contact time comes out short.
+- **Real video: about half the labelled ICs within one picture.** BlazePose puts both legs'
+  labels on one leg in many frames of the 30 fps sprint (the cleaning stage's swap repair
+  flips whole stretches, e.g. frames 0–67), the near foot's path sinks in the picture
+  through stance, and 3–4-frame contacts leave little to time. The detector keeps every
+  contact once and re-assigns sides that land twice within a step, but left/right largely
+  follow the pose model's (often inverted) labels.
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

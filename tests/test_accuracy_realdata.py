@@ -1,0 +1,200 @@
+"""Accuracy of the gait events on real data: motion capture with force plate, labelled clips.
+
+The targets of the issue are checked one by one. Those the detector does not reach yet are
+``xfail`` with the reason (measured numbers and causes: docs/accuracy.md, made by
+``scripts/accuracy.py``); the plain tests guard what is reached, so a regression shows.
+Data come from ../shared/data through ``tests/conftest.py`` (skipped with a clear reason when
+missing); pose estimation runs once per clip and is cached (``estimated_poses``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import estimated_poses, shared_file
+
+pytestmark = pytest.mark.realdata
+
+FUKUCHI = "fukuchi2017-rbds001"
+CLIPS = "running-videos-licence-unknown"
+
+
+def _match(det: pd.DataFrame, truth: pd.DataFrame, tol_s: float, t_end: float):
+    """(errors in s per matched truth event as DataFrame, n missing, n spurious)."""
+    used, rows, missing = set(), [], 0
+    for r in truth.itertuples():
+        d = det[(det["kind"] == r.kind) & (det["side"] == r.side)]
+        judged = 0.1 <= r.time_s <= t_end - 0.1
+        if len(d):
+            k = int(np.argmin(np.abs(d["time_s"].to_numpy() - r.time_s)))
+            if abs(d["time_s"].iloc[k] - r.time_s) < tol_s:
+                used.add(d.index[k])
+                if judged:
+                    rows.append((r.kind, d["time_s"].iloc[k] - r.time_s))
+                continue
+        missing += judged
+    inside = det[(det["time_s"] >= 0.1) & (det["time_s"] <= t_end - 0.1)]
+    return (pd.DataFrame(rows, columns=["kind", "err_s"]), missing,
+            int((~inside.index.isin(used)).sum()))
+
+
+# --------------------------------------------------------------------------------------------
+# motion capture with force plate (Fukuchi et al. 2017)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["T25", "T35"])
+def mocap_trial(request):
+    from posecoach import pipeline
+    from posecoach.io import mocap
+
+    static = shared_file(f"{FUKUCHI}/RBDS001static.txt")
+    if request.param == "T25":
+        markers = shared_file(f"{FUKUCHI}/RBDS001runT25markers.txt")
+        forces, speed = shared_file(f"{FUKUCHI}/RBDS001runT25forces.txt"), 2.5
+    else:
+        pytest.importorskip("c3d")
+        markers, forces, speed = shared_file(f"{FUKUCHI}/RBDS001runT35.c3d"), None, 3.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds, truth = mocap.fukuchi_trial(markers, forces, static, speed)
+        a = pipeline.analyze_poses(ds, height_m=1.81, speed_mps=speed)
+    err, missing, spurious = _match(a.events, truth, 0.1, float(ds["time"].values[-1]))
+    return {"analysis": a, "truth": truth, "err": err, "missing": missing, "spurious": spurious,
+            "summary": mocap.truth_summary(truth), "label": ds.attrs.get("foot_strike_label", "")}
+
+
+def _abs_median_ms(trial, kind):
+    e = trial["err"]
+    return 1000 * float(e.loc[e["kind"] == kind, "err_s"].abs().median())
+
+
+def test_mocap_every_force_plate_contact_found_none_invented(mocap_trial):
+    assert mocap_trial["missing"] <= 1
+    assert mocap_trial["spurious"] == 0
+
+
+def test_mocap_cadence_within_one_percent(mocap_trial):
+    cad = mocap_trial["analysis"].summary["cadence_spm"]["median"]
+    assert cad == pytest.approx(mocap_trial["summary"]["cadence_spm"], rel=0.01)
+
+
+def test_mocap_event_errors_stay_bounded(mocap_trial):
+    """Regression guard on what is reached (the targets are the xfail tests below)."""
+    assert _abs_median_ms(mocap_trial, "initial_contact") < 50
+    assert _abs_median_ms(mocap_trial, "toe_off") < 40
+    gct = mocap_trial["analysis"].summary["ground_contact_ms"]["median"]
+    assert abs(gct - mocap_trial["summary"]["ground_contact_ms"]) < 80
+
+
+_SOLE = ("the virtual sole points keep sinking 15-25 ms after the force plate's contact "
+         "(shoe compression, rigid marker model) and the rigid toe dips in push-off; "
+         "docs/accuracy.md")
+
+
+@pytest.mark.xfail(reason="target not reached: " + _SOLE, strict=False)
+def test_target_mocap_ic_within_10_ms(mocap_trial):
+    assert _abs_median_ms(mocap_trial, "initial_contact") <= 10
+
+
+@pytest.mark.xfail(reason="target not reached at 2.5 m/s: " + _SOLE, strict=False)
+def test_target_mocap_to_within_15_ms(mocap_trial):
+    assert _abs_median_ms(mocap_trial, "toe_off") <= 15
+
+
+@pytest.mark.xfail(reason="target not reached: late ICs and early TOs shorten contacts; " + _SOLE,
+                   strict=False)
+def test_target_mocap_contact_time_within_15_ms(mocap_trial):
+    gct = mocap_trial["analysis"].summary["ground_contact_ms"]["median"]
+    assert abs(gct - mocap_trial["summary"]["ground_contact_ms"]) <= 15
+
+
+@pytest.mark.xfail(reason="target not reached: at the late IC the foot is already nearly flat "
+                          "(strike angle -0.7..-1.1 deg, forefoot needs < -1.6); " + _SOLE,
+                   strict=False)
+def test_target_mocap_foot_strike_is_forefoot(mocap_trial):
+    assert mocap_trial["analysis"].foot_strike["pattern"] == mocap_trial["label"].lower()
+
+
+# --------------------------------------------------------------------------------------------
+# real clips with hand labels (pose estimation: slow, cached)
+# --------------------------------------------------------------------------------------------
+
+
+def _analyse_clip(name: str):
+    from posecoach import pipeline
+
+    clip = shared_file(f"{CLIPS}/{name}.mp4")
+    labels = pd.read_csv(shared_file(f"{CLIPS}/{name}.events.csv"))
+    poses = estimated_poses(f"{CLIPS}/{name}.mp4")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = pipeline.analyze_poses(poses, video_path=clip)
+    return a, labels
+
+
+def _label_hits(a, labels: pd.DataFrame, tol: int):
+    ic = a.events[a.events["kind"] == "initial_contact"]
+    hits, sides, used = 0, [], set()
+    for r in labels.itertuples():
+        d = (ic["frame"] - r.ic_frame).abs()
+        if len(d) and d.min() <= tol:
+            k = d.idxmin()
+            hits += 1
+            used.add(k)
+            sides.append(ic.loc[k, "side"] == r.foot_lr)
+    step = float(np.median(np.diff(np.sort(labels["ic_frame"].to_numpy()))))
+    span = ic[(ic["frame"] >= labels["ic_frame"].min() - step / 2)
+              & (ic["frame"] <= labels["ic_frame"].max() + step / 2)]
+    return hits, int((~span.index.isin(used)).sum()), sides
+
+
+@pytest.fixture(scope="module")
+def treadmill():
+    a, labels = _analyse_clip("treadmill_sprint_side_spotter_30fps")
+    return a, labels[labels["ic_frame"] >= 71]  # free running (hands off the rails)
+
+
+@pytest.fixture(scope="module")
+def overground():
+    return _analyse_clip("overground_side_static_cam_50fps")
+
+
+@pytest.mark.slow
+def test_overground_clip_warns_about_duplicated_pictures(overground):
+    a, _ = overground
+    assert any("appears about 2 times" in w for w in a.quality["warnings"])
+    assert a.video["effective_fps"] == pytest.approx(25, abs=1.5)
+
+
+@pytest.mark.slow
+def test_treadmill_clip_warns_about_the_playback_speed_change(treadmill):
+    a, _ = treadmill
+    assert any("playback speed changes" in w for w in a.quality["warnings"])
+
+
+@pytest.mark.slow
+def test_labelled_contacts_regression_guard(treadmill, overground):
+    """What is reached today (about 40 % within one picture); the target is the xfail below."""
+    hits_t, spurious_t, sides_t = _label_hits(*treadmill, tol=1)
+    hits_o, spurious_o, sides_o = _label_hits(*overground, tol=2)
+    assert hits_t >= 8  # of 24 free-running labels
+    assert hits_o >= 2  # of 5 (the first is outside the picture)
+    # left/right: reported in docs/accuracy.md; both feet must at least appear
+    assert set(treadmill[0].events["side"]) == {"left", "right"}
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="target not reached: BlazePose mixes up the legs in the 30 fps sprint, "
+                          "3-4-frame contacts; docs/accuracy.md", strict=False)
+def test_target_ninety_percent_of_labelled_contacts_within_one_picture(treadmill, overground):
+    hits_t, spurious_t, _ = _label_hits(*treadmill, tol=1)
+    hits_o, spurious_o, _ = _label_hits(*overground, tol=2)
+    assert hits_t >= 0.9 * len(treadmill[1])
+    assert hits_o >= 0.9 * len(overground[1])
+    assert spurious_t <= len(treadmill[1]) / 20
+    assert spurious_o <= max(1, len(overground[1]) / 20)
