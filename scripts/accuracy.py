@@ -392,12 +392,14 @@ def run_video(cache: Path, log) -> tuple[str, dict | None]:
             verdict["warnings"] &= dup
         else:
             verdict["warnings"] &= speed
-        wrows.append([name, ok(dup), ok(speed), ok(slowmo),
+        yn = {True: "yes", False: "no"}
+        wrows.append([name, yn[dup], yn[speed], yn[slowmo],
                       "<br>".join(w.replace("|", "/") for w in warns)])
         log(f"video {name}: done")
     head = ["clip", "labelled ICs (free running)", "found within tolerance", "tolerance (frames)",
             "spurious ICs", "left/right vs labels", "frame error of the nearest detection per label"]
-    whead = ["clip", "duplicated pictures warned", "playback-speed change warned",
+    whead = ["clip", "duplicated pictures warned (expected: overground)",
+             "playback-speed change warned (expected: treadmill)",
              "implausible (slow-motion) cadence warned", "all warnings"]
     text = f"""## 3. Real video with hand labels
 
