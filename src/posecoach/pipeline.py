@@ -229,8 +229,8 @@ def analyze_poses(
     sections = quality.playback_sections(steps)
     q["playback_sections"] = [x.to_dict() for x in sections]
     timing_steps = steps
-    if len(sections) > 1:
-        slow = [x for x in sections if x.slow_factor > quality.PLAYBACK_JUMP_FACTOR]
+    slow = [x for x in sections if x.slow_factor > quality.PLAYBACK_JUMP_FACTOR]
+    if slow:
         desc = "; ".join(f"frames {x.first_frame}-{x.last_frame} about {x.slow_factor:.1f}x slower"
                          for x in slow)
         warnings_.append(
