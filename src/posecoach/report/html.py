@@ -1,0 +1,167 @@
+"""The self-contained HTML report (Jinja2): one file, images inline, no network needed.
+
+Everything the page shows is embedded: key frames (JPEG) and plots (PNG) as base64
+``data:`` URIs, styles inline, no script, no web font. A print style sheet makes it
+printable to PDF from any browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from posecoach import __version__
+
+GROUPS = (
+    ("element", "The three elements: Pose, Fall, Pull"),
+    ("key_point", "The fifteen key points"),
+    ("model", "The mechanical and biological models"),
+    ("practice", "Cadence, lean, arms, head and symmetry"),
+)
+STATUS_TEXT = {"pass": "pass", "borderline": "borderline", "fail": "needs work",
+               "not_assessable": "not assessable"}
+PLOT_TITLES = {
+    "gait_cycle_angles": "Knee, hip and ankle angles over the gait cycle (mean ± SD)",
+    "pelvis_path": "Pelvis vertical path with initial contacts",
+    "contact_timeline": "Contact and flight per foot",
+    "step_variability": "Step-to-step variability of the key metrics",
+}
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    """``data:`` URI of some bytes."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _num(v: float | None, unit: str = "", digits: int = 1) -> str:
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    unit_txt = {"pct": "%", "%": "%"}.get(unit, unit)
+    return f"{v:.{digits}f} {unit_txt}".strip()
+
+
+def _value_text(r) -> str:
+    if r.value is None:
+        return "not measured"
+    digits = 0 if r.unit in ("ms", "spm") else 1
+    text = _num(r.value, r.unit, digits)
+    if r.spread is not None and np.isfinite(r.spread):
+        text += f" (IQR {_num(r.spread, r.unit, digits)}, n={r.n})"
+    return text
+
+
+def _environment():
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("posecoach.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_html(analysis, assessment, *, key_frames: list | None = None,
+                plots: dict[str, bytes] | None = None, title: str = "") -> str:
+    """The report page as a string (see :func:`posecoach.report.write_report`)."""
+    from posecoach.report._common import encode_jpeg
+    from posecoach.report.keyframes import PHASE_TITLES
+
+    key_frames = key_frames or []
+    plots = plots or {}
+    kf_src: dict[tuple[str, str], str] = {}
+    by_side: dict[str, list[dict]] = {}
+    for k in key_frames:
+        if k.image is None:
+            continue
+        src = data_uri(encode_jpeg(k.image), "image/jpeg")
+        kf_src[(k.side, k.phase)] = src
+        by_side.setdefault(k.side, []).append({
+            "title": k.title, "src": src,
+            "caption": f"{PHASE_TITLES[k.phase]} (frame {k.frame})",
+        })
+    near = (analysis.runner or {}).get("facing")
+    near_side = "left" if near == "left" else "right"  # a side view shows the facing side nearer
+    results = assessment.results
+    groups = []
+    for gid, gtitle in GROUPS:
+        rules = []
+        for r in results:
+            if r.group != gid:
+                continue
+            src = None
+            if r.key_frame:
+                src = kf_src.get((near_side, r.key_frame)) or next(
+                    (v for (s, ph), v in kf_src.items() if ph == r.key_frame), None)
+            sides = ""
+            if r.left is not None or r.right is not None:
+                sides = f"left {_num(r.left, r.unit)} · right {_num(r.right, r.unit)}"
+            rules.append({
+                "id": r.id, "number": r.number, "title": r.title, "status": r.status,
+                "status_text": STATUS_TEXT[r.status], "value_text": _value_text(r),
+                "sides_text": sides, "band_text": r.band_text, "reason": r.reason, "cue": r.cue,
+                "drills": [assessment.drills.get(d, {}).get("name", d) for d in r.drills],
+                "kf_src": src,
+            })
+        if rules:
+            groups.append({"id": gid, "title": gtitle, "rules": rules})
+    s = analysis.summary
+
+    def med(name: str) -> float | None:
+        return (s.get(name) or {}).get("median")
+
+    fs = analysis.foot_strike or {}
+    stats = [
+        {"label": "Cadence", "value": _num(med("cadence_spm"), "", 0) + " spm",
+         "detail": "target about 180 steps/min"},
+        {"label": "Ground contact", "value": _num(med("ground_contact_ms"), "ms", 0),
+         "detail": f"flight {_num(med('flight_ms'), 'ms', 0)}"},
+        {"label": "Foot strike", "value": fs.get("pattern", "unknown"),
+         "detail": f"left {fs.get('left', 'unknown')}, right {fs.get('right', 'unknown')}"},
+        {"label": "Vertical oscillation", "value": _num(med("vertical_oscillation_cm"), "cm"),
+         "detail": f"overstride {_num(med('overstride_cm'), 'cm')}"},
+    ]
+    score = assessment.score or {}
+    score_text = f"{score['value_pct']:.0f} %" if score.get("value_pct") is not None else "n/a"
+    counts = score.get("counts", {})
+    score_detail = (f"{score.get('n_assessed', 0)} of {score.get('n_rules', len(results))} rules assessed: "
+                    f"{counts.get('pass', 0)} pass, {counts.get('borderline', 0)} borderline, "
+                    f"{counts.get('fail', 0)} need work")
+    priorities = [{"title": r.title, "status": r.status, "status_text": STATUS_TEXT[r.status],
+                   "value_text": _value_text(r), "cue": r.cue} for r in assessment.priorities]
+    q, v = analysis.quality, analysis.video
+    cleaning = q.get("cleaning", {})
+    quality_rows = [
+        ("Video", f"{v.get('width')}x{v.get('height')} px, {v.get('fps', 0):.1f} fps "
+                  f"({v.get('effective_fps', v.get('fps', 0)):.1f} distinct pictures/s), "
+                  f"{v.get('n_frames')} frames, {v.get('duration_s', 0):.1f} s"),
+        ("Runner", f"faces {analysis.runner.get('facing')}, {analysis.runner.get('setting')}, camera "
+                   f"{analysis.runner.get('camera')}, height {analysis.runner.get('height_m', 0):.2f} m "
+                   f"({analysis.runner.get('height_source')})"),
+        ("Runner detected", f"{100 * q.get('detected_fraction', 0):.0f} % of frames"),
+        ("Repaired", f"{q.get('swaps_repaired', 0)} left/right leg swaps ({q.get('frames_repaired', 0)} "
+                     f"frames), {q.get('gap_frames_filled', 0)} frames with gaps filled"),
+        ("Filter", f"zero-lag Butterworth low-pass at {cleaning.get('cutoff_hz') or 0:.1f} Hz"),
+        ("Steps", f"{len(analysis.steps)} complete contacts measured; "
+                  f"{q.get('steps_excluded_from_timing', 0)} left out of timing (slow motion)"),
+        ("Resolution", f"times about one frame ({1000 / max(v.get('effective_fps') or v.get('fps') or 30, 1):.0f} ms); "
+                       "2-D joint angles about 5-8 deg"),
+    ]
+    drills = assessment.drills
+    recommended = [drills[d] for d in assessment.recommended_drills if d in drills]
+    plan = assessment.plan if isinstance(assessment.plan, list) else []
+    return _environment().get_template("report.html.j2").render(
+        title=title or Path(str((analysis.source or {}).get("file") or "clip")).name,
+        version=__version__, rules_version=assessment.rules_version,
+        created=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        running=analysis.gait.get("classification") == "running",
+        gait_reason=analysis.gait.get("reason", ""),
+        score_text=score_text, score_detail=score_detail, stats=stats, priorities=priorities,
+        keyframes=by_side, keyframes_from_video=all(k.from_video for k in key_frames) if key_frames else False,
+        groups=groups,
+        plots=[{"title": PLOT_TITLES.get(k, k), "src": data_uri(b, "image/png")} for k, b in plots.items()],
+        plan=plan, plan_warning=assessment.plan_warning, recommended=recommended,
+        all_drills=list(drills.values()), quality_rows=quality_rows, warnings=q.get("warnings", []),
+        not_assessable=[r for r in results if r.status == "not_assessable"], caveat=assessment.caveat,
+    )
