@@ -172,7 +172,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         result = pipeline.run_demo(args.output, overwrite=args.overwrite, progress=progress)
         for path in result.files:
             log.info("wrote %s", path)
-        log.info("Demo finished: open %s", result.main_file)
+        log.info("Demo finished: open %s (and the pose_runner report beside it)", result.main_file)
         return 0
     if args.command == "info":
         for key, value in pipeline.environment_info().items():

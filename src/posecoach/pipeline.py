@@ -335,7 +335,26 @@ def run_analyze(
                            video_info=video_info)
     verdicts = judge(result, rules_path)
     files.append(result.write_json(out_dir / "analysis.json"))
+    files += write_report_outputs(result, verdicts, out_dir, video_path=video_path,
+                                  title=source.name, progress=progress)
     return AnalyzeResult(analysis=result, files=files, assessment=verdicts)
+
+
+def write_report_outputs(
+    analysis: Analysis, verdicts, out_dir: Path, *, video_path: Path | None, title: str = "",
+    progress: bool = True,
+) -> list[Path]:
+    """Stage 8: ``report.html`` (always) and ``overlay.mp4`` (when the video is known)."""
+    from posecoach.report import write_overlay, write_report
+
+    if progress:
+        log.info("Writing the report ...")
+    files = [write_report(analysis, verdicts, out_dir, video_path=video_path, title=title)]
+    if video_path is not None:
+        if progress:
+            log.info("Writing the annotated video ...")
+        files.append(write_overlay(analysis, video_path, out_dir / "overlay.mp4"))
+    return files
 
 
 def run_demo(out_dir: Path, *, overwrite: bool = False, progress: bool = True) -> DemoResult:
@@ -343,9 +362,10 @@ def run_demo(out_dir: Path, *, overwrite: bool = False, progress: bool = True) -
 
     Two runners are made by :mod:`posecoach.synthetic`: an over-striding heel
     striker and a Pose-style runner. Each gets its stick-figure video, its pose
-    dataset and its exact ground truth. Pose estimation itself is not run on the
-    stick figure (it is not a person); the synthetic keypoints, with realistic
-    noise and faults, stand in for its output.
+    dataset and its exact ground truth, then the full analysis, verdicts, report
+    and annotated video. Pose estimation itself is not run on the stick figure (it
+    is not a person); the synthetic keypoints, with realistic noise, dropped frames,
+    low-confidence spans and leg swaps, stand in for its output.
     """
     from posecoach import synthetic
 
@@ -368,7 +388,15 @@ def run_demo(out_dir: Path, *, overwrite: bool = False, progress: bool = True) -
         truth_path = sub / "ground_truth.json"
         truth_path.write_text(json.dumps(truth.to_dict(), indent=2, default=str))
         result.files.append(truth_path)
-        result.main_file = result.main_file or video
+        analysis = analyze_poses(poses, video_path=video, height_m=params.height_m,
+                                 speed_mps=params.speed_mps)
+        verdicts = judge(analysis)
+        result.files.append(analysis.write_json(sub / "analysis.json"))
+        title = f"synthetic {name.replace('_', ' ')} (posecoach demo)"
+        files = write_report_outputs(analysis, verdicts, sub, video_path=video, title=title,
+                                     progress=progress)
+        result.files += files
+        result.main_file = result.main_file or files[0]
     return result
 
 
