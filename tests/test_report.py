@@ -1,0 +1,160 @@
+"""The report: self-contained HTML, key frames, plots, overlay video, headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import CLIPS, estimated_poses
+from posecoach import pipeline, synthetic
+from posecoach.report import plots, write_overlay, write_report
+from posecoach.report.keyframes import PHASES, KeyFrameSelector
+from posecoach.video import probe
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A synthetic heel striker (60 fps, light faults), its video, analysis and verdicts."""
+    out = tmp_path_factory.mktemp("report")
+    p = synthetic.RunnerParams.heel_striker()
+    clean, _ = synthetic.SyntheticRunner(p).generate(duration_s=5.0, fps=60.0, seed=4)
+    poses, _ = synthetic.add_faults(clean, jitter_px=1.0, dropped_frames=2, leg_swaps=1, seed=4)
+    video = synthetic.render_video(clean, out / "video.mp4")
+    a = pipeline.analyze_poses(poses, video_path=video, height_m=p.height_m, speed_mps=p.speed_mps)
+    verdicts = pipeline.judge(a)
+    report = write_report(a, verdicts, out, video_path=video, title="test runner")
+    return out, a, verdicts, video, report
+
+
+def test_report_is_self_contained_and_complete(demo):
+    out, a, verdicts, video, report = demo
+    html = report.read_text()
+    # nothing external: every src/href is a data URI or an in-page anchor
+    refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html)
+    assert refs and all(r.startswith("data:") or r.startswith("#") for r in refs)
+    assert not re.search(r"https?://|url\(\s*['\"]?(?!data:)", html)
+    assert "<script" not in html
+    for r in verdicts.results:
+        assert f'id="rule-{r.id}"' in html
+    assert html.count('src="data:image/jpeg') >= 10  # 5 key frames per foot (plus rule pictures)
+    assert html.count('src="data:image/png') == 4  # the four plots
+    for text in ("Top priorities", "Changing technique takes months", "Data quality", "evidence",
+                 "@media print"):
+        assert text in html
+
+
+def test_key_frames_come_from_the_median_step(demo):
+    _, a, _, _, _ = demo
+    sel = KeyFrameSelector().detect(a)
+    for side in ("left", "right"):
+        label = sel.steps_[side]
+        assert label is not None
+        d = sel.distance_[side]
+        assert d[label] == d.min()  # the step closest to the medians, not the best one
+        assert d.max() > d.min()
+        assert [k.phase for k in sel.key_frames_ if k.side == side] == list(PHASES)
+
+
+def test_plots_are_pngs(demo):
+    _, a, _, _, _ = demo
+    made = plots.all_plots(a)
+    assert set(made) == {"gait_cycle_angles", "pelvis_path", "contact_timeline", "step_variability"}
+    for png in made.values():
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gait_cycle_normalisation():
+    t = np.linspace(0, 3, 301)
+    y = np.sin(2 * np.pi * t)  # one cycle per second
+    cyc = plots.normalised_cycles(t, y, np.array([0.0, 1.0, 2.0, 3.0]))
+    assert cyc.shape == (3, 101)
+    np.testing.assert_allclose(cyc[0], np.sin(2 * np.pi * np.linspace(0, 1, 101)), atol=1e-3)
+
+
+def test_overlay_keeps_frame_count_and_rate(demo):
+    out, a, _, video, _ = demo
+    path = write_overlay(a, video, out / "overlay.mp4")
+    src, ovl = probe(video), probe(path)
+    assert ovl.n_frames == src.n_frames
+    assert ovl.fps == pytest.approx(src.fps, rel=1e-3)
+    assert ovl.codec == "h264"
+
+
+def test_report_without_video_says_so(demo, tmp_path):
+    _, a, verdicts, _, _ = demo
+    html = write_report(a, verdicts, tmp_path).read_text()
+    assert "plain background" in html
+
+
+def test_walking_report_has_no_verdicts(demo, tmp_path):
+    _, a, _, _, _ = demo
+    import copy
+
+    walk = copy.copy(a)
+    walk.gait = {"classification": "walking", "reason": "no flight phase"}
+    verdicts = pipeline.judge(walk)
+    assert all(r.status == "not_assessable" for r in verdicts.results)
+    html = write_report(walk, verdicts, tmp_path).read_text()
+    assert "This is not running" in html
+
+
+def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+         f"--user-data-dir={tmp_path / 'profile'}", *args],
+        capture_output=True, text=True, timeout=180,
+    )
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install chromium); "
+                    "CI installs it in .ci/run")
+def test_report_renders_in_headless_chromium(demo, tmp_path):
+    """Render offline: every image decodes (naturalWidth > 0) and nothing is fetched."""
+    out, _, _, _, report = demo
+    probe_html = tmp_path / "probe.html"
+    # the report plus a script that writes what the browser saw into the DOM
+    html = report.read_text().replace("</body>", """<script>
+      const imgs = [...document.images];
+      const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
+      const net = performance.getEntriesByType('resource').filter(e => !e.name.startsWith('data:'));
+      document.body.setAttribute('data-images', imgs.length + '/' + ok);
+      document.body.setAttribute('data-fetched', String(net.length));
+    </script></body>""")
+    probe_html.write_text(html)
+    res = _chromium(["--virtual-time-budget=5000", "--dump-dom", probe_html.as_uri()], tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    m = re.search(r'data-images="(\d+)/(\d+)"', res.stdout)
+    assert m, "the browser did not run the check"
+    total, loaded = int(m.group(1)), int(m.group(2))
+    assert total >= 14 and loaded == total  # key frames and plots are all visible
+    assert 'data-fetched="0"' in res.stdout  # nothing fetched from the network
+    shot = tmp_path / "shot.png"
+    res = _chromium([f"--screenshot={shot}", "--window-size=1200,1800", report.as_uri()], tmp_path)
+    assert shot.exists() and shot.stat().st_size > 20_000
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+@pytest.mark.parametrize("clip", [
+    "treadmill_sprint_side_spotter_30fps", "overground_side_static_cam_50fps",
+    "overground_side_portrait_30fps", "track_side_panning_screenrec_30fps",
+    "treadmill_lean_lesson_tiktok_25fps",
+])
+def test_every_real_clip_gets_a_report(clip, tmp_path):
+    path = CLIPS / f"{clip}.mp4"
+    poses = estimated_poses(f"running-videos-licence-unknown/{clip}.mp4")
+    a = pipeline.analyze_poses(poses, video_path=path)
+    verdicts = pipeline.judge(a)
+    assert {r.status for r in verdicts.results} <= {"pass", "borderline", "fail", "not_assessable"}
+    assert len(verdicts.results) == len({r.id for r in verdicts.results}) >= 23
+    html = write_report(a, verdicts, tmp_path, video_path=path, title=clip).read_text()
+    assert all(f'id="rule-{r.id}"' in html for r in verdicts.results)
