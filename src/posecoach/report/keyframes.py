@@ -34,6 +34,8 @@ import pandas as pd
 from posecoach.report import _common as C
 
 PHASES: tuple[str, ...] = ("initial_contact", "mid_stance", "fall", "pull", "toe_off")
+#: Caption lines under every key frame (fixed, so all pictures have the same height).
+_CAPTION_LINES = 6
 PHASE_TITLES: dict[str, str] = {
     "initial_contact": "Initial contact",
     "mid_stance": "Pose (mid-stance)",
@@ -589,6 +591,7 @@ def _with_caption(img: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]]
     """The image with a dark strip below it holding the caption lines (numbers never hide the
     runner).
     """
+    lines = list(lines) + [("", (0, 0, 0))] * max(0, _CAPTION_LINES - len(lines))
     panel = C.text_panel(lines, size_px=size_px, background=(20, 24, 32, 255))
     h, w = img.shape[:2]
     strip = np.empty((panel.shape[0], w, 3), dtype=np.uint8)
