@@ -115,31 +115,72 @@ def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install chromium); "
-                    "CI installs it in .ci/run")
+def _page_requests(netlog: Path) -> list[str]:
+    """URLs the page itself asked the network stack for, from a Chromium NetLog.
+
+    Chromium's own background traffic (update checks, time sync) runs with an empty network
+    isolation key; requests made for a file:// page carry "file://" in theirs.
+    """
+    import json
+
+    log = json.loads(netlog.read_text())
+    start = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    return [e["params"]["url"] for e in log["events"]
+            if e["type"] == start and "file://" in e["params"].get("network_isolation_key", "")]
+
+
+_PROBE = """<script>
+  window.addEventListener('load', () => {
+    const imgs = [...document.images];
+    const ok = imgs.filter(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0);
+    const net = performance.getEntriesByType('resource').filter(e => !e.name.startsWith('data:'));
+    document.body.setAttribute('data-images', imgs.length + '/' + ok.length);
+    document.body.setAttribute('data-fetched', String(net.length));
+  });
+</script></body>"""
+
+_NO_CHROMIUM = ("Debian chromium is not installed (apt-get install chromium); CI installs it in "
+                ".ci/run")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason=_NO_CHROMIUM)
+def test_network_checks_detect_a_fetch(tmp_path):
+    """Negative control: the two network checks below do see a page that fetches something."""
+    page = tmp_path / "fetches.html"
+    page.write_text('<html><body><img src="http://127.0.0.1:9/x.png">' + _PROBE + "</html>")
+    netlog = tmp_path / "net.json"
+    res = _chromium(["--virtual-time-budget=3000", f"--log-net-log={netlog}", "--dump-dom",
+                     page.as_uri()], tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert 'data-fetched="1"' in res.stdout
+    assert _page_requests(netlog) == ["http://127.0.0.1:9/x.png"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason=_NO_CHROMIUM)
 def test_report_renders_in_headless_chromium(demo, tmp_path):
-    """Render offline: every image decodes (naturalWidth > 0) and nothing is fetched."""
+    """Render offline: every image decodes and has a size on the page, nothing is fetched."""
     out, _, _, _, report = demo
     probe_html = tmp_path / "probe.html"
     # the report plus a script that writes what the browser saw into the DOM
-    html = report.read_text().replace("</body>", """<script>
-      const imgs = [...document.images];
-      const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
-      const net = performance.getEntriesByType('resource').filter(e => !e.name.startsWith('data:'));
-      document.body.setAttribute('data-images', imgs.length + '/' + ok);
-      document.body.setAttribute('data-fetched', String(net.length));
-    </script></body>""")
-    probe_html.write_text(html)
-    res = _chromium(["--virtual-time-budget=5000", "--dump-dom", probe_html.as_uri()], tmp_path)
+    probe_html.write_text(report.read_text().replace("</body>", _PROBE))
+    netlog = tmp_path / "net.json"
+    res = _chromium(["--virtual-time-budget=5000", f"--log-net-log={netlog}", "--dump-dom",
+                     probe_html.as_uri()], tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     m = re.search(r'data-images="(\d+)/(\d+)"', res.stdout)
     assert m, "the browser did not run the check"
-    total, loaded = int(m.group(1)), int(m.group(2))
-    assert total >= 14 and loaded == total  # key frames and plots are all visible
-    assert 'data-fetched="0"' in res.stdout  # nothing fetched from the network
+    total, visible = int(m.group(1)), int(m.group(2))
+    assert total >= 14 and visible == total  # key frames and plots all decode and take up space
+    assert 'data-fetched="0"' in res.stdout  # nothing fetched (resource timing, after load)
+    assert _page_requests(netlog) == []  # nor at the network layer
     shot = tmp_path / "shot.png"
     res = _chromium([f"--screenshot={shot}", "--window-size=1200,1800", report.as_uri()], tmp_path)
     assert shot.exists() and shot.stat().st_size > 20_000
+    import cv2
+
+    pixels = cv2.imread(str(shot))
+    assert pixels is not None and pixels.shape[:2] == (1800, 1200)
+    assert float(pixels.std()) > 20  # not a blank page
 
 
 @pytest.mark.slow
