@@ -251,6 +251,19 @@ def test_someone_else_sees_a_second_person_or_a_different_one():
     assert not someone_else(other[None], np.empty((0, 33, 3)))  # nobody followed yet
 
 
+def test_single_route_is_doubted_when_it_followed_different_people():
+    est = BlazePoseEstimator()
+    t = np.arange(60) / 30.0
+    walker = [(_person(300 + 4 * i)[None]) for i in range(30)]
+    other = [(_person(1200)[None]) for _ in range(30)]
+    one = CandidateFrames(time_s=t, frame=np.arange(60), candidates=walker + walker[-1:] * 30,
+                          fps=30.0, image_width_px=1920, image_height_px=1080)
+    assert est.single_route_doubt(one) is None
+    two = CandidateFrames(time_s=t, frame=np.arange(60), candidates=walker + other, fps=30.0,
+                          image_width_px=1920, image_height_px=1080)
+    assert "2 different tracks (starting at frames 0, 30)" in est.single_route_doubt(two)
+
+
 def test_bad_parameters_are_user_errors():
     with pytest.raises(PosecoachError, match="workers"):
         ParallelPoseEstimator(workers=0)
@@ -370,8 +383,9 @@ def test_auto_switches_to_multi_person_across_workers_on_the_walking_clip():
     clip = shared_file("walking-negative-sports2d/demo.mp4")
     par = ParallelPoseEstimator(BlazePoseEstimator(), workers=2, min_segment_frames=100)
     ds = par.estimate(clip, progress=False)
+    # the single-person model followed the person on the box, then the walker: not trusted
     assert par.route_ == "multi"
-    assert "saw another person" in ds.attrs["person_check"]
+    assert "estimated with the multi-person model" in ds.attrs["person_check"]
     np.testing.assert_array_equal(ds["frame"].values, np.arange(ds.sizes["time"]))
     # the walker (hips at y ~720 px on the lawn), not the person on the box (y ~250 px)
     hip_y = ds["position"].sel(keypoint=["left_hip", "right_hip"], space="y").mean("keypoint")

@@ -18,10 +18,12 @@ choice between them (``mode``):
     (one person, about 2x faster). It follows whoever it finds first.
 ``mode="auto"`` (default): the legacy solution on every frame, while the Tasks
     model in image mode looks for people in one frame every ``check_interval_s``
-    (0.5 s) of the frames already decoded. As long as it finds nobody but the
+    (1 s) of the frames already decoded. As long as it finds nobody but the
     person the legacy solution follows (:func:`someone_else`), the fast
     single-person result stands; the first time it finds two people, or one
-    elsewhere, the estimate restarts with ``mode="multi"`` (the spotter and walking clips switch at their
+    elsewhere, or when the single-person result links into tracks of more than
+    one person (:meth:`BlazePoseEstimator.single_route_doubt`), the estimate
+    restarts with ``mode="multi"`` (the spotter and walking clips switch at their
     first frame, so almost nothing is wasted). Measured on the 50 fps 1080p clip
     (frames at 960 px, one core): legacy ~50 frames/s, Tasks ~19-27 frames/s; the
     checks cost about one Tasks frame per 0.5 s. ``dataset.attrs["person_check"]``
@@ -78,7 +80,13 @@ import numpy as np
 from posecoach.errors import ModelNotFoundError, PosecoachError
 from posecoach.pose import models
 from posecoach.pose.base import CandidateFrames, candidates_to_dataset
-from posecoach.pose.tracking import RunnerTracker, body_height_px, dedupe_candidates, pose_centre_px
+from posecoach.pose.tracking import (
+    RunnerTracker,
+    body_height_px,
+    dedupe_candidates,
+    link_tracks,
+    pose_centre_px,
+)
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -92,6 +100,7 @@ __all__ = [
     "SecondPersonSeen",
     "build_task_bundle",
     "checked_note",
+    "seen_note",
     "someone_else",
     "switched_note",
 ]
@@ -309,11 +318,14 @@ class BlazePoseEstimator:
         becomes "multi".
     check_interval_s : float
         Time between two frames checked for a second person (``mode="auto"``).
-    chunk_s : float
+    chunk_s, multi_chunk_s : float
         The model's tracking state is reset at every frame whose index is a
-        multiple of ``round(chunk_s * fps)`` (see :meth:`estimate_segment`), so a
-        video estimated in parallel segments that start there gives exactly the
-        result of one pass.
+        multiple of ``round(chunk_s * fps)`` (single-person route; a reset costs
+        ~6 ms and one person detection) or ``round(multi_chunk_s * fps)``
+        (multi-person route; a new landmarker, ~0.16 s), see
+        :meth:`estimate_segment`. A video estimated in parallel segments that
+        start there gives exactly the result of one pass; shorter chunks let the
+        segments be balanced more finely.
     scan_camera : bool
         Also measure camera motion and picture differences on the decoded
         frames (dataset variables ``camera_shift_px``, ``frame_diff_grey``).
@@ -345,8 +357,9 @@ class BlazePoseEstimator:
         *,
         max_people: int = 2,
         mode: str = "auto",
-        check_interval_s: float = 0.5,
-        chunk_s: float = 3.0,
+        check_interval_s: float = 1.0,
+        chunk_s: float = 1.0,
+        multi_chunk_s: float = 5.0,
         scan_camera: bool = True,
         min_detection_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
@@ -362,13 +375,15 @@ class BlazePoseEstimator:
             raise PosecoachError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not float(check_interval_s) > 0:
             raise PosecoachError(f"check_interval_s must be positive, got {check_interval_s!r}")
-        if not float(chunk_s) > 0:
-            raise PosecoachError(f"chunk_s must be positive, got {chunk_s!r}")
+        if not (float(chunk_s) > 0 and float(multi_chunk_s) > 0):
+            raise PosecoachError(f"chunk_s and multi_chunk_s must be positive, got {chunk_s!r}, "
+                                 f"{multi_chunk_s!r}")
         self.model = model
         self.max_people = int(max_people)
         self.mode = "single" if self.max_people == 1 else mode
         self.check_interval_s = float(check_interval_s)
         self.chunk_s = float(chunk_s)
+        self.multi_chunk_s = float(multi_chunk_s)
         self.scan_camera = bool(scan_camera)
         self.min_detection_confidence = _check_unit("min_detection_confidence", min_detection_confidence)
         self.min_presence_confidence = _check_unit("min_presence_confidence", min_presence_confidence)
@@ -417,9 +432,10 @@ class BlazePoseEstimator:
         return _TasksBackend(self.model_file, max(2, self.max_people), self.min_detection_confidence,
                              self.min_presence_confidence, self.min_tracking_confidence)
 
-    def chunk_frames(self, fps: float) -> int:
-        """Frames per tracking chunk: the state is reset at frame indices divisible by this."""
-        return max(1, int(round(self.chunk_s * fps)))
+    def chunk_frames(self, fps: float, route: str | None = None) -> int:
+        """Frames per tracking chunk of a route: its state is reset at frame indices divisible by this."""
+        seconds = self.multi_chunk_s if (route or self.mode) == "multi" else self.chunk_s
+        return max(1, int(round(seconds * fps)))
 
     def check_frames(self, fps: float) -> int:
         """Frames between two person checks (frame indices divisible by this are checked)."""
@@ -474,14 +490,46 @@ class BlazePoseEstimator:
             dynamic_ncols=True,
         ) as bar:
             try:
-                return self.estimate_segment(video_path, start_s=start_s, end_s=end_s,
-                                             route=self.mode, on_frame=bar.update, reader=reader)
-            except SecondPersonSeen as seen:
-                bar.reset()
                 frames = self.estimate_segment(video_path, start_s=start_s, end_s=end_s,
-                                               route="multi", on_frame=bar.update, reader=reader)
-                frames.attrs["person_check"] = switched_note(seen.time_s)
+                                               route=self.mode, on_frame=bar.update, reader=reader)
+                if self.mode != "auto":
+                    return frames
+                why = self.single_route_doubt(frames)
+            except SecondPersonSeen as seen:
+                why = seen_note(seen.time_s)
+            if why is None:
                 return frames
+            bar.reset()
+            frames = self.estimate_segment(video_path, start_s=start_s, end_s=end_s,
+                                           route="multi", on_frame=bar.update, reader=reader)
+            frames.attrs["person_check"] = switched_note(why)
+            return frames
+
+    def single_route_doubt(self, frames: CandidateFrames) -> str | None:
+        """Why a single-person result cannot be trusted (None when it can).
+
+        The single-person model follows whoever it finds, and after every chunk
+        reset it finds again whoever is most visible. Linked over time
+        (:func:`~posecoach.pose.tracking.link_tracks`, the runner tracker's
+        parameters), its poses form one track per person it followed; two or more
+        tracks of at least ``min_track_frames`` frames mean it followed different
+        people (on the walking clip: the person on the box, then the walker, then
+        the person who jumped down, while the sparse checks never saw two people in
+        one frame), or lost the runner for longer than ``max_gap_s`` and found
+        someone (or the runner) elsewhere. Then the multi-person route must decide.
+        """
+        t = self.tracker
+        tracks = link_tracks(
+            [dedupe_candidates(np.asarray(c).reshape(-1, _N_KEYPOINTS, 3), t.duplicate_distance)
+             for c in frames.candidates],
+            frames.time_s, max_gap_s=t.max_gap_s, gate_body_heights=t.gate_body_heights,
+        )
+        long = [k for k in tracks if len(k) >= t.min_track_frames]
+        if len(long) < 2:
+            return None
+        starts = ", ".join(str(int(frames.frame[k.frames[0]])) for k in long)
+        return (f"the single-person model followed {len(long)} different tracks (starting at frames "
+                f"{starts})")
 
     def estimate_segment(
         self,
@@ -546,7 +594,7 @@ class BlazePoseEstimator:
         info = reader.info
         width, height = info.width_px, info.height_px
         scale_xy = np.array([width, height, 1.0])
-        chunk = self.chunk_frames(info.fps)
+        chunk = self.chunk_frames(info.fps, route)
         every = self.check_frames(info.fps)
         times: list[float] = []
         indices: list[int] = []
@@ -680,10 +728,15 @@ def checked_note(n_checked: int, interval_s: float) -> str:
             "model was used")
 
 
-def switched_note(time_s: float) -> str:
+def seen_note(time_s: float) -> str:
+    """Reason for leaving the single-person route when a check saw someone else."""
+    return f"the multi-person check saw another person at {time_s:.2f} s"
+
+
+def switched_note(reason: str) -> str:
     """``attrs["person_check"]`` when ``mode="auto"`` switched to the multi-person route."""
-    return (f"auto: the multi-person check saw another person at {time_s:.2f} s, so every frame "
-            "was estimated with the multi-person model and the runner selected among them")
+    return (f"auto: {reason}, so every frame was estimated with the multi-person model and the "
+            "runner selected among them")
 
 
 def _expected_frames(

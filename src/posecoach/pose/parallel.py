@@ -17,13 +17,14 @@ process (same landmarks to the last bit, hence the same events):
    contacts, left/right exchanged). The model's state never re-converges, so no
    overlap makes the results agree.
 2. **Chunks instead.** :class:`~posecoach.pose.blazepose.BlazePoseEstimator`
-   resets the model's tracking state at fixed frames (every ``chunk_s`` = 3 s of
-   frame indices) in *every* pass, single-process ones included, and ties the
+   resets the model's tracking state at fixed frames (every 1 s of frame
+   indices for the single-person route, 5 s for the multi-person one) in
+   *every* pass, single-process ones included, and ties the
    person checks and the camera scan to frame indices too
    (:meth:`~posecoach.pose.blazepose.BlazePoseEstimator.estimate_segment`).
    Segments start at chunk starts, so a segment computes exactly what one pass
    computes for its frames. A reset costs ~6 ms plus one person detection
-   (legacy) or ~0.16 s (multi-person landmarker): about 1-4 % of a chunk.
+   (legacy) or ~0.16 s (multi-person landmarker): 1-3 % of a chunk.
 3. **Layout** (:func:`frame_layout`): one pass over the container's packets (no
    decoding) gives every frame's time and which frames are key frames.
 4. **Plan** (:func:`plan_segments`): a decoder can only start at a key frame, so
@@ -72,6 +73,7 @@ from posecoach.pose.blazepose import (
     EstimationStopped,
     SecondPersonSeen,
     checked_note,
+    seen_note,
     switched_note,
 )
 
@@ -416,13 +418,13 @@ class ParallelPoseEstimator:
         self.decode_cost = float(decode_cost)
         self.startup_frames = float(startup_frames)
 
-    def plan(self, video_path: str | Path) -> list[Segment]:
-        """Segments for ``video_path`` with this estimator's parameters."""
+    def plan(self, video_path: str | Path, route: str | None = None) -> list[Segment]:
+        """Segments for ``video_path`` (and a route: chunks differ) with these parameters."""
         from posecoach.video import probe
 
         time_s, is_key = frame_layout(video_path)
         # the estimator resets its model at these frames, so segments must start there
-        chunk = self.estimator.chunk_frames(probe(video_path).fps)
+        chunk = self.estimator.chunk_frames(probe(video_path).fps, route)
         return plan_segments(
             time_s, self.workers, can_start=np.arange(time_s.size) % chunk == 0, is_key=is_key,
             decode_cost=self.decode_cost, startup_frames=self.startup_frames,
@@ -458,7 +460,7 @@ class ParallelPoseEstimator:
         stop = ctx.Event()
         est = self.estimator
         route = est.mode
-        seen_s: float | None = None
+        why: str | None = None
         with (
             ProcessPoolExecutor(max_workers=len(segments) - 1, mp_context=ctx,
                                 initializer=_worker_init, initargs=(counter, stop)) as pool,
@@ -499,20 +501,27 @@ class ParallelPoseEstimator:
                     raise
                 bar.update(counter.value - bar.n)
                 seen = [p for status, p in results if status == "second_person"]
-                if route == "auto" and seen:
-                    seen_s = min(seen)
+                if route == "auto":
+                    if seen:
+                        why = seen_note(min(seen))
+                    else:
+                        frames = stitch([p for _, p in results], segments)
+                        why = est.single_route_doubt(frames)
+                if why is not None and route == "auto":
                     route = "multi"  # every segment again, with the multi-person model
+                    segments = self.plan(video_path, route)  # its chunks are longer
+                    self.segments_ = segments
                     stop.clear()
                     with counter.get_lock():
                         counter.value = 0
-                    bar.reset()
+                    bar.reset(total=sum(s.n_frames for s in segments))
                     continue
                 break
         frames = stitch([p for _, p in results], segments)
         self.route_ = "single" if route == "auto" else route
         if est.mode == "auto":
             frames.attrs["person_check"] = (
-                switched_note(seen_s) if seen_s is not None
+                switched_note(why) if why is not None
                 else checked_note(frames.attrs["person_checks"], est.check_interval_s)
             )
         frames.attrs["pose_workers"] = len(segments)
