@@ -103,6 +103,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from posecoach._arrays import nanmid, true_runs
 from posecoach.errors import PosecoachError, PoseDataError
 from posecoach.kinematics import SIDES
 
@@ -137,13 +138,6 @@ def _xy(body: xr.Dataset, name: str) -> np.ndarray:
     return body["position"].sel(keypoint=name).values
 
 
-def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Half-open index ranges [start, stop) where ``mask`` is True."""
-    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    d = np.diff(m.astype(np.int8))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
-
-
 @dataclass
 class FootSignals:
     """Per-frame signals of one foot in the body frame (metres).
@@ -166,7 +160,7 @@ def bridge_gaps(t: np.ndarray, y: np.ndarray, max_gap: int) -> np.ndarray:
     ok = np.isfinite(out)
     if ok.sum() < 2:
         return out
-    for a, b in _true_runs(~ok):
+    for a, b in true_runs(~ok):
         if a == 0 or b == len(out) or b - a > max_gap:
             continue
         out[a:b] = np.interp(t[a:b], [t[a - 1], t[b]], [out[a - 1], out[b]])
@@ -180,9 +174,8 @@ def foot_signals(
     t = body["time"].values
     heel, toe, ankle = (_xy(body, f"{side}_{k}") for k in ("heel", "foot_index", "ankle"))
     lh, rh = _xy(body, "left_hip"), _xy(body, "right_hip")
-    with np.errstate(invalid="ignore"):
-        hip = np.where(np.isnan(lh), rh, np.where(np.isnan(rh), lh, 0.5 * (lh + rh)))
-        foot_x = (heel[:, 0] + ankle[:, 0] + toe[:, 0]) / 3.0
+    hip = nanmid(lh, rh)
+    foot_x = (heel[:, 0] + ankle[:, 0] + toe[:, 0]) / 3.0
     names = [f"{side}_heel", f"{side}_foot_index", f"{side}_ankle"]
     conf = body["confidence"].sel(keypoint=names).values
     known = np.isfinite(heel).all(axis=1) & np.isfinite(toe).all(axis=1) & np.isfinite(ankle).all(
@@ -353,7 +346,7 @@ def segment_contacts(
     Hysteresis on ``low_m`` (enter at ``on_m``, leave above ``off_m``); two stances separated
     by a lift shorter than ``min_swing_s`` with the foot known all along are one stance.
     """
-    runs = _true_runs(hysteresis(low_m, on_m, off_m))
+    runs = true_runs(hysteresis(low_m, on_m, off_m))
     merged: list[tuple[int, int]] = []
     for a, b in runs:
         if merged:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from posecoach._arrays import nanmid
 from posecoach.report import _common as C
 
 PHASES: tuple[str, ...] = ("initial_contact", "mid_stance", "fall", "pull", "toe_off")
@@ -263,7 +264,7 @@ def step_key_frames(analysis, step: pd.Series, label: int) -> list[KeyFrame]:
     frames = body["frame"].values
     side = str(step["side"])
     pos = body["position"]
-    hip_x = _mid_track(pos.sel(keypoint="left_hip").values,
+    hip_x = nanmid(pos.sel(keypoint="left_hip").values,
                        pos.sel(keypoint="right_hip").values)[:, 0]
     ankle_x = pos.sel(keypoint=f"{side}_ankle").values[:, 0]
     ic, to = float(step["ic_time_s"]), float(step["to_time_s"])
@@ -289,11 +290,6 @@ def step_key_frames(analysis, step: pd.Series, label: int) -> list[KeyFrame]:
         kf.numbers = _phase_numbers(analysis, step, kf)
         out.append(kf)
     return out
-
-
-def _mid_track(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(a), b, np.where(np.isnan(b), a, 0.5 * (a + b)))
 
 
 def _val(step: pd.Series, name: str) -> float:
