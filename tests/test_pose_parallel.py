@@ -261,7 +261,13 @@ def test_single_route_is_doubted_when_it_followed_different_people():
     assert est.single_route_doubt(one) is None
     two = CandidateFrames(time_s=t, frame=np.arange(60), candidates=walker + other, fps=30.0,
                           image_width_px=1920, image_height_px=1080)
-    assert "2 different tracks (starting at frames 0, 30)" in est.single_route_doubt(two)
+    assert "jumped to another person at frame 30" in est.single_route_doubt(two)
+    # the runner passing a fixed camera twice (nobody in view for 1 s between) is trusted
+    nobody = [np.empty((0, 33, 3))] * 30
+    t2 = np.arange(90) / 30.0
+    passes = CandidateFrames(time_s=t2, frame=np.arange(90), candidates=walker + nobody + walker,
+                             fps=30.0, image_width_px=1920, image_height_px=1080)
+    assert est.single_route_doubt(passes) is None
 
 
 def test_bad_parameters_are_user_errors():

@@ -511,12 +511,14 @@ class BlazePoseEstimator:
         The single-person model follows whoever it finds, and after every chunk
         reset it finds again whoever is most visible. Linked over time
         (:func:`~posecoach.pose.tracking.link_tracks`, the runner tracker's
-        parameters), its poses form one track per person it followed; two or more
-        tracks of at least ``min_track_frames`` frames mean it followed different
-        people (on the walking clip: the person on the box, then the walker, then
-        the person who jumped down, while the sparse checks never saw two people in
-        one frame), or lost the runner for longer than ``max_gap_s`` and found
-        someone (or the runner) elsewhere. Then the multi-person route must decide.
+        parameters), its poses form one track per person it followed. A track of
+        at least ``min_track_frames`` frames that begins within ``max_gap_s`` of
+        the end of another means the model jumped from one person to another
+        (on the walking clip: from the person on the box to the walker, then to
+        the person who jumped down, while the sparse checks never saw two people
+        in one frame); then the multi-person route must decide. A runner who
+        leaves the picture and comes back later (several passes in front of a
+        fixed camera) gives tracks separated by a longer gap and is trusted.
         """
         t = self.tracker
         tracks = link_tracks(
@@ -524,12 +526,17 @@ class BlazePoseEstimator:
              for c in frames.candidates],
             frames.time_s, max_gap_s=t.max_gap_s, gate_body_heights=t.gate_body_heights,
         )
-        long = [k for k in tracks if len(k) >= t.min_track_frames]
-        if len(long) < 2:
+        spans = sorted(
+            (float(frames.time_s[k.frames[0]]), float(frames.time_s[k.frames[-1]]),
+             int(frames.frame[k.frames[0]]))
+            for k in tracks if len(k) >= t.min_track_frames
+        )
+        jumps = [b[2] for a, b in zip(spans[:-1], spans[1:], strict=True)
+                 if b[0] - a[1] <= t.max_gap_s + 1e-9]
+        if not jumps:
             return None
-        starts = ", ".join(str(int(frames.frame[k.frames[0]])) for k in long)
-        return (f"the single-person model followed {len(long)} different tracks (starting at frames "
-                f"{starts})")
+        return ("the single-person model jumped to another person at frame"
+                f"{'s' if len(jumps) > 1 else ''} {', '.join(map(str, jumps))}")
 
     def estimate_segment(
         self,
