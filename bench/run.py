@@ -18,7 +18,10 @@ its workers of the resident set, and of the proportional set size, sampled every
 ``posecoach pose`` on the 4K clip against the 1080p clip.
 
 With ``--repeats R`` every run is repeated R times (round robin) and the
-fastest is kept (other users of the machine only ever make a run slower).
+fastest is kept (other users of the machine only ever make a run slower);
+before each run it waits up to ``--wait-idle`` seconds for other processes to
+leave the cores idle, and it records how many cores they kept busy during the
+run (column ``others``).
 Prints a table with the ratios and writes bench/results/<time>.json and
 bench/results/latest.json.
 """
@@ -383,7 +386,8 @@ def print_table(rep: dict) -> None:
         print(f"{name:58s} {wall:7.1f} {f:7.1f} {ratio:7.2f} {r.get('peak_rss_mb', float('nan')):8.0f} "
               f"{r.get('cpu_s', float('nan')):6.1f} {r.get('others_cores', float('nan')):6.2f}")
     print("('others': cores other processes kept busy during the run, on average)")
-    print("\nstages of posecoach analyze (seconds; scan_video runs inside analyze_poses):")
+    print("\nstages of posecoach analyze (seconds; nested: scan_video in analyze_poses, "
+          "write_report and write_overlay in write_report_outputs):")
     st = rep["stages_s"]
     for k, v in st.items():
         print(f"  {k:24s} {v:7.2f}")

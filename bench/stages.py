@@ -7,8 +7,8 @@ timer around each stage function that ``pipeline.run_analyze`` calls (pose
 estimation, saving, analysis, camera scan, assessment, report, overlay: whatever
 of these exists in the installed version), so the stages are those of the real
 command. Prints one JSON line: seconds per stage (calls nest: ``scan_video``
-runs inside ``analyze_poses``), the command's time and the time to import
-posecoach.
+runs inside ``analyze_poses``, ``write_report`` and ``write_overlay`` inside
+``write_report_outputs``), the command's time and the time to import posecoach.
 """
 
 from __future__ import annotations
@@ -29,11 +29,9 @@ STAGES = [
     ("posecoach.camera", "scan_video"),
     ("posecoach.pipeline", "judge"),
     ("posecoach.analysis", "Analysis.write_json"),
+    ("posecoach.pipeline", "write_report_outputs"),
     ("posecoach.report", "write_report"),
     ("posecoach.report", "write_overlay"),
-    ("posecoach.report", "write_keyframes"),
-    ("posecoach.pipeline", "write_report"),
-    ("posecoach.pipeline", "write_overlay"),
 ]
 
 

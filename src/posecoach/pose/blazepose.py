@@ -21,16 +21,20 @@ choice between them (``mode``):
     (1 s) of the frames already decoded. As long as it finds nobody but the
     person the legacy solution follows (:func:`someone_else`), the fast
     single-person result stands; the first time it finds two people, or one
-    elsewhere, or when the single-person result links into tracks of more than
-    one person (:meth:`BlazePoseEstimator.single_route_doubt`), the estimate
-    restarts with ``mode="multi"`` (the spotter and walking clips switch at their
-    first frame, so almost nothing is wasted). Measured on the 50 fps 1080p clip
-    (frames at 960 px, one core): legacy ~50 frames/s, Tasks ~19-27 frames/s; the
-    checks cost about one Tasks frame per 0.5 s. ``dataset.attrs["person_check"]``
-    says which route ran and why.
+    elsewhere, or when the single-person track jumps from one person to
+    another (:meth:`BlazePoseEstimator.single_route_doubt`), the estimate
+    restarts with ``mode="multi"`` (the spotter clip switches at its first
+    frame; the walking clip after the single-person pass, whose track jumped at
+    frames 72 and 202). Measured on the 50 fps 1080p clip (frames at 960 px,
+    one core): legacy ~50 frames/s, Tasks ~19-27 frames/s; a check costs ~25 ms,
+    once a second. ``dataset.attrs["person_check"]`` says which route ran and why.
+    Every route resets its tracking state at fixed frames (``chunk_s``,
+    ``multi_chunk_s``), so that :mod:`posecoach.pose.parallel` gives exactly the
+    single-process result.
 
-Why a single-person result is not trusted without the check (measured on the shared clips, full model,
-frames scaled to at most 960 px, one core): the legacy solution locked onto the
+Why a single-person result is not trusted without these checks (measured on the
+shared clips before the periodic resets, full model, frames scaled to at most
+960 px, one core): the legacy solution locked onto the
 wrong person in both two-person clips. On
 ``treadmill_sprint_side_spotter_30fps`` it followed the static spotter in the
 right foreground in all 402 frames (hip x ~975 px; the runner is at x ~600-750),
