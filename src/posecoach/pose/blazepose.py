@@ -50,8 +50,8 @@ a crop around the runner (the other option considered) needs the candidates
 that only a multi-person detector gives, and restarting its tracker on a moving
 crop breaks its temporal smoothing, so it was not pursued.
 
-Per-frame work is kept lean for a later speed-up: frames are decoded,
-colour-converted and downscaled in one FFmpeg call (:mod:`posecoach.video`,
+Per-frame work is kept lean: frames are decoded and downscaled before their
+colour conversion (:mod:`posecoach.video`,
 ``max_side_px``, default 960: BlazePose's detector sees 224x224 and its landmark
 model 256x256 crops, so more pixels buy nothing), the model gets that frame
 as is, and coordinates (normalised by the model) are scaled back to the
