@@ -79,3 +79,28 @@ def test_walking_clip_gets_no_running_verdicts(tmp_path):
     assert res.analysis.gait["classification"] != "running"
     assert all(r.status == "not_assessable" for r in res.assessment.results)
     assert res.analysis.quality["warnings"]
+
+
+def test_saved_poses_keep_the_pose_pass_scan(synthetic_poses, tmp_path):
+    """Analysed later from poses.nc (no video), the pose pass's scan is still used."""
+    from posecoach import camera
+    from posecoach.io import load_poses
+
+    p, ds, _ = synthetic_poses
+    n = ds.sizes["time"]
+    diff = np.where(np.arange(n) % 2 == 1, 0.05, 8.0)  # every picture shown twice
+    diff[0] = np.nan
+    scanned = ds.assign({
+        camera.SHIFT_VAR: (("time", "space"), np.zeros((n, 2))),
+        camera.DIFF_VAR: ("time", diff),
+    })
+    back = load_poses(save_poses(scanned, tmp_path / "poses.nc"))
+    a = pipeline.analyze_poses(back, height_m=p.height_m)
+    assert not any("without the video" in w for w in a.quality["warnings"])
+    assert a.quality["duplicate_picture_share"] > 0.4
+    assert any("appears about 2 times" in w for w in a.quality["warnings"])
+    assert a.video["effective_fps"] == pytest.approx(ds.attrs["fps"] / 2, rel=0.05)
+    # without a stored scan nothing changes: the warning says what could not be checked
+    plain = pipeline.analyze_poses(ds, height_m=p.height_m)
+    assert "duplicate_picture_share" not in plain.quality
+    assert any("without the video" in w for w in plain.quality["warnings"])

@@ -186,7 +186,10 @@ def analyze_poses(
     # 2. cleaning
     cleaned, cleaning = filtering.clean(poses)
     # 3. scene: camera motion, facing, treadmill/overground, ground line, scale
-    scan = camera.scan_video(video_path, poses) if video_path is not None else None
+    # a saved pose dataset carries the pose pass's scan: without the video it still
+    # gives camera motion (treadmill/panning) and repeated pictures
+    scan = (camera.scan_video(video_path, poses) if video_path is not None
+            else camera.scan_from_poses(poses))
     sc = scene.SceneEstimator(height_m).detect(cleaned, scan.shift_px if scan else None).scene_
     warnings_ += sc.warnings
     pixels = cleaned
