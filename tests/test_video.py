@@ -194,3 +194,46 @@ def test_fast_downscale_matches_swscale(tmp_path, size):
                                                  format="rgb24", interpolation="AREA")
     assert fast.shape == ref.shape
     assert np.abs(fast.astype(int) - ref.astype(int)).mean() < 6
+
+
+def test_frames_only_some_indices(clip):
+    r = VideoReader(clip)
+    got = list(r.frames(only={3, 17, 29}))
+    assert [f.index for f in got] == [3, 17, 29]
+    full = {f.index: f.image for f in r.frames()}
+    for f in got:
+        np.testing.assert_array_equal(f.image, full[f.index])
+    assert [f.index for f in r.frames(start_s=0.3, only={5, 12})] == [12]
+
+
+def test_skip_loop_filter_gives_every_frame(clip):
+    plain = list(VideoReader(clip).frames())
+    fast = list(VideoReader(clip, skip_loop_filter=True).frames())
+    assert [f.index for f in fast] == [f.index for f in plain]
+    assert [f.time_s for f in fast] == [f.time_s for f in plain]
+    for a, b in zip(plain, fast, strict=True):
+        assert np.abs(a.image.astype(int) - b.image.astype(int)).mean() < 6
+
+
+def test_writer_fast_conversion_matches_swscale(tmp_path):
+    """write_rgb_fast (OpenCV's RGB -> I420) keeps the colours at least as well as write (swscale)."""
+    rng = np.random.default_rng(3)
+    base = np.kron(rng.uniform(0, 255, size=(12, 16, 3)), np.ones((4, 4, 1))).astype(np.uint8)
+    out = {}
+    for name in ("write", "write_rgb_fast"):
+        p = tmp_path / f"{name}.mp4"
+        with VideoWriter(p, fps=30, width_px=64, height_px=48, crf=4, preset="superfast",
+                         threads=1) as w:
+            for _ in range(3):
+                getattr(w, name)(base)
+        frames = list(iter_frames(p))
+        assert len(frames) == 3 and probe(p).fps == pytest.approx(30, rel=1e-3)
+        out[name] = frames[0].image.astype(int)
+    # same luma; OpenCV subsamples chroma by plain 2x2 averages, swscale with a filter
+    # that blurs colour edges, so the fast path is the closer to the picture
+    err = {k: np.abs(v - base.astype(int)).mean() for k, v in out.items()}
+    assert err["write_rgb_fast"] < 3
+    assert err["write_rgb_fast"] <= err["write"]
+    with pytest.raises(ValueError), VideoWriter(tmp_path / "x.mp4", fps=30, width_px=64,
+                                                 height_px=48) as w:
+        w.write_rgb_fast(base[:40])

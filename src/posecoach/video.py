@@ -19,7 +19,7 @@ Errors the user can act on raise :class:`~posecoach.errors.VideoError`.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -179,6 +179,13 @@ class VideoReader:
     max_side_px : int, optional
         Downscale frames (keeping aspect ratio) so their longer side is at most
         this many pixels; colour conversion and scaling happen in one step.
+    skip_loop_filter : bool
+        Decode without H.264/HEVC's deblocking filter (FFmpeg's
+        ``skip_loop_filter=all``): ~30 % less decoding work (4K: 20.4 -> 14.4 ms per
+        frame, one thread); the block edges it would smooth are mostly averaged away
+        when frames are shrunk. Later frames predict from the unfiltered pictures, so
+        errors build up until the next key frame: for pictures to look at (the
+        overlay), not for measuring.
 
     Attributes
     ----------
@@ -188,9 +195,11 @@ class VideoReader:
         Problems met while decoding (e.g. a truncated file), for the user.
     """
 
-    def __init__(self, path: str | Path, *, max_side_px: int | None = None) -> None:
+    def __init__(self, path: str | Path, *, max_side_px: int | None = None,
+                 skip_loop_filter: bool = False) -> None:
         self.path = Path(path)
         self.max_side_px = max_side_px
+        self.skip_loop_filter = bool(skip_loop_filter)
         self.warnings: list[str] = []
         self._pts: list[int] = []
         self.info = self._probe()
@@ -272,7 +281,8 @@ class VideoReader:
             return max(2, int(round(w * scale / 2)) * 2), max(2, int(round(h * scale / 2)) * 2), scale
         return w, h, 1.0
 
-    def frames(self, *, start_s: float | None = None, end_s: float | None = None) -> Iterator[Frame]:
+    def frames(self, *, start_s: float | None = None, end_s: float | None = None,
+               only: Container[int] | None = None) -> Iterator[Frame]:
         """Yield upright frames in presentation order.
 
         Parameters
@@ -280,6 +290,9 @@ class VideoReader:
         start_s, end_s : float, optional
             Only frames with ``start_s <= time_s < end_s`` (times relative to the
             first frame). Seeking makes a late segment cheap to reach.
+        only : container of int, optional
+            Only the frames with these indices; the others are decoded (as the
+            codec needs them) but never converted to RGB.
         """
         import av
 
@@ -295,6 +308,8 @@ class VideoReader:
         try:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            if self.skip_loop_filter:
+                stream.codec_context.options = {"skip_loop_filter": "all"}
             tb = float(stream.time_base or Fraction(1, 90000))
             t0 = self._pts[0] * tb if self._pts else None
             if start_s is not None and start_s > 0 and t0 is not None:
@@ -313,6 +328,8 @@ class VideoReader:
                         continue
                     if end_s is not None and time_s >= end_s - 1e-9:
                         break
+                    if only is not None and index not in only:
+                        continue
                     if (dec_w, dec_h) == (frame.width, frame.height):
                         image = frame.to_ndarray(format="rgb24")
                     else:
@@ -372,6 +389,12 @@ class VideoWriter:
         Frame size (rounded down to even numbers, as H.264 requires).
     crf : int
         Constant rate factor (lower is better quality).
+    preset : str
+        x264 speed preset (``"ultrafast"`` ... ``"veryslow"``): faster presets cost less
+        CPU per frame and give larger files at the same ``crf``.
+    threads : int
+        Encoder threads (0: x264 chooses, one per core); 1 when several processes
+        encode at once.
     """
 
     path: Path
@@ -379,8 +402,11 @@ class VideoWriter:
     width_px: int
     height_px: int
     crf: int = 23
+    preset: str = "veryfast"
+    threads: int = 0
     _container: object = field(default=None, init=False, repr=False)
     _stream: object = field(default=None, init=False, repr=False)
+    _count: int = field(default=0, init=False, repr=False)
 
     def __enter__(self) -> VideoWriter:
         import av
@@ -393,8 +419,12 @@ class VideoWriter:
         stream.width = self.width_px - self.width_px % 2
         stream.height = self.height_px - self.height_px % 2
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(self.crf), "preset": "veryfast", "movflags": "+faststart"}
+        stream.options = {"crf": str(self.crf), "preset": self.preset, "movflags": "+faststart"}
+        if self.threads:
+            stream.codec_context.thread_count = int(self.threads)
+            stream.options = {**stream.options, "threads": str(int(self.threads))}
         self._stream = stream
+        self._count = 0
         return self
 
     def write(self, image: np.ndarray) -> None:
@@ -403,6 +433,29 @@ class VideoWriter:
 
         h, w = self._stream.height, self._stream.width
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w, :3]), format="rgb24")
+        self._encode(frame)
+
+    def write_rgb_fast(self, image: np.ndarray) -> None:
+        """Append one RGB uint8 frame, converted to yuv420p with OpenCV.
+
+        About 4x cheaper than :meth:`write`'s swscale conversion (0.9 against 3.8 ms
+        for a 960x540 frame, one thread). Both use BT.601, limited range, and give the
+        same luma; chroma is subsampled by plain 2x2 averages (swscale filters it, which
+        blurs colour edges). ``image`` must have the writer's (even) size.
+        """
+        import av
+        import cv2
+
+        h, w = self._stream.height, self._stream.width
+        if image.shape[:2] != (h, w):
+            raise ValueError(f"frame is {image.shape[1]}x{image.shape[0]}, the video {w}x{h}")
+        i420 = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2YUV_I420)
+        self._encode(av.VideoFrame.from_ndarray(i420, format="yuv420p"))
+
+    def _encode(self, frame) -> None:
+        frame.pts = self._count
+        frame.time_base = Fraction(1) / self._stream.codec_context.framerate
+        self._count += 1
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
 
