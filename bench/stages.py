@@ -7,8 +7,10 @@ timer around each stage function that ``pipeline.run_analyze`` calls (pose
 estimation, saving, analysis, camera scan, assessment, report, overlay: whatever
 of these exists in the installed version), so the stages are those of the real
 command. Prints one JSON line: seconds per stage (calls nest: ``scan_video``
-runs inside ``analyze_poses``, ``write_report`` and ``write_overlay`` inside
-``write_report_outputs``), the command's time and the time to import posecoach.
+runs inside ``analyze_poses``; ``start_overlay``, ``write_report`` and
+``OverlayJob.result`` inside ``write_report_outputs``: the overlay's processes work
+while ``write_report`` runs, so ``result`` is only the wait after it), the
+command's time and the time to import posecoach.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ STAGES = [
     ("posecoach.pipeline", "write_report_outputs"),
     ("posecoach.report", "write_report"),
     ("posecoach.report", "write_overlay"),
+    ("posecoach.report", "start_overlay"),
+    ("posecoach.report.overlay", "OverlayJob.result"),
 ]
 
 

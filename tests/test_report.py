@@ -88,6 +88,64 @@ def test_overlay_keeps_frame_count_and_rate(demo):
     assert ovl.codec == "h264"
 
 
+def _packets(path: Path) -> tuple[list[int], list[int], list[bool]]:
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264" and s.codec_context.pix_fmt == "yuv420p"
+        ps = [p for p in c.demux(s) if p.pts is not None]
+        return [p.pts for p in ps], [p.dts for p in ps], [p.is_keyframe for p in ps]
+
+
+@pytest.mark.parametrize("workers", [3])
+def test_overlay_in_parallel_parts_is_one_stream(demo, tmp_path, workers):
+    """Parts drawn by several processes are joined into one H.264 MP4 like the serial one."""
+    from posecoach.report.overlay import start_overlay
+
+    _, a, _, video, _ = demo
+    job = start_overlay(a, video, tmp_path / "par.mp4", workers=workers, min_segment_frames=60)
+    assert len(job.segments) == workers
+    firsts = [seg[0] for seg in job.segments]
+    par = job.result()
+    ser = write_overlay(a, video, tmp_path / "ser.mp4", workers=1)
+    assert not list(tmp_path.glob(".overlay-*"))  # the parts are removed
+    src, info = probe(video), probe(par)
+    assert info.n_frames == src.n_frames and info.fps == pytest.approx(src.fps, rel=1e-3)
+    assert not info.is_variable_frame_rate
+    assert (info.width_px, info.height_px) == (probe(ser).width_px, probe(ser).height_px)
+    pts, dts, key = _packets(par)
+    assert all(x < y for x, y in zip(dts, dts[1:], strict=False))  # decodable in order
+    step = sorted(pts)[1] - sorted(pts)[0]
+    assert np.all(np.diff(sorted(pts)) == step)  # one frame every 1/fps, none missing
+    order = np.argsort(pts)
+    assert all(np.asarray(key)[order][firsts])  # every part starts with a key frame
+    # the same pictures in the same places (only the encoding of each part differs)
+    from posecoach.video import iter_frames
+
+    n = 0
+    for fp, fs in zip(iter_frames(par), iter_frames(ser), strict=True):
+        assert fp.index == fs.index
+        assert np.abs(fp.image.astype(int) - fs.image.astype(int)).mean() < 3
+        n += 1
+    assert n == src.n_frames
+
+
+def test_joining_different_parts_fails(demo, tmp_path):
+    from posecoach.report._common import ReportError
+    from posecoach.report.overlay import join_h264
+    from posecoach.video import VideoWriter
+
+    parts = []
+    for i, w in enumerate((64, 80)):
+        parts.append(tmp_path / f"p{i}.mp4")
+        with VideoWriter(parts[-1], fps=30, width_px=w, height_px=48) as vw:
+            for _ in range(3):
+                vw.write(np.zeros((48, w, 3), np.uint8))
+    with pytest.raises(ReportError):
+        join_h264(parts, tmp_path / "joined.mp4")
+
+
 def test_report_without_video_says_so(demo, tmp_path):
     _, a, verdicts, _, _ = demo
     html = write_report(a, verdicts, tmp_path).read_text()

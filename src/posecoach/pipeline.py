@@ -348,15 +348,23 @@ def write_report_outputs(
     progress: bool = True,
 ) -> list[Path]:
     """Stage 8: ``report.html`` (always) and ``overlay.mp4`` (when the video is known)."""
-    from posecoach.report import write_overlay, write_report
+    from posecoach.report import start_overlay, write_report
 
-    if progress:
-        log.info("Writing the report ...")
-    files = [write_report(analysis, verdicts, out_dir, video_path=video_path, title=title)]
+    overlay = None
     if video_path is not None:
         if progress:
-            log.info("Writing the annotated video ...")
-        files.append(write_overlay(analysis, video_path, out_dir / "overlay.mp4"))
+            log.info("Writing the report and the annotated video ...")
+        # the overlay's processes draw and encode while this one writes report.html
+        overlay = start_overlay(analysis, video_path, out_dir / "overlay.mp4")
+    elif progress:
+        log.info("Writing the report ...")
+    try:
+        files = [write_report(analysis, verdicts, out_dir, video_path=video_path, title=title)]
+        if overlay is not None:
+            files.append(overlay.result())
+    finally:
+        if overlay is not None:
+            overlay.close()
     return files
 
 

@@ -1,16 +1,17 @@
 """The coaching report: key frames, plots, the self-contained HTML page and the overlay video.
 
 - :func:`write_report`: ``report.html``, one file that opens offline (images inline).
-- :func:`write_overlay`: ``overlay.mp4``, the input video with skeleton, contacts and metrics.
+- :func:`write_overlay`: ``overlay.mp4``, the input video with skeleton, contacts and metrics
+  (:func:`start_overlay` starts it in worker processes and returns at once).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from posecoach.report.overlay import write_overlay
+from posecoach.report.overlay import start_overlay, write_overlay
 
-__all__ = ["write_overlay", "write_report"]
+__all__ = ["start_overlay", "write_overlay", "write_report"]
 
 
 def write_report(analysis, assessment, out_dir: str | Path, *, video_path: str | Path | None = None,

@@ -437,7 +437,7 @@ def _read_video_frames(video_path: Path, wanted: dict[int, float], fps: float,
         need = {f for f, _ in g}
         start = max(0.0, g[0][1] - margin)
         end = g[-1][1] + margin
-        for fr in reader.frames(start_s=start, end_s=end):
+        for fr in reader.frames(start_s=start, end_s=end, only=frozenset(need)):
             if fr.index in need:
                 got[fr.index] = fr.image
                 need.discard(fr.index)
