@@ -243,8 +243,16 @@ def test_sole_landmarks_follow_a_rigid_foot_and_find_the_belt():
             k: np.einsum("nij,j->ni", rotations, v) + shift
             for k, v in sole.static_points_mm_[side].items()
         }
-        np.testing.assert_allclose(sole.points_mm_[f"{side}_heel"], expect["heel"], atol=1e-6)
-        np.testing.assert_allclose(sole.points_mm_[f"{side}_foot_index"], expect["toe"], atol=1e-6)
+        for k, v in expect.items():  # every sole point is carried rigidly
+            np.testing.assert_allclose(sole.sole_points_mm_[side][k], v, atol=1e-6)
+        # keypoints: along the foot where the heel / toe tip is, as low as the lowest point of
+        # the row across the sole (a pitched foot's lateral heel point sits ahead of the back)
+        for key, row in (("heel", "heel"), ("foot_index", "toe")):
+            got = sole.points_mm_[f"{side}_{key}"]
+            low = np.min([expect[f"{row}{e}"][:, 1] for e in ("", "_lateral", "_medial")], axis=0)
+            np.testing.assert_allclose(got[:, [0, 2]], expect[row][:, [0, 2]], atol=1e-6)
+            np.testing.assert_allclose(got[:, 1], low, atol=1e-6)
+        np.testing.assert_allclose(sole.points_mm_[f"{side}_toe_rigid"], expect["toe"], atol=1e-6)
         np.testing.assert_allclose(sole.fit_rms_mm_[f"{s}.foot"], 0.0, atol=1e-6)
         # flat and loaded: the sole points sit on the belt (Y = 0)
         np.testing.assert_allclose(sole.points_mm_[f"{side}_heel"][stance, 1], 0.0, atol=0.5)
@@ -254,6 +262,107 @@ def test_sole_landmarks_follow_a_rigid_foot_and_find_the_belt():
     assert given.stance_levels_mm_["right"] == pytest.approx(-10.0, abs=0.5)
     # without a stature the foot length comes from the heel -> MT2 marker distance
     assert given.foot_length_mm_ == pytest.approx(np.hypot(228.0, 2.0) / 0.83, rel=1e-3)
+
+
+def test_sole_landmarks_static_rows_across_the_sole():
+    static = _static_feet(yaw_deg=8.0)
+    for s in ("R", "L"):
+        pts = mocap.sole_landmarks_static(static, s, floor_y_mm=5.0, toe_offset_mm=60.0)
+        assert {"heel_lateral", "heel_medial", "ball_lateral", "ball_medial"} <= set(pts)
+        for p in pts.values():
+            assert p[1] == pytest.approx(5.0)  # every point on the floor
+        axis = (pts["toe"] - pts["ball"]) / 60.0
+        lateral = np.array([-axis[2], 0.0, axis[0]])
+        mt5, mt1 = static[f"{s}.MT5"][0], static[f"{s}.MT1"][0]
+        if (mt5 - mt1) @ lateral < 0:
+            lateral = -lateral
+        r = mocap.MARKER_RADIUS_MM
+        # edge points: the marker straight down, one marker radius in towards the axis
+        np.testing.assert_allclose(
+            pts["ball_lateral"][[0, 2]], (mt5 - r * lateral)[[0, 2]], atol=1e-9
+        )
+        np.testing.assert_allclose(
+            pts["ball_medial"][[0, 2]], (mt1 + r * lateral)[[0, 2]], atol=1e-9
+        )
+        # medial heel edge: the lateral one mirrored across the long axis
+        off_lat = (pts["heel_lateral"] - pts["heel"]) @ lateral
+        off_med = (pts["heel_medial"] - pts["heel"]) @ lateral
+        assert off_lat == pytest.approx(-off_med) and off_lat > 20.0
+        half = 0.5 * (pts["ball_lateral"] - pts["ball_medial"]) @ lateral
+        toe_off = (pts["toe_lateral"] - pts["toe"]) @ lateral
+        assert toe_off == pytest.approx(mocap.TOE_ROW_WIDTH_FRACTION * half)
+        np.testing.assert_allclose(
+            pts["toe_medial"] - pts["toe"], -(pts["toe_lateral"] - pts["toe"])
+        )
+    # without the edge markers only the centre line is made
+    reduced = {k: v for k, v in static.items() if not k.endswith(("MT1", "MT5"))}
+    assert set(mocap.sole_landmarks_static(reduced, "R", floor_y_mm=0.0, toe_offset_mm=60.0)) == {
+        "heel",
+        "ball",
+        "toe",
+    }
+
+
+def test_lowest_point_picks_per_frame_and_keeps_the_anchor():
+    a = np.array([[0.0, 5.0, 0.0], [0.0, 1.0, 0.0], [np.nan, np.nan, np.nan]])
+    b = np.array([[10.0, 2.0, 3.0], [10.0, 4.0, 3.0], [10.0, 7.0, 3.0]])
+    got = mocap.lowest_point([a, b])
+    np.testing.assert_allclose(got, [[10.0, 2.0, 3.0], [0.0, 1.0, 0.0], [10.0, 7.0, 3.0]])
+    anchored = mocap.lowest_point([a, b], anchor=a)
+    np.testing.assert_allclose(anchored[:2], [[0.0, 2.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def test_bend_toes_keeps_the_tip_at_the_forefoot_level_and_the_toe_length():
+    hinge = np.array([[0.0, 10.0, 0.0], [0.0, 10.0, 0.0], [0.0, 40.0, 0.0], [0.0, -5.0, 0.0]])
+    length = 60.0
+    down = np.radians(30.0)  # rigid toe pointing 30 deg below the horizontal
+    tip = hinge + length * np.array([np.cos(down), -np.sin(down), 0.0])
+    floor = np.array([0.0, -50.0, 20.0, 0.0])
+    got = mocap.bend_toes(hinge, tip, floor)
+    np.testing.assert_allclose(np.linalg.norm(got - hinge, axis=1), length)  # same toe length
+    assert got[0, 1] == pytest.approx(0.0)  # bent up to the floor
+    np.testing.assert_allclose(got[1], tip[1])  # not below the floor: rigid
+    assert got[2, 1] == pytest.approx(20.0) and got[2, 0] > 0  # the hinge 40 mm up: bent to 20
+    assert got[3, 1] == pytest.approx(-5.0)  # the hinge itself below: the toe lies level
+    np.testing.assert_allclose(got[:, 2], 0.0)  # stays in the toe's vertical plane
+
+
+def test_an_inverted_foot_shows_its_lateral_edge_and_bending_toes_stay_up():
+    static = _static_feet(yaw_deg=0.0)
+    n = 3
+    roll = np.radians([0.0, 20.0, 0.0])  # about the long axis (lab X): lateral edge down (R foot)
+    pitch = np.radians([0.0, 0.0, -30.0])  # toe down over the ball (push-off)
+    trial = {}
+    for name, xyz in static.items():
+        p = np.repeat(xyz[:1], n, axis=0)
+        pivot = np.array([830.0, 0.0, 1360.0 if name.startswith("R") else 1090.0])
+        rel = p - pivot  # under the forefoot, on the foot's axis
+        c, s_ = np.cos(roll), np.sin(roll)
+        y = c * rel[:, 1] - s_ * rel[:, 2]  # +Z (the right foot's lateral side) goes down
+        z = s_ * rel[:, 1] + c * rel[:, 2]
+        cp, sp = np.cos(pitch), np.sin(pitch)
+        x2 = cp * rel[:, 0] - sp * y
+        y2 = sp * rel[:, 0] + cp * y
+        trial[name] = np.stack([x2, y2, z], axis=1) + pivot
+    rigid = mocap.SoleLandmarks(foot_length_mm=275.0, floor_y_mm=0.0).fit(static, trial)
+    rows = rigid.sole_points_mm_["right"]
+    # frame 1: inverted: the outline's bottom is the lateral edge, below the centre line
+    assert rigid.points_mm_["right_heel"][1, 1] == pytest.approx(rows["heel_lateral"][1, 1])
+    assert rows["heel_lateral"][1, 1] < rows["heel"][1, 1] - 5.0
+    assert rigid.points_mm_["right_foot_index"][1, 1] == pytest.approx(rows["toe_lateral"][1, 1])
+    assert rigid.points_mm_["right_ball"][1, 1] == pytest.approx(rows["ball_lateral"][1, 1])
+    # frame 2: pitched toe-down: the rigid toe dips below the ball, the bending one does not
+    bending = mocap.SoleLandmarks(foot_length_mm=275.0, floor_y_mm=0.0, toe_model="bending")
+    bending.fit(static, trial)
+    ball_low = bending.points_mm_["right_ball"][2, 1]
+    assert rigid.points_mm_["right_foot_index"][2, 1] < ball_low - 20.0
+    # level with the lowest metatarsal-head point (the toe row's corners differ by the small yaw)
+    assert bending.points_mm_["right_foot_index"][2, 1] == pytest.approx(ball_low, abs=0.5)
+    np.testing.assert_allclose(
+        bending.points_mm_["right_foot_index"][:2], rigid.points_mm_["right_foot_index"][:2]
+    )
+    with pytest.raises(PosecoachError, match="toe_model"):
+        mocap.SoleLandmarks(toe_model="floppy").fit(static, trial)
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,6 +436,7 @@ def test_dataset_is_valid_and_described(trial, request):
     assert (toe_below - a["ground_row_px"]) * mm_per_px < 50.0
     # what the foot keypoints are
     assert a["foot_points"] == "sole" and a["sole_floor_method"] == "running stance"
+    assert a["toe_model"] == "rigid"
     assert 5.0 < a["sole_floor_y_mm"] < 25.0
     assert a["foot_length_mm"] == pytest.approx(0.152 * 1810.0)
     assert a["toe_offset_mm"] == pytest.approx(0.22 * 0.152 * 1810.0)
@@ -434,6 +544,64 @@ def test_foot_lands_flat_and_loads_the_forefoot_first(trial, request):
     for side, values in angles.items():
         assert abs(np.median(values)) < 3.0, side
     assert np.mean(toe_first) > 0.9  # RBDS001: every contact
+
+
+@pytest.fixture(scope="module")
+def t25_sole():
+    """Rigid and bending-toe sole landmarks of T25 with its force-plate contacts."""
+    _, static = mocap.read_markers(shared_file("fukuchi2017-rbds001/RBDS001static.txt"))
+    t, trial = mocap.read_markers(shared_file("fukuchi2017-rbds001/RBDS001runT25markers.txt"))
+    tf, grf = mocap.read_forces(shared_file("fukuchi2017-rbds001/RBDS001runT25forces.txt"))
+    start, end, _, _ = mocap.contact_intervals(tf, grf, 50.0)
+    foot = mocap.FOOT_LENGTH_PER_HEIGHT * 1810.0
+    rigid = mocap.SoleLandmarks(foot_length_mm=foot).fit(static, trial)
+    bending = mocap.SoleLandmarks(foot_length_mm=foot, toe_model="bending").fit(static, trial)
+    contacts = []
+    for a, b in zip(start, end, strict=True):
+        if 0.2 < a and b < t[-1] - 0.2:
+            inside = (t >= a) & (t <= b)
+            heel = {
+                s: np.nanmean(rigid.points_mm_[f"{s}_heel"][inside, 1]) for s in ("left", "right")
+            }
+            contacts.append((min(heel, key=heel.get), a, b))
+    return t, rigid, bending, contacts
+
+
+@pytest.mark.realdata
+def test_forefoot_lands_on_its_lateral_edge(t25_sole):
+    t, rigid, _, contacts = t25_sole
+    lateral, centre, keypoint = [], [], []
+    for side, a, b in contacts:
+        rows = rigid.sole_points_mm_[side]
+        mid = (t >= a + 0.3 * (b - a)) & (t <= a + 0.6 * (b - a))
+        for out, y in (
+            (lateral, rows["ball_lateral"][:, 1]),
+            (centre, rows["ball"][:, 1]),
+            (keypoint, rigid.points_mm_[f"{side}_ball"][:, 1]),
+        ):
+            out.append(np.interp(a, t, y) - np.median(y[mid]))
+    # at the force plate's contact the outsole edge under MT5 is near its stance height
+    # (RBDS001 T25 median 5.4 mm) while the centre line under MT2 is far above it (23.8 mm):
+    # the foot lands inverted, on the outside of the forefoot
+    assert np.median(lateral) < 9.0
+    assert np.median(centre) > np.median(lateral) + 12.0
+    assert np.median(keypoint) < 9.0  # the outline's bottom follows the lowest edge
+
+
+@pytest.mark.realdata
+def test_bending_toes_do_not_dip_through_the_belt(t25_sole):
+    t, rigid, bending, contacts = t25_sole
+    low_rigid, low_bending = [], []
+    for side, a, b in contacts:
+        inside = (t >= a) & (t <= b)
+        low_rigid.append(np.nanmin(rigid.points_mm_[f"{side}_foot_index"][inside, 1]))
+        low_bending.append(np.nanmin(bending.points_mm_[f"{side}_foot_index"][inside, 1]))
+    # RBDS001 T25 medians: rigid -31 mm (push-off dip), bending -3 mm
+    assert np.median(low_rigid) < -20.0
+    assert np.median(low_bending) > -8.0
+    # the heels and metatarsal heads are the same in both
+    np.testing.assert_allclose(rigid.points_mm_["right_heel"], bending.points_mm_["right_heel"])
+    np.testing.assert_allclose(rigid.points_mm_["right_ball"], bending.points_mm_["right_ball"])
 
 
 @pytest.mark.realdata

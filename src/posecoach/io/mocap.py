@@ -68,30 +68,66 @@ in the static trial where the shoe stands flat (:func:`sole_landmarks_static`):
 The static heel -> toe line is therefore level. In every running frame the points are rebuilt
 with the foot's rigid-body fit (:func:`reconstruct_landmarks`), like the other landmarks.
 
+Width of the sole. A side view sees the bottom of the shoe's outline, which is the lowest point
+across the sole's width, not its centre line. The static trial therefore also gets rows of
+points across the sole (:func:`sole_landmarks_static`): under the ``Heel.Lateral`` marker and its
+mirror image (heel row), under ``MT5`` and ``MT1`` (the outsole edges at the metatarsal heads),
+and beside the toe tip (half the forefoot half-width), each marker moved down to the floor and
+one marker radius (``MARKER_RADIUS_MM``, 7 mm) in towards the foot's axis. The keypoints take
+their height from the lowest point of their row (:func:`lowest_point`) and keep their place
+along the foot (back of the heel, toe tip). Why: RBDS001 lands on the outside of the forefoot
+with the foot inverted. At force-plate initial contact the ``MT5`` marker is already at its
+stance height (it has a sharp corner there) while ``MT1`` is still 35 mm above its own; the
+sole edge under ``MT5`` is 5 / 7 mm (T25 / T35, median) above its mid-stance height, the
+centre point under ``MT2`` 24 / 28 mm. Most of the "sole still 14-36 mm above its rest level at
+contact" of the centre-line model was this inversion, not a timing error.
+
 Floor height. The static trial has no floor marker, and the subject stood off the treadmill
 (about 0.4 m behind the force plate's rear edge), so the floor is found from the running trial
 alone (markers only, no force data): with a provisional static floor at lab ``Y = 0``, the
 lower of each foot's heel and ball points over its lowest 15 % of frames (the loaded, flat
 foot in stance; stance is 31-36 % of the stride here) lies at the belt height seen from the
 foot markers (:func:`stance_floor_level_mm`), and the static floor is set so that this level
-is the belt ``Y = 0``. RBDS001: levels -13.1 / -13.5 mm (right/left) in T25 and -13.2 /
--15.2 mm in T35, so the static floor is at ``Y = +13.3 / +14.2 mm``. The standing floor itself
-is probably level with the belt: with it at ``Y = 0`` the lower sole point is 6-7 mm above the
-belt (median) at force-plate initial contact, when the shoe is still unloaded. Loaded, the shoe
-sits ~13 mm lower on its markers (the Heel.Bottom marker alone 5-9 mm below its standing
-height: midsole and forefoot compression, foot deformation), which a rigid marker fit cannot
-follow; the stance calibration puts the sole on the belt where a video shows it, during
-stance. ``sole_floor_y_mm=0.0`` uses the unloaded (standing) floor instead.
+is the belt ``Y = 0``. RBDS001 (rows across the sole): static floor at ``Y = +13.9 / +15.2 mm``
+(T25 / T35). Loaded, the shoe sits lower on its markers than standing (midsole and forefoot
+compression, foot deformation), which a rigid marker fit cannot follow: the lateral forefoot
+edge keeps sinking 5-7 mm for 15-25 ms after force-plate contact while the force rises. The
+stance calibration puts the loaded sole on the belt, where a video shows it during stance;
+``sole_floor_y_mm=0.0`` uses the standing floor instead (with it the lateral forefoot edge is
+already 6-8 mm *below* the belt at contact, so the standing floor was not at the belt's
+height). The compression is left in the data: clipping the points at a touch-down level would
+need that level, which the markers do not show (their impact peak comes 5-13 ms after the
+force plate's contact).
 
-Checked on RBDS001 (T25 / T35, force-plate stance): the lower of the stance foot's heel and toe
-points is within 15 mm of the belt in 69 % / 69 % of stance frames; in mid-stance (40-60 % of
-contact) the toe point sits at -3 / -4 mm and the heel at +10 / +12 mm (the forefoot runner's
-heel is already rising); the heel's lowest point in stance is +3 to +6 mm (medians per side).
+Toes (``toe_model``). The markers end at the metatarsal heads, so the toes are modelled:
 
-Known limit: the toes are rigid with the foot here. In push-off the real toes stay flat while
-the foot rotates over the metatarsophalangeal joints, so the virtual toe point dips below the
-belt (median -26 / -30 mm at force-plate toe-off, at most -34 / -38 mm) and is back above it
-only 40-45 ms after toe-off.
+- ``"rigid"`` (default): the toe row moves with the foot. In push-off the foot pitches over
+  the ball and the tip dips below the belt (median -26 / -31 mm at force-plate toe-off, at
+  most -35 / -39 mm) and is back above it 30-40 ms after toe-off; its upward motion starts
+  near the real toe-off (after the pipeline's cleaning the tip's upward speed passes
+  0.3 m/s 5-10 ms before it);
+- ``"bending"``: the toes bend at the metatarsal heads and never point below the forefoot's
+  lowest sole point (:func:`bend_toes`). This removes the dip (lowest point in stance -3 mm,
+  -6 mm at worst), but the tip then rises with the metatarsal heads, which are already
+  14-19 mm up at force-plate toe-off while the real toes still push: the toe lifts 15-25 ms
+  before toe-off. The markers carry no information on when the toe tips leave the belt.
+
+Checked on RBDS001 (T25 / T35, force-plate stance, rigid toes): the lower of the stance foot's
+heel and toe points is within 15 mm of the belt in 72 % / 71 % of stance frames; in mid-stance
+(40-60 % of contact) the toe point sits at -3 / -4.5 mm and the heel at +9 / +10 mm (the
+forefoot runner's heel is already rising). At force-plate contact the heel point is 15 / 13 mm
+and the toe point 18 / 24 mm above the belt: the sole line is level within 2.5 deg, a
+flat landing by the foot-strike angle (Altman & Davis 2012). The strike index from the T25
+centre of pressure in the first 10 ms of contact (Cavanagh & Lafortune 1980) is 0.59 (median;
+IQR 0.49-0.71): a midfoot strike by that measure too, although ``RBDSinfo.txt`` labels the
+subject "Forefoot".
+
+Timing of the two systems: the force text file's ``Time`` column holds sample numbers (300 Hz)
+starting with the first marker frame; the ``MT5`` corner and the heel's horizontal speed
+passing half the belt speed both fall within a few milliseconds of the force plate's 50 N
+crossing, so no offset between markers and forces is visible. The T25 force export is zeroed
+between about -30 and +30 N (2187 samples exactly 0), so its 50 N crossings are interpolated from a zero sample: up to
+one force sample (3.3 ms) early at contact and late at toe-off.
 """
 
 from __future__ import annotations
@@ -118,6 +154,8 @@ __all__ = [
     "force_events",
     "fukuchi_pose_dataset",
     "fukuchi_trial",
+    "bend_toes",
+    "lowest_point",
     "joint_centres_3d",
     "match_cluster_labels",
     "read_forces",
@@ -195,6 +233,18 @@ MT2_MARKER_FRACTION_OF_FOOT_LENGTH: float = 0.83
 #: lowest 15 % of frames lie in the lower half of stance).
 SOLE_STANCE_SHARE: float = 0.15
 
+#: Radius of the foot markers (mm): the marker centre sits this far outside the shoe's outline.
+#: 14 mm markers are the common size for foot markers; the exact size of the Fukuchi set's
+#: markers is not stated in the files, and 1-2 mm here moves the sole edges by as much.
+MARKER_RADIUS_MM: float = 7.0
+
+#: Half-width of the outsole's front row (through the toe tip) as a fraction of the half-width
+#: across the metatarsal heads (MT1 -> MT5 sole edges): the toe box tapers to a rounded tip.
+TOE_ROW_WIDTH_FRACTION: float = 0.5
+
+#: Toe models of :class:`SoleLandmarks`.
+TOE_MODELS = ("bending", "rigid")
+
 FOOT_POINTS = ("sole", "markers")
 
 UPPER_BODY_NOTE = (
@@ -213,10 +263,11 @@ KEYPOINT_SOURCES: tuple[str, ...] = (
 
 SOLE_KEYPOINT_SOURCES: tuple[str, ...] = (
     *KEYPOINT_SOURCES[:3],
-    "heel: virtual sole point under the Heel.Bottom marker, on the static floor "
-    "(rebuilt from the foot markers)",
+    "heel: virtual sole point under the Heel.Bottom marker (back of the heel), as low as the "
+    "lowest point across the heel's sole (rebuilt from the foot markers)",
     "foot_index: virtual sole point at the toe tip, 22 % of the foot length ahead of the MT2 "
-    "head along the foot's long axis, on the static floor (rebuilt from the foot markers)",
+    "head along the foot's long axis, as low as the lowest point across the toe box "
+    "(rebuilt from the foot markers)",
 )
 
 
@@ -762,7 +813,19 @@ def sole_landmarks_static(
       foot, as the foot vector of the conventional gait model, Davis et al. 1991, Hum Mov Sci
       10:575-587): the tip of the longest toe at the sole, BlazePose's ``foot_index``.
 
-    All three lie on the floor, so the static heel -> toe line is level.
+    All three lie on the floor, so the static heel -> toe line is level. When the static trial
+    also holds ``Heel.Lateral``, ``MT1`` and ``MT5``, the rows across the sole are added (a side
+    view sees the lowest of them as the bottom of the shoe's outline):
+
+    - ``heel_lateral``: the ``Heel.Lateral`` marker moved down to the floor and one marker
+      radius (``MARKER_RADIUS_MM``) towards the foot's axis (the marker centre sits a radius
+      outside the heel counter); ``heel_medial``: its mirror image across the long axis;
+    - ``ball_lateral`` / ``ball_medial``: the ``MT5`` / ``MT1`` markers moved down to the floor
+      and one marker radius inwards: the outsole's edges under the 5th and 1st metatarsal heads;
+    - ``toe_lateral`` / ``toe_medial``: the toe tip moved sideways by ``TOE_ROW_WIDTH_FRACTION``
+      of the forefoot half-width (the toe box tapers to a rounded tip).
+
+    "Lateral" is the horizontal direction across the long axis towards ``MT5``.
 
     Parameters
     ----------
@@ -778,7 +841,9 @@ def sole_landmarks_static(
     Returns
     -------
     dict of str to ndarray, shape (3,)
-        ``heel``, ``ball``, ``toe`` in static lab coordinates (mm).
+        ``heel``, ``ball``, ``toe`` (and, with the edge markers, ``heel_lateral``,
+        ``heel_medial``, ``ball_lateral``, ``ball_medial``, ``toe_lateral``, ``toe_medial``) in
+        static lab coordinates (mm).
 
     Raises
     ------
@@ -799,7 +864,39 @@ def sole_landmarks_static(
     heel_sole[1] = floor_y_mm
     ball = mt2.copy()
     ball[1] = floor_y_mm
-    return {"heel": heel_sole, "ball": ball, "toe": ball + toe_offset_mm * axis}
+    toe = ball + toe_offset_mm * axis
+    points = {"heel": heel_sole, "ball": ball, "toe": toe}
+    edges = (f"{side}.Heel.Lateral", f"{side}.MT1", f"{side}.MT5")
+    if not all(e in static_mm for e in edges):
+        return points
+    heel_lat, mt1, mt5 = _static_mean(static_mm, edges)
+    lateral = np.array([-axis[2], 0.0, axis[0]])  # horizontal, across the long axis
+    if float((mt5 - mt1) @ lateral) < 0.0:
+        lateral = -lateral  # towards the little toe
+
+    def inward(marker: np.ndarray, sign: float) -> np.ndarray:
+        # the marker centre moved straight down to the floor and one radius towards the axis
+        # (the marker sits on the side of the shoe, its centre a radius outside the outline)
+        q = marker - sign * MARKER_RADIUS_MM * lateral
+        q[1] = floor_y_mm
+        return q
+
+    heel_lateral = inward(heel_lat, 1.0)
+    across = float((heel_lateral - heel_sole) @ lateral)
+    ball_lat, ball_med = inward(mt5, 1.0), inward(mt1, -1.0)
+    forefoot_half = 0.5 * max(float((ball_lat - ball_med) @ lateral), 0.0)
+    toe_half = TOE_ROW_WIDTH_FRACTION * forefoot_half
+    points.update(
+        {
+            "heel_lateral": heel_lateral,
+            "heel_medial": heel_lateral - 2.0 * across * lateral,  # mirrored across the axis
+            "ball_lateral": ball_lat,
+            "ball_medial": ball_med,
+            "toe_lateral": toe + toe_half * lateral,
+            "toe_medial": toe - toe_half * lateral,
+        }
+    )
+    return points
 
 
 def stance_floor_level_mm(
@@ -834,15 +931,94 @@ def stance_floor_level_mm(
     return float(np.quantile(low, stance_share)) if low.size else float("nan")
 
 
+def lowest_point(points: list[np.ndarray], anchor: np.ndarray | None = None) -> np.ndarray:
+    """Per frame, the lowest (least lab ``Y``) of several points across the sole's width.
+
+    A side view sees the shoe's outline: its bottom edge at a given place along the foot is
+    the lowest of the sole points across the width there (the lateral edge when the foot is
+    inverted, as when a forefoot runner lands on the outside of the forefoot).
+
+    Parameters
+    ----------
+    points : list of ndarray, shape (n, 3)
+        Points of one row across the sole (e.g. heel centre, lateral and medial edge).
+    anchor : ndarray, shape (n, 3), optional
+        When given, the result keeps the anchor's ``X`` and ``Z`` (where the keypoint is along
+        the foot, e.g. the back of the heel) and takes only the height from the lowest point.
+
+    Returns
+    -------
+    ndarray, shape (n, 3)
+        NaN where every point is NaN.
+    """
+    stack = np.stack([np.asarray(p, dtype=np.float64) for p in points])  # (k, n, 3)
+    heights = np.where(np.isfinite(stack[..., 1]), stack[..., 1], np.inf)
+    pick = np.argmin(heights, axis=0)
+    out = np.take_along_axis(stack, pick[None, :, None], axis=0)[0]
+    if anchor is not None:
+        out = np.array(anchor, dtype=np.float64, copy=True)
+        out[:, 1] = np.take_along_axis(stack[..., 1], pick[None], axis=0)[0]
+    return out
+
+
+def bend_toes(hinge_mm: np.ndarray, tip_mm: np.ndarray, floor_mm: np.ndarray) -> np.ndarray:
+    """Toe tip of toes that bend at the metatarsal heads instead of dipping below the sole.
+
+    The toes hinge on the ball (2nd metatarsal head) and keep their length. When the rigid
+    toe tip would lie below ``floor_mm`` (the lowest sole point under the metatarsal heads:
+    the foot pitches toe-down over the ball in push-off), the toe is turned up about the
+    ball in its own vertical plane until the tip is level with that point, as the real toes
+    and the shoe's toe box are held flat on the belt by the dorsiflexing metatarsophalangeal
+    joints while the forefoot is loaded (Bojsen-Møller & Lamoreux 1979, Acta Orthop Scand
+    50:471-479; Stefanyshyn & Nigg 1997, J Biomech 30:1081-1085: 30-50 deg of MTP
+    dorsiflexion in running push-off). Otherwise the rigid tip is kept. The toes therefore
+    never point further down than the forefoot's sole; in swing, when the whole foot is
+    above the belt, this only changes how the toe hangs, not when it lands or lifts.
+
+    Parameters
+    ----------
+    hinge_mm, tip_mm : ndarray, shape (n, 3)
+        Ball (hinge) and rigid toe tip, lab mm (Y up).
+    floor_mm : ndarray, shape (n,)
+        Lowest height the tip may take (mm), the forefoot's lowest sole point.
+
+    Returns
+    -------
+    ndarray, shape (n, 3)
+        The toe tip; equal to ``tip_mm`` where it is not below ``floor_mm``.
+    """
+    hinge = np.asarray(hinge_mm, dtype=np.float64)
+    tip = np.asarray(tip_mm, dtype=np.float64)
+    floor = np.asarray(floor_mm, dtype=np.float64)
+    toe = tip - hinge
+    length = np.linalg.norm(toe, axis=-1)
+    with np.errstate(invalid="ignore"):
+        bend = tip[:, 1] < floor
+    rise = np.clip(floor - hinge[:, 1], -length, 0.0)  # at most level with the hinge
+    flat = np.hypot(toe[:, 0], toe[:, 2])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.sqrt(np.maximum(length**2 - rise**2, 0.0)) / flat
+    out = tip.copy()
+    new = hinge + np.stack([toe[:, 0] * scale, rise, toe[:, 2] * scale], axis=-1)
+    ok = bend & np.isfinite(new).all(axis=-1) & (flat > 0)
+    out[ok] = new[ok]
+    return out
+
+
 class SoleLandmarks:
     """Virtual sole landmarks (heel, ball, toe tip) rebuilt in every running frame.
 
-    The static-trial points of :func:`sole_landmarks_static` are carried with each foot's
-    technical markers (``Heel.Top``, ``Heel.Bottom``, ``Heel.Lateral``, ``MT1``, ``MT5``) by the
-    rigid-body fit of :func:`reconstruct_landmarks` (Söderkvist & Wedin 1993). The static floor
+    The static-trial points of :func:`sole_landmarks_static` (three rows across the sole: heel,
+    metatarsal heads, toe tip) are carried with each foot's technical markers (``Heel.Top``,
+    ``Heel.Bottom``, ``Heel.Lateral``, ``MT1``, ``MT5``) by the rigid-body fit of
+    :func:`reconstruct_landmarks` (Söderkvist & Wedin 1993). The keypoints are the bottom of the
+    shoe's side-view outline (:func:`lowest_point`): ``heel`` at the back of the heel with the
+    height of the lowest heel-row point, ``foot_index`` at the toe tip with the height of the
+    lowest toe-row point, ``ball`` the lowest point under the metatarsal heads. With
+    ``toe_model="bending"`` the toe row hinges on the ball (:func:`bend_toes`). The static floor
     height is either given or found from the running trial's markers
-    (:func:`stance_floor_level_mm`): the floor is placed so that the loaded sole meets the belt
-    plane ``Y = BELT_Y_MM``.
+    (:func:`stance_floor_level_mm` on the heel and ball points): the floor is placed so that the
+    loaded sole meets the belt plane ``Y = BELT_Y_MM``.
 
     Parameters
     ----------
@@ -856,6 +1032,11 @@ class SoleLandmarks:
         Static floor height (lab Y, mm); None finds it from the running stance.
     stance_share : float
         See :func:`stance_floor_level_mm`.
+    toe_model : {"rigid", "bending"}
+        ``"rigid"`` (default): the toes move with the foot markers (the tip dips below the belt
+        in push-off); ``"bending"``: the toes bend at the metatarsal heads and never point
+        below the forefoot's lowest sole point (:func:`bend_toes`). See the module docstring
+        for what each does to the push-off on RBDS001.
 
     Attributes
     ----------
@@ -871,7 +1052,12 @@ class SoleLandmarks:
     static_points_mm_ : dict of str to dict
         ``"right"``/``"left"`` -> ``heel``, ``ball``, ``toe`` in the static trial (mm).
     points_mm_ : dict of str to ndarray, shape (n, 3)
-        ``right_heel``, ``right_foot_index``, ``right_ball`` and the same for ``left_``, lab mm.
+        ``right_heel``, ``right_foot_index``, ``right_ball`` (lowest points of the rows, see
+        above) and ``right_toe_rigid`` (the rigid toe tip on the foot's axis), the same for
+        ``left_``, lab mm.
+    sole_points_mm_ : dict of str to dict
+        ``"right"``/``"left"`` -> every static sole point (``heel``, ``heel_lateral``, ...,
+        ``toe_medial``) rebuilt rigidly in each frame, shape (n, 3), lab mm (toes not bent).
     fit_rms_mm_ : dict of str to ndarray, shape (n,)
         Rigid-fit residual of each foot cluster (``"R.foot"``, ``"L.foot"``).
     """
@@ -882,11 +1068,13 @@ class SoleLandmarks:
         toe_fraction: float = TOE_FRACTION_OF_FOOT_LENGTH,
         floor_y_mm: float | None = None,
         stance_share: float = SOLE_STANCE_SHARE,
+        toe_model: str = "rigid",
     ) -> None:
         self.foot_length_mm = foot_length_mm
         self.toe_fraction = toe_fraction
         self.floor_y_mm = floor_y_mm
         self.stance_share = stance_share
+        self.toe_model = toe_model
 
     def _foot_length(self, static_mm: Mapping[str, np.ndarray]) -> float:
         if self.foot_length_mm is not None:
@@ -917,12 +1105,14 @@ class SoleLandmarks:
             raise MocapDataError(f"floor_y_mm must be a finite number, got {self.floor_y_mm!r}")
         if not 0.0 <= self.toe_fraction < 1.0:
             raise MocapDataError(f"toe_fraction must lie in [0, 1), got {self.toe_fraction!r}")
+        if self.toe_model not in TOE_MODELS:
+            raise MocapDataError(f"toe_model must be one of {TOE_MODELS}, got {self.toe_model!r}")
         trial_mm, _ = fix_label_swaps(static_mm, trial_mm)
         foot_length = self._foot_length(static_mm)
         toe_offset = self.toe_fraction * foot_length
 
-        def rebuild(floor: float) -> tuple[dict, dict, dict]:
-            statics, points, rms = {}, {}, {}
+        def rebuild(floor: float) -> tuple[dict, dict, dict, dict]:
+            statics, points, rms, rows = {}, {}, {}, {}
             for s, side in (("R", "right"), ("L", "left")):
                 static_pts = sole_landmarks_static(
                     static_mm, s, floor_y_mm=floor, toe_offset_mm=toe_offset
@@ -930,13 +1120,22 @@ class SoleLandmarks:
                 cluster = tuple(c.format(s=s) for c in SEGMENT_CLUSTERS["foot"])
                 got, seg_rms = reconstruct_landmarks(static_mm, trial_mm, cluster, static_pts)
                 statics[side] = static_pts
-                points[f"{side}_heel"] = got["heel"]
-                points[f"{side}_foot_index"] = got["toe"]
-                points[f"{side}_ball"] = got["ball"]
+                rows[side] = got
+                heel_row = [got[k] for k in ("heel", "heel_lateral", "heel_medial") if k in got]
+                ball_row = [got[k] for k in ("ball", "ball_lateral", "ball_medial") if k in got]
+                toe_row = [got[k] for k in ("toe", "toe_lateral", "toe_medial") if k in got]
+                ball_low = lowest_point(ball_row)
+                if self.toe_model == "bending":
+                    tip = bend_toes(got["ball"], got["toe"], ball_low[:, 1])
+                    toe_row = [p + (tip - got["toe"]) for p in toe_row]
+                points[f"{side}_heel"] = lowest_point(heel_row, anchor=got["heel"])
+                points[f"{side}_foot_index"] = lowest_point(toe_row, anchor=toe_row[0])
+                points[f"{side}_ball"] = ball_low
+                points[f"{side}_toe_rigid"] = got["toe"]
                 rms[f"{s}.foot"] = seg_rms
-            return statics, points, rms
+            return statics, points, rms, rows
 
-        statics, points, rms = rebuild(0.0)
+        statics, points, rms, rows = rebuild(0.0)
         levels = {
             side: stance_floor_level_mm(
                 points[f"{side}_heel"][:, 1],
@@ -956,7 +1155,7 @@ class SoleLandmarks:
         else:
             floor, method = float(self.floor_y_mm), "given"
         if floor != 0.0:
-            statics, points, rms = rebuild(floor)
+            statics, points, rms, rows = rebuild(floor)
         self.foot_length_mm_ = foot_length
         self.toe_offset_mm_ = toe_offset
         self.floor_y_mm_ = floor
@@ -964,6 +1163,7 @@ class SoleLandmarks:
         self.stance_levels_mm_ = levels
         self.static_points_mm_ = statics
         self.points_mm_ = points
+        self.sole_points_mm_ = rows
         self.fit_rms_mm_ = rms
         return self
 
@@ -1128,6 +1328,7 @@ def fukuchi_pose_dataset(
     info_path: str | Path | None = None,
     foot_points: str = "sole",
     sole_floor_y_mm: float | None = None,
+    toe_model: str = "rigid",
 ) -> xr.Dataset:
     """Turn a Fukuchi 2017 running trial into a posecoach pose dataset.
 
@@ -1160,6 +1361,8 @@ def fukuchi_pose_dataset(
     sole_floor_y_mm : float or None
         Static floor height (lab Y, mm) for the sole landmarks; None finds it from the running
         stance (module docstring); ``0.0`` puts it at the belt plane (unloaded shoe).
+    toe_model : {"rigid", "bending"}
+        Toes of the sole landmarks (:class:`SoleLandmarks`, module docstring).
 
     Returns
     -------
@@ -1172,7 +1375,8 @@ def fukuchi_pose_dataset(
         toe up positive: 0 for the sole landmarks, +6.7..7.7 for the markers),
         ``foot_points``, with ``"sole"`` also ``sole_floor_y_mm``, ``sole_floor_method``,
         ``sole_stance_level_mm_right`` / ``_left`` (belt under the loaded sole with the static
-        floor at Y = 0), ``foot_length_mm``, ``toe_offset_mm``; ``keypoint_sources``,
+        floor at Y = 0), ``foot_length_mm``, ``toe_offset_mm``, ``toe_model``;
+        ``keypoint_sources``,
         ``notes``, ``warnings`` (e.g. corrected marker label swaps).
 
     Raises
@@ -1217,7 +1421,9 @@ def fukuchi_pose_dataset(
         strike = f"right: {strike_r}; left: {strike_l}"
 
     foot_length_mm = FOOT_LENGTH_PER_HEIGHT * height_m * 1000.0 if np.isfinite(height_m) else None
-    sole = SoleLandmarks(foot_length_mm=foot_length_mm, floor_y_mm=sole_floor_y_mm)
+    sole = SoleLandmarks(
+        foot_length_mm=foot_length_mm, floor_y_mm=sole_floor_y_mm, toe_model=toe_model
+    )
     points_mm, _, fit_warnings = joint_centres_3d(static, trial, foot_points=foot_points, sole=sole)
     warnings = fit_warnings + warnings
 
@@ -1274,6 +1480,7 @@ def fukuchi_pose_dataset(
                 "sole_stance_level_mm_left": float(sole.stance_levels_mm_["left"]),
                 "foot_length_mm": float(sole.foot_length_mm_),
                 "toe_offset_mm": float(sole.toe_offset_mm_),
+                "toe_model": sole.toe_model,
             }
         )
         sources = SOLE_KEYPOINT_SOURCES
@@ -1281,8 +1488,13 @@ def fukuchi_pose_dataset(
             "heel/foot_index: virtual sole landmarks rigid with the foot markers, defined in the "
             f"static trial on a floor at Y = {sole.floor_y_mm_:.1f} mm ({sole.floor_method_}); "
             f"toe tip {sole.toe_offset_mm_:.0f} mm ahead of the MT2 head "
-            f"(foot length {sole.foot_length_mm_:.0f} mm); rigid toes dip below the belt in "
-            "push-off"
+            f"(foot length {sole.foot_length_mm_:.0f} mm); heights from the lowest point across "
+            "the sole; "
+            + (
+                "rigid toes dip below the belt in push-off"
+                if sole.toe_model == "rigid"
+                else "toes bend at the metatarsal heads (lift with them in push-off)"
+            )
         )
     else:
         static_angles = [static_foot_angle_deg(static, s) for s in ("R", "L")]
@@ -1571,6 +1783,7 @@ def fukuchi_trial(
     threshold_fraction: float | None = None,
     foot_points: str = "sole",
     sole_floor_y_mm: float | None = None,
+    toe_model: str = "rigid",
 ) -> tuple[xr.Dataset, pd.DataFrame]:
     """Load one Fukuchi 2017 trial as a pose dataset plus force-plate gait events.
 
@@ -1584,7 +1797,7 @@ def fukuchi_trial(
         Static calibration trial.
     speed_mps : float
         Treadmill speed (m/s).
-    px_per_m, facing, foot_points, sole_floor_y_mm
+    px_per_m, facing, foot_points, sole_floor_y_mm, toe_model
         See :func:`fukuchi_pose_dataset`.
     threshold_N, threshold_fraction
         See :class:`ForceEventDetector`.
@@ -1604,6 +1817,7 @@ def fukuchi_trial(
         speed_mps=speed_mps,
         foot_points=foot_points,
         sole_floor_y_mm=sole_floor_y_mm,
+        toe_model=toe_model,
     )
     source = Path(forces_path) if forces_path is not None else Path(markers_path)
     if forces_path is None and source.suffix.lower() != ".c3d":
