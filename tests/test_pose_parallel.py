@@ -336,6 +336,19 @@ def test_two_worker_processes_give_the_one_process_result(textured_video):
     assert two.attrs["person_checks"] == one.attrs["person_checks"]
 
 
+def test_one_thread_pass_is_the_same_and_restores_opencv_threads(textured_video):
+    import cv2
+
+    est = BlazePoseEstimator(mode="single")
+    before = cv2.getNumThreads()
+    a = est.estimate_segment(textured_video)
+    b = est.estimate_segment(textured_video, one_thread=True)
+    assert cv2.getNumThreads() == before
+    np.testing.assert_array_equal(a.frame, b.frame)
+    np.testing.assert_array_equal(a.camera_step_px, b.camera_step_px)
+    np.testing.assert_array_equal(a.frame_diff_grey, b.frame_diff_grey)
+
+
 class FailingLaterSegments(BlazePoseEstimator):
     """Fails in every segment but the first (which the calling process estimates)."""
 

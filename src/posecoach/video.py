@@ -186,6 +186,11 @@ class VideoReader:
         when frames are shrunk. Later frames predict from the unfiltered pictures, so
         errors build up until the next key frame: for pictures to look at (the
         overlay), not for measuring.
+    decoder_threads : int
+        Threads of the FFmpeg decoder (0: FFmpeg chooses, frame and slice threads
+        for every core). 1 saves the threads' overhead (~0.5 ms of CPU per 1080p
+        frame) when every core already runs a process of its own. Decoding is
+        bit-exact either way.
 
     Attributes
     ----------
@@ -196,10 +201,11 @@ class VideoReader:
     """
 
     def __init__(self, path: str | Path, *, max_side_px: int | None = None,
-                 skip_loop_filter: bool = False) -> None:
+                 skip_loop_filter: bool = False, decoder_threads: int = 0) -> None:
         self.path = Path(path)
         self.max_side_px = max_side_px
         self.skip_loop_filter = bool(skip_loop_filter)
+        self.decoder_threads = max(0, int(decoder_threads))
         self.warnings: list[str] = []
         self._pts: list[int] = []
         self.info = self._probe()
@@ -308,6 +314,8 @@ class VideoReader:
         try:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            if self.decoder_threads:
+                stream.codec_context.thread_count = self.decoder_threads
             if self.skip_loop_filter:
                 stream.codec_context.options = {"skip_loop_filter": "all"}
             tb = float(stream.time_base or Fraction(1, 90000))

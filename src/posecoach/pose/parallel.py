@@ -371,6 +371,7 @@ def _worker_run(
         frames = estimator.estimate_segment(
             video_path, start_s=segment.start_s, end_s=segment.end_s,
             first_frame=segment.first_frame, route=route, on_frame=_tick, should_stop=stop.is_set,
+            one_thread=True,
         )
     except SecondPersonSeen as seen:
         stop.set()
@@ -500,7 +501,7 @@ class ParallelPoseEstimator:
                     try:
                         own: tuple[str, Any] = ("done", est.estimate_segment(
                             video_path, start_s=first.start_s, end_s=first.end_s, route=route,
-                            on_frame=tick, should_stop=stop.is_set))
+                            on_frame=tick, should_stop=stop.is_set, one_thread=True))
                     except SecondPersonSeen as seen:
                         stop.set()
                         own = ("second_person", seen.time_s)
