@@ -65,7 +65,8 @@ def mocap_trial(request):
         a = pipeline.analyze_poses(ds, height_m=1.81, speed_mps=speed)
     err, missing, spurious = _match(a.events, truth, 0.1, float(ds["time"].values[-1]))
     return {"analysis": a, "truth": truth, "err": err, "missing": missing, "spurious": spurious,
-            "summary": mocap.truth_summary(truth), "label": ds.attrs.get("foot_strike_label", "")}
+            "summary": mocap.truth_summary(truth), "label": ds.attrs.get("foot_strike_label", ""),
+            "speed_mps": speed}
 
 
 def _abs_median_ms(trial, kind):
@@ -85,37 +86,33 @@ def test_mocap_cadence_within_one_percent(mocap_trial):
 
 def test_mocap_event_errors_stay_bounded(mocap_trial):
     """Regression guard on what is reached (the targets are the xfail tests below)."""
-    assert _abs_median_ms(mocap_trial, "initial_contact") < 50
-    assert _abs_median_ms(mocap_trial, "toe_off") < 40
+    assert _abs_median_ms(mocap_trial, "initial_contact") < 15
+    assert _abs_median_ms(mocap_trial, "toe_off") < 20
     gct = mocap_trial["analysis"].summary["ground_contact_ms"]["median"]
-    assert abs(gct - mocap_trial["summary"]["ground_contact_ms"]) < 80
+    assert abs(gct - mocap_trial["summary"]["ground_contact_ms"]) < 30
 
 
-_SOLE = ("the virtual sole points keep sinking 15-25 ms after the force plate's contact "
-         "(shoe compression, rigid marker model) and the rigid toe dips in push-off; "
-         "docs/accuracy.md")
-
-
-@pytest.mark.xfail(reason="target not reached: " + _SOLE, strict=False)
 def test_target_mocap_ic_within_10_ms(mocap_trial):
     assert _abs_median_ms(mocap_trial, "initial_contact") <= 10
 
 
-@pytest.mark.xfail(reason="target not reached at 2.5 m/s: " + _SOLE, strict=False)
 def test_target_mocap_to_within_15_ms(mocap_trial):
     assert _abs_median_ms(mocap_trial, "toe_off") <= 15
 
 
-@pytest.mark.xfail(reason="target not reached: late ICs and early TOs shorten contacts; " + _SOLE,
-                   strict=False)
 def test_target_mocap_contact_time_within_15_ms(mocap_trial):
     gct = mocap_trial["analysis"].summary["ground_contact_ms"]["median"]
-    assert abs(gct - mocap_trial["summary"]["ground_contact_ms"]) <= 15
+    err = gct - mocap_trial["summary"]["ground_contact_ms"]
+    if abs(err) > 15 and mocap_trial["speed_mps"] == 3.5:
+        pytest.xfail(f"target not reached at 3.5 m/s: contact {err:+.0f} ms (IC ~+8 ms late, TO "
+                     "~-10 ms early: the rigid virtual toe lifts early); docs/accuracy.md")
+    assert abs(err) <= 15
 
 
-@pytest.mark.xfail(reason="target not reached: at the late IC the foot is already nearly flat "
-                          "(strike angle -0.7..-1.1 deg, forefoot needs < -1.6); " + _SOLE,
-                   strict=False)
+@pytest.mark.xfail(reason="target not reached, and probably not reachable honestly: at the force "
+                          "plate's contact this runner's heel-to-toe line is level (+0.5/-0.6 deg) "
+                          "and the centre-of-pressure strike index is 0.59 (midfoot), although "
+                          "RBDSinfo says Forefoot; see the io.mocap docstring", strict=False)
 def test_target_mocap_foot_strike_is_forefoot(mocap_trial):
     assert mocap_trial["analysis"].foot_strike["pattern"] == mocap_trial["label"].lower()
 
@@ -179,11 +176,11 @@ def test_treadmill_clip_warns_about_the_playback_speed_change(treadmill):
 
 @pytest.mark.slow
 def test_labelled_contacts_regression_guard(treadmill, overground):
-    """What is reached today (about 40 % within one picture); the target is the xfail below."""
+    """What is reached today (about 58 % / 60 % within one picture); the target is the xfail below."""
     hits_t, spurious_t, sides_t = _label_hits(*treadmill, tol=1)
     hits_o, spurious_o, sides_o = _label_hits(*overground, tol=2)
-    assert hits_t >= 8  # of 24 free-running labels
-    assert hits_o >= 2  # of 5 (the first is outside the picture)
+    assert hits_t >= 12  # of 24 free-running labels
+    assert hits_o >= 3  # of 5 (the first is outside the picture)
     # left/right: reported in docs/accuracy.md; both feet must at least appear
     assert set(treadmill[0].events["side"]) == {"left", "right"}
 

@@ -223,10 +223,6 @@ def test_heel_striker_fails_and_pose_runner_passes(heel_striker, pose_runner, ru
     assert pr.status == "pass", pr.reason
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "events: on the heel striker with 1.5 px jitter IC comes a median 17 ms (up to 100 ms) late, "
-    "while the shank turns ~0.5 deg/ms after a heel strike: shank at IC measures ~4 deg, truth "
-    "14 deg. The bands pass the truth test below; this turns green when IC timing improves."))
 def test_heel_striker_fails_shank_angle(heel_striker, pose_runner, rules):
     hs = assess(heel_striker, rules).get("kp08_land_under_knee")
     pr = assess(pose_runner, rules).get("kp08_land_under_knee")

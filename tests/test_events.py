@@ -293,7 +293,9 @@ def test_sub_frame_timing_does_not_get_worse_with_frame_rate(clean_runs, name):
         _, truth, det = clean_runs[name, fps]
         err, _, _ = match(det.events_, truth)
         med[fps] = float(err["err_s"].abs().median())
-    assert med[120.0] <= med[30.0] + 0.002
+    # the velocity cues carry a bias of their own that does not shrink with the frame rate
+    # (the Pose runner's foot slows before contact: ~-6 ms at every rate), so allow 4 ms
+    assert med[120.0] <= med[30.0] + 0.004
     assert med[120.0] < 0.008
 
 
@@ -316,9 +318,6 @@ def test_noise_drops_and_swaps_every_event_found_none_invented(name, fps, seed):
     assert abs(cadence_spm(det) / truth.cadence_spm - 1) < 0.01
 
 
-@pytest.mark.xfail(reason="target not reached: with 1.5 px noise the heel striker's ICs are "
-                          "5-15 ms late (approach speeds up into contact); see docs/accuracy.md",
-                   strict=False)
 def test_target_heel_striker_with_noise_every_ic_within_one_frame_at_120_fps():
     ds, truth = SyntheticRunner(RunnerParams.heel_striker()).generate(duration_s=6.0, fps=120.0,
                                                                        seed=1)
@@ -435,3 +434,63 @@ def test_property_random_runners_every_event_found_none_invented(runner, seed):
     assert err["err_frames"].abs().median() <= 1
     c = det.contacts_
     assert (c.loc[c["complete"], "to_time_s"] > c.loc[c["complete"], "ic_time_s"]).all()
+
+
+# --------------------------------------------------------------------------- velocity cues
+
+
+def test_velocity_crossing_first_and_last_interpolated():
+    t = np.arange(10) * 0.1
+    v = np.array([3, 2, 0, 2, 0, -1, 0, 0, 0, 0], dtype=float)  # falls through 1 twice
+    first = events.velocity_crossing(t, v, 1.0, 0, 9, falling=True, last=False)
+    last = events.velocity_crossing(t, v, 1.0, 0, 9, falling=True, last=True)
+    assert first == pytest.approx(0.15)
+    assert last == pytest.approx(0.35)
+    assert np.isnan(events.velocity_crossing(t, v, 5.0, 0, 9, falling=True, last=False))
+
+
+def test_refine_initial_contact_finds_where_the_foot_stops_on_the_ground():
+    """Heel relative to the pelvis: forward at 1 m/s over the ground until 0.5 s, then fixed
+    to a belt moving back at 3 m/s; contact is when its ground speed drops to 0.2 x 3 m/s."""
+    dt = 1 / 240
+    t = np.arange(0, 1.0, dt)
+    t_ic, belt = 0.5, 3.0
+    # ground speed falls linearly from 1 m/s to 0 over the 20 ms before contact
+    ground = np.clip((t_ic - t) / 0.02, 0, 1) * 1.0
+    u = ground - belt  # velocity relative to the (still) pelvis
+    x = np.concatenate([[0.0], np.cumsum(0.5 * (u[1:] + u[:-1]) * dt)])
+    got = events.refine_initial_contact(t, x, t_ic + 0.03, (t_ic, t_ic + 0.2))
+    # 0.2 x 3 m/s = 0.6 m/s of ground speed is reached 0.6 x 20 ms = 12 ms before contact
+    assert got == pytest.approx(t_ic - 0.012, abs=0.002)
+    # a heel that never slows keeps the height-based time
+    flat = -belt * t
+    assert events.refine_initial_contact(t, flat, 0.53, (0.5, 0.7)) == 0.53
+
+
+def test_refine_toe_off_last_rise_through_lift_speed():
+    dt = 1 / 120
+    t = np.arange(0, 1.0, dt)
+    t_to = 0.6
+    toe = np.where(t > t_to, 4.0 * (t - t_to) ** 2, 0.0)  # v = 8 (t - t_to): 0.3 m/s 37.5 ms later
+    got = events.refine_toe_off(t, toe, t_to + 0.02)
+    assert got == pytest.approx(t_to + 0.3 / 8.0, abs=dt / 2)
+    assert events.refine_toe_off(t, np.zeros_like(t), 0.6) == 0.6
+
+
+def test_velocity_cues_remove_the_noise_delay_of_heel_strikes():
+    """Heel striker, 60 fps, 1.5 px jitter: the height threshold alone puts IC a median ~17 ms
+    late (the band must clear the noise); with the velocity cue it is within a few ms."""
+    ds, truth = SyntheticRunner(RunnerParams.heel_striker()).generate(duration_s=6.0, fps=60.0,
+                                                                      seed=3)
+    ds, _ = add_faults(ds, jitter_px=1.5, seed=3)
+    body = body_of(ds, truth)
+    angles = kinematics.joint_angles(body)
+    errs = {}
+    for cues in (False, True):
+        det = GaitEventDetector(velocity_cues=cues).detect(body, angles)
+        err, missing, _ = match(det.events_, truth)
+        assert not missing
+        ic = err[err["kind"] == "initial_contact"]
+        errs[cues] = float(ic["err_s"].median())
+    assert errs[False] > 0.008
+    assert abs(errs[True]) < 0.005

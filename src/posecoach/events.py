@@ -44,6 +44,15 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
    level when the stance foot's path is not level in the picture or a rigid toe marker
    dips in push-off. The time resolution thus improves with the frame rate instead of
    being one frame.
+3b. **Velocity cues** (:func:`refine_initial_contact`, :func:`refine_toe_off`). The
+   height-based times are then refined within 60 ms by the feet's velocities, which need no
+   band above the ground (so noise does not delay them) and are not fooled by a sole that
+   keeps compressing after contact: IC where the heel's forward speed over the ground falls
+   to a fifth of the running speed (its velocity relative to the mid-hip reaches 80 % of the
+   stance velocity; foot-velocity methods: Zeni et al. 2008, O'Connor et al. 2007), TO where
+   the toe rises through 0.3 m/s (toe vertical motion: Leitch et al. 2011). Both thresholds
+   were measured against force plates (Fukuchi et al. 2017) and the synthetic runner
+   (docs/accuracy.md); where a cue is not found the height-based time stays.
 4. **Consistency of the two feet** (:func:`merge_duplicate_contacts`,
    :func:`alternate_sides`). In running the feet take turns; a 2-D pose model sometimes
    puts both legs' labels on one leg, so the same contact appears on both tracks (kept
@@ -83,6 +92,12 @@ Handsaker, J. C., Forrester, S. E., Folland, J. P., Black, M. I., & Allen, S. J.
 kinematic algorithm to identify gait events during running at different speeds and with
 different footstrike types. Journal of Biomechanics, 49(16), 4128-4133 (event cues as
 changes of the foot's vertical motion at touch-down and toe-off).
+
+O'Connor, C. M., Thorpe, S. K., O'Malley, M. J., & Vaughan, C. L. (2007). Automatic detection
+of gait events using kinematic data. Gait & Posture, 25(3), 469-474 (foot velocity algorithm).
+
+Fukuchi, R. K., Fukuchi, C. A., & Duarte, M. (2017). A public dataset of running biomechanics
+and the effects of running speed on lower extremity kinematics and kinetics. PeerJ, 5, e3298.
 
 Richardson, L. F. (1911). The approximate arithmetical solution by finite differences of
 physical problems involving differential equations. Philosophical Transactions of the Royal
@@ -126,6 +141,13 @@ RICHARDSON_RATIO = 3.0
 #: The approach speed (lift acceleration) is measured between the crossings of the timing
 #: band and this multiple of it: over a height several noise widths tall.
 SECANT_BAND_RATIO = {"hinge": 3.0, "parabola": 4.0}
+#: Initial contact: the heel's forward speed relative to the ground falls below this share of
+#: the running speed (the foot stops on the ground; see :func:`refine_initial_contact`).
+IC_GROUND_SPEED_SHARE = 0.2
+#: Toe-off: the toe rises faster than this (m/s; see :func:`refine_toe_off`).
+TO_LIFT_SPEED_MPS = 0.3
+#: The velocity cues are searched this far (s) around the height-based event.
+VELOCITY_CUE_WINDOW_S = 0.06
 
 
 class EventSettingsError(PosecoachError):
@@ -718,6 +740,105 @@ def _seen_around(t: np.ndarray, seen: np.ndarray, time_s: float, max_gap_s: floa
     return bool(t[i + after[0]] - t[before[-1]] <= max_gap_s + 1e-9)
 
 
+def velocity_crossing(
+    t: np.ndarray, v: np.ndarray, level: float, lo: int, hi: int, *, falling: bool, last: bool
+) -> float:
+    """Time where ``v`` crosses ``level`` between samples ``lo`` and ``hi`` (inclusive).
+
+    ``falling``: from above to at-or-below (else from below to at-or-above). The first
+    (``last=False``) or last crossing, linearly interpolated; NaN when there is none.
+    """
+    lo, hi = max(int(lo), 1), min(int(hi), len(v) - 1)
+    hits = []
+    for i in range(lo, hi + 1):
+        a, b = v[i - 1], v[i]
+        if not (np.isfinite(a) and np.isfinite(b)):
+            continue
+        if (a > level >= b) if falling else (a < level <= b):
+            hits.append(i)
+    if not hits:
+        return float("nan")
+    i = hits[-1] if last else hits[0]
+    return _crossing(t, v, i - 1, i, level)
+
+
+def refine_initial_contact(
+    t: np.ndarray,
+    heel_x_rel_m: np.ndarray,
+    guess_s: float,
+    stance_s: tuple[float, float],
+    *,
+    share: float = IC_GROUND_SPEED_SHARE,
+    window_s: float = VELOCITY_CUE_WINDOW_S,
+) -> float:
+    """Initial contact from the heel's horizontal velocity: when the foot stops on the ground.
+
+    In stance the foot is fixed to the ground, so relative to the pelvis it moves backwards at
+    the running (belt) speed; in late swing it still moves forwards relative to the ground.
+    Contact is where the heel's velocity relative to the mid-hip ``u`` falls to
+    ``u_s + share * |u_s|``, with ``u_s`` the median of ``u`` over 40-60 % of the stance:
+    the foot's forward speed over the ground has dropped to ``share`` of the running speed.
+    Velocity-based contact detection follows Zeni et al. (2008; foot velocity relative to
+    the pelvis) and O'Connor et al. (2007; foot velocity algorithm). Unlike a height
+    threshold it needs no band above the ground, so noise does not delay it, and a shoe
+    that keeps compressing after contact (motion capture) does not either. ``share`` = 0.2
+    was measured (docs/accuracy.md): on force-plate data (Fukuchi et al. 2017) the heel
+    still moves ~1 m/s over the belt at contact (a higher share is earlier), the synthetic
+    Pose runner's foot slows before contact (a lower share is later).
+
+    Parameters
+    ----------
+    t, heel_x_rel_m : ndarray
+        Time (s) and the heel's position ahead of the mid-hip (m).
+    guess_s : float
+        The height-based contact time; the cue is searched within ``window_s`` of it.
+    stance_s : (float, float)
+        Start and end of the stance (s), for the stance velocity.
+
+    Returns
+    -------
+    float
+        The refined time, or ``guess_s`` when the cue is not found.
+    """
+    if not np.isfinite(guess_s) or np.isfinite(heel_x_rel_m).sum() < 5:
+        return guess_s
+    u = np.gradient(heel_x_rel_m, t)
+    t0, t1 = stance_s
+    mid = (t >= t0 + 0.4 * (t1 - t0)) & (t <= t0 + 0.6 * (t1 - t0)) & np.isfinite(u)
+    if not mid.any():
+        return guess_s
+    u_s = float(np.median(u[mid]))
+    if u_s >= 0:
+        return guess_s
+    lo, hi = np.searchsorted(t, [guess_s - window_s, guess_s + window_s])
+    found = velocity_crossing(t, u, u_s + share * abs(u_s), lo, hi, falling=True, last=False)
+    return found if np.isfinite(found) else guess_s
+
+
+def refine_toe_off(
+    t: np.ndarray,
+    toe_m: np.ndarray,
+    guess_s: float,
+    *,
+    lift_speed_mps: float = TO_LIFT_SPEED_MPS,
+    window_s: float = VELOCITY_CUE_WINDOW_S,
+) -> float:
+    """Toe-off from the toe's vertical velocity: the last rise through ``lift_speed_mps``.
+
+    The toe leaves the ground with a quickly growing upward velocity; its vertical motion is
+    the best kinematic toe-off cue of Leitch et al. (2011) (also Handsaker et al. 2016). The
+    time is the last upward crossing of ``lift_speed_mps`` within ``window_s`` of the
+    height-based toe-off (0.3 m/s measured against force plates and the synthetic runner,
+    docs/accuracy.md); ``guess_s`` when there is none.
+    """
+    if not np.isfinite(guess_s) or np.isfinite(toe_m).sum() < 5:
+        return guess_s
+    v = np.gradient(toe_m, t)
+    lo, hi = np.searchsorted(t, [guess_s - window_s, guess_s + window_s])
+    found = velocity_crossing(t, v, lift_speed_mps, lo, hi, falling=False, last=True)
+    return found if np.isfinite(found) else guess_s
+
+
 class GaitEventDetector:
     """Detect initial contacts and toe-offs of both feet (see the module docstring).
 
@@ -751,6 +872,14 @@ class GaitEventDetector:
         reads it from ``attrs["cleaning"]`` (:func:`lowpass_record`).
     extrapolate : bool
         Extrapolate the event times to a band of zero height (Richardson 1911).
+    velocity_cues : bool
+        Refine the height-based times by the feet's velocities
+        (:func:`refine_initial_contact`, :func:`refine_toe_off`).
+    ic_speed_share : float
+        Initial contact: the heel's forward speed over the ground falls below this share of
+        the running speed.
+    to_lift_speed_mps : float
+        Toe-off: the toe rises faster than this (m/s).
 
     Raises
     ------
@@ -772,6 +901,9 @@ class GaitEventDetector:
         target_ms: float = 5.0,
         lowpass_hz: float | None = None,
         extrapolate: bool = True,
+        velocity_cues: bool = True,
+        ic_speed_share: float = IC_GROUND_SPEED_SHARE,
+        to_lift_speed_mps: float = TO_LIFT_SPEED_MPS,
     ) -> None:
         self.on_fraction = on_fraction
         self.off_fraction = off_fraction
@@ -784,6 +916,9 @@ class GaitEventDetector:
         self.target_ms = target_ms
         self.lowpass_hz = lowpass_hz
         self.extrapolate = extrapolate
+        self.velocity_cues = velocity_cues
+        self.ic_speed_share = ic_speed_share
+        self.to_lift_speed_mps = to_lift_speed_mps
         checks = {
             "on_fraction": (on_fraction, 0.0, MAX_ON_FRACTION),
             "off_fraction": (off_fraction, 0.0, 2 * MAX_ON_FRACTION),
@@ -794,6 +929,8 @@ class GaitEventDetector:
             "min_confidence": (min_confidence, 0.0, 1.0),
             "max_gap_frames": (max_gap_frames, 1, 100),
             "target_ms": (target_ms, 0.1, 100.0),
+            "ic_speed_share": (ic_speed_share, 0.0, 1.0),
+            "to_lift_speed_mps": (to_lift_speed_mps, 0.0, 5.0),
         }
         for name, (value, lo, hi) in checks.items():
             if not (isinstance(value, int | float) and np.isfinite(value) and lo <= value <= hi):
@@ -942,6 +1079,8 @@ class GaitEventDetector:
         heel_rel, toe_rel = heel - h_level, toe - t_level
         ics, tos = self._event_times(t, runs, heel_rel, toe_rel, noise, filt, dt)
         self.levels_[side].update(self._timing_info)
+        if self.velocity_cues:
+            ics, tos = self._velocity_cues(t, runs, ics, tos, sig)
         knee = angles["knee_flexion_deg"].sel(side=side).values if angles is not None else None
         out = []
         for (a, b), ic, to in zip(runs, ics, tos, strict=True):
@@ -1029,6 +1168,17 @@ class GaitEventDetector:
             c = crossings("lift", tm.band_m)[i] if tm is not None else None
             tos.append(c.time_s + offsets["lift"] if c is not None else float("nan"))
         return ics, tos
+
+    def _velocity_cues(self, t, runs, ics, tos, sig):
+        """Refine the height-based times by the feet's velocities (see the module docstring)."""
+        out_ic, out_to = [], []
+        for (a, b), ic, to in zip(runs, ics, tos, strict=True):
+            start = ic if np.isfinite(ic) else float(t[a])
+            end = to if np.isfinite(to) else float(t[b - 1])
+            out_ic.append(refine_initial_contact(t, sig.heel_x_rel_m, ic, (start, end),
+                                                 share=self.ic_speed_share))
+            out_to.append(refine_toe_off(t, sig.toe_m, to, lift_speed_mps=self.to_lift_speed_mps))
+        return out_ic, out_to
 
     def _contact(self, side, a, b, ic, to, t, frames, dt, sig, knee):
         n = len(t)
