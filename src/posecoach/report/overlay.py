@@ -104,7 +104,7 @@ class OverlayDrawing:
     width_px: float
     size: tuple[int, int]
     _rows: dict[int, int] = field(default_factory=dict, init=False, repr=False)
-    _blend: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
+    _blend: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_analysis(cls, analysis, size: tuple[int, int], full_size: tuple[int, int]) -> OverlayDrawing:
@@ -158,7 +158,9 @@ class OverlayDrawing:
         )
 
     def _blend_panel(self, img: np.ndarray, x: int = 8, y: int = 8) -> None:
-        """Alpha-blend the panel at (x, y) with integer arithmetic (as ``C.blend_patch``)."""
+        """Alpha-blend the panel at (x, y), in place (as ``C.blend_patch``, one OpenCV call)."""
+        import cv2
+
         h, w = img.shape[:2]
         ph, pw = self.panel.shape[:2]
         ph, pw = min(ph, h - y), min(pw, w - x)
@@ -166,11 +168,11 @@ class OverlayDrawing:
             return
         if self._blend is None:
             p = self.panel[:ph, :pw]
-            a = p[..., 3:4].astype(np.uint16)
-            self._blend = (255 - a, p[..., :3].astype(np.uint16) * a + 127)
-        inv, add = self._blend
+            alpha = p[..., 3].astype(np.float32) / 255.0
+            self._blend = (np.ascontiguousarray(p[..., :3]), 1.0 - alpha, alpha)
+        rgb, inv, alpha = self._blend
         region = img[y:y + ph, x:x + pw]
-        region[...] = ((region * inv + add) // 255).astype(np.uint8)
+        region[...] = cv2.blendLinear(np.ascontiguousarray(region), rgb, inv, alpha)
 
     def draw(self, img: np.ndarray, index: int) -> np.ndarray:
         """Draw frame ``index``'s skeleton, contacts, labels and the panel on ``img``.
