@@ -98,14 +98,15 @@ def _packets(path: Path) -> tuple[list[int], list[int], list[bool]]:
         return [p.pts for p in ps], [p.dts for p in ps], [p.is_keyframe for p in ps]
 
 
-@pytest.mark.parametrize("workers", [3])
-def test_overlay_in_parallel_parts_is_one_stream(demo, tmp_path, workers):
+@pytest.mark.parametrize(("workers", "min_frames", "parts"), [(3, 60, 3), (2, 200, 1)])
+def test_overlay_in_parallel_parts_is_one_stream(demo, tmp_path, workers, min_frames, parts):
     """Parts drawn by several processes are joined into one H.264 MP4 like the serial one."""
     from posecoach.report.overlay import start_overlay
 
     _, a, _, video, _ = demo
-    job = start_overlay(a, video, tmp_path / "par.mp4", workers=workers, min_segment_frames=60)
-    assert len(job.segments) == workers
+    job = start_overlay(a, video, tmp_path / "par.mp4", workers=workers,
+                        min_segment_frames=min_frames)
+    assert len(job.segments) == parts
     firsts = [seg[0] for seg in job.segments]
     par = job.result()
     ser = write_overlay(a, video, tmp_path / "ser.mp4", workers=1)

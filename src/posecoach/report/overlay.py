@@ -21,6 +21,7 @@ while it is made.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -294,8 +295,10 @@ def join_h264(parts: list[Path], out_path: Path) -> Path:
 class OverlayJob:
     """``overlay.mp4`` being written, possibly by other processes (see :func:`start_overlay`).
 
-    Call :meth:`result` to wait for it (and to clean up); in one process the whole
-    video is written there.
+    With ``segments`` (frame ranges and their time ranges), one worker process
+    draws and encodes each, starting at once; without, the whole video is written
+    in this process when :meth:`result` is called. Call :meth:`result` to wait for
+    the file (and to clean up).
     """
 
     def __init__(self, drawing: OverlayDrawing, video_path: Path, out_path: Path, *, fps: float,
@@ -309,7 +312,7 @@ class OverlayJob:
         self._pool: Any = None
         self._futures: list[Any] = []
         self._tmp: Path | None = None
-        if len(segments) > 1:
+        if segments:
             self._start_pool()
 
     def _start_pool(self) -> None:
@@ -338,7 +341,9 @@ class OverlayJob:
             for (first, end, _, _), n in zip(self.segments, counts, strict=True):
                 if n != end - first:  # a damaged file: the parts' times would not add up
                     parts = []
-            if parts:
+            if len(parts) == 1:
+                os.replace(parts[0], self.out_path)
+            elif parts:
                 join_h264(parts, self.out_path)
             else:  # pragma: no cover - truncated or damaged videos
                 _draw_part(self.drawing, str(self.video_path), str(self.out_path), fps=self.fps,
@@ -364,9 +369,10 @@ def start_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
                   min_segment_frames: int = OVERLAY_MIN_SEGMENT_FRAMES) -> OverlayJob:
     """Start writing ``out_path`` (MP4) in worker processes; :meth:`OverlayJob.result` finishes it.
 
-    Parameters are those of :func:`write_overlay`. Returns at once when the video is
-    long enough to be split (the processes then work while the caller does something
-    else, e.g. writes ``report.html``); otherwise the work happens in ``result()``.
+    Parameters are those of :func:`write_overlay`. With more than one worker and at
+    least ``min_segment_frames`` frames, worker processes (one per segment) start at
+    once and work while the caller does something else (e.g. writes
+    ``report.html``); otherwise the work happens in ``result()``, in this process.
 
     Raises
     ------
@@ -389,7 +395,9 @@ def start_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
     drawing = OverlayDrawing.from_analysis(analysis, (out_w, out_h), (info.width_px, info.height_px))
     n_workers = default_workers() if workers is None else max(1, int(workers))
     segments: list[tuple[int, int, float | None, float | None]] = []
-    if n_workers > 1 and info.n_frames >= 2 * min_segment_frames:
+    # with more than one core even a short clip gets a process of its own, so that it
+    # is drawn while this process writes report.html
+    if n_workers > 1 and info.n_frames >= min_segment_frames:
         time_s, is_key = frame_layout(video_path)
         # decoding costs about half of a frame's overlay work (drawing + encoding the rest)
         decode_cost = min(0.9, 2.5 * decode_cost_for(info.width_px, info.height_px))
@@ -422,7 +430,8 @@ def write_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
     workers : int, optional
         Processes drawing and encoding (default: all cores); 1 draws in this process.
     min_segment_frames : int
-        Fewer processes are used when each would get fewer frames than this.
+        Fewer processes are used when each would get fewer frames than this; a
+        clip shorter than this is drawn in this process.
 
     Raises
     ------
