@@ -386,8 +386,9 @@ def print_table(rep: dict) -> None:
         print(f"{name:58s} {wall:7.1f} {f:7.1f} {ratio:7.2f} {r.get('peak_rss_mb', float('nan')):8.0f} "
               f"{r.get('cpu_s', float('nan')):6.1f} {r.get('others_cores', float('nan')):6.2f}")
     print("('others': cores other processes kept busy during the run, on average)")
-    print("\nstages of posecoach analyze (seconds; nested: scan_video in analyze_poses, "
-          "write_report and write_overlay in write_report_outputs):")
+    print("\nstages of posecoach analyze (seconds; nested: scan_video in analyze_poses; "
+          "start_overlay, write_report and result (waiting for the overlay's processes, which "
+          "work during write_report) in write_report_outputs):")
     st = rep["stages_s"]
     for k, v in st.items():
         print(f"  {k:24s} {v:7.2f}")
