@@ -494,3 +494,44 @@ def test_velocity_cues_remove_the_noise_delay_of_heel_strikes():
         errs[cues] = float(ic["err_s"].median())
     assert errs[False] > 0.008
     assert abs(errs[True]) < 0.005
+
+
+# --------------------------------------------------------------------------------------------
+# a runner standing still on lower ground (a treadmill's side rails) next to the run
+# --------------------------------------------------------------------------------------------
+
+
+def test_standing_still_finds_long_rests_not_the_turns_of_a_running_foot():
+    t = np.arange(0, 6, 1 / 30)
+    x = 0.45 * np.sin(2 * np.pi * 1.4 * t)  # foot ahead of the pelvis: a running cycle
+    still_from = t >= 4.5
+    x[still_from] = x[still_from][0] + np.random.default_rng(0).normal(0, 0.003, still_from.sum())
+    still = events.standing_still(t, x)
+    assert still[t >= 4.6].all()
+    assert not still[t < 4.4].any()  # the brief turns at the front and back do not count
+
+
+def test_standing_on_lower_ground_after_the_run_does_not_hide_the_last_contacts():
+    ds, truth = SyntheticRunner(RunnerParams.pose_runner()).generate(duration_s=5.4, fps=30.0, seed=0)
+    body = body_of(ds, truth)
+    t = body["time"].values
+    rest = t >= 4.8  # the runner steps onto the side rails: feet still, 15 cm lower
+    pos = body["position"].values.copy()
+    names = list(body["keypoint"].values)
+    for i, name in enumerate(names):
+        first = np.flatnonzero(rest)[0]
+        pos[rest, i, 0] = pos[first, i, 0]
+        pos[rest, i, 1] = pos[first, i, 1] - (0.15 if name.endswith(
+            ("heel", "foot_index", "ankle")) and name[: name.index("_")] in ("left", "right") else 0)
+    for side in ("left", "right"):  # the feet rest flat on the rail
+        for k in ("heel", "foot_index", "ankle"):
+            j = names.index(f"{side}_{k}")
+            pos[rest, j, 1] = -0.15 + (0.08 if k == "ankle" else 0.0)
+    body = body.copy(data={**{v: body[v].values for v in body.data_vars}, "position": pos})
+    det = GaitEventDetector().detect(body)
+    ic = det.events_[det.events_["kind"] == "initial_contact"]
+    run_ics = np.sort(np.concatenate([truth.events_of(s, "initial_contact") for s in ("left", "right")]))
+    judged = run_ics[(run_ics > 0.5) & (run_ics < 4.7)]
+    assert len(judged) >= 10
+    for tt in judged:
+        assert np.min(np.abs(ic["time_s"].to_numpy() - tt)) < 0.05, tt

@@ -288,6 +288,51 @@ def rolling_level(
     return inner
 
 
+def standing_still(
+    t: np.ndarray, foot_x_rel_m: np.ndarray, *, share: float = 0.3, min_duration_s: float = 0.25
+) -> np.ndarray:
+    """Stretches where the foot rests still relative to the pelvis: the runner is not running.
+
+    A running (or walking) foot moves relative to the pelvis all the time: backwards at the
+    running speed in stance (on a treadmill and overground alike; the basis of the Zeni et
+    al. 2008 coordinate method) and forwards in swing; it is still only briefly where it
+    turns. A runner standing on a treadmill's side rails before or after the run, or
+    waiting, keeps the foot still for longer. Such stretches are found so that the foot's
+    contact level (:func:`rolling_level`) is not taken from them (the side rails lie nearer
+    the camera, lower in the picture than the belt).
+
+    Parameters
+    ----------
+    t, foot_x_rel_m : ndarray
+        Time (s) and the foot's position ahead of the pelvis (m, NaN where unknown).
+    share : float
+        The foot counts as still while its horizontal speed relative to the pelvis is below
+        this share of its 75th percentile (the speed scale of its running motion; a share
+        keeps the test free of the scale and of the playback speed).
+    min_duration_s : float
+        Only still stretches at least this long count (a foot turning round at the front
+        or back of its path is still for well under a tenth of a second, about four frames
+        in 4x slow motion).
+
+    Returns
+    -------
+    ndarray of bool
+        True in the still stretches.
+    """
+    x = np.asarray(foot_x_rel_m, dtype=float)
+    out = np.zeros(x.shape, dtype=bool)
+    if x.size < 3 or np.isfinite(x).sum() < 3:
+        return out
+    v = np.abs(np.gradient(x, t))
+    scale = float(np.nanpercentile(v, 75))
+    with np.errstate(invalid="ignore"):
+        still = np.isfinite(v) & (v < share * scale)
+    for a, b in true_runs(still):
+        if t[b - 1] - t[a] >= min_duration_s:
+            out[a:b] = True
+    return out
+
+
 def stance_level(
     height_m: np.ndarray, runs: list[tuple[int, int]], *, early_share: float = 0.6, quantile: float = 0.25
 ) -> float:
@@ -1025,12 +1070,17 @@ class GaitEventDetector:
             self.warnings_.append(f"{side} foot: too few clear samples; no events")
             return []
         # 1. levels: a rolling low quantile, refined by a constant from rough stances
+        # a foot standing still (on a treadmill's side rails, lower in the picture than the
+        # belt) would pull the level down and the contacts next to it would be lost
+        ref = seen & ~standing_still(t, sig.foot_x_rel_m)
+        if ref.sum() < 8:
+            ref = seen
         with np.errstate(invalid="ignore"):
-            h_track = rolling_level(t, np.where(seen, heel, np.nan))
-            t_track = rolling_level(t, np.where(seen, toe, np.nan))
+            h_track = rolling_level(t, np.where(ref, heel, np.nan))
+            t_track = rolling_level(t, np.where(ref, toe, np.nan))
             heel, toe = heel - h_track, toe - t_track
-            hs = np.where(seen, heel, np.nan)
-            ts = np.where(seen, toe, np.nan)
+            hs = np.where(ref, heel, np.nan)
+            ts = np.where(ref, toe, np.nan)
         h_level, _, h_noise = contact_level(hs)
         t_level, _, t_noise = contact_level(ts)
         if not (np.isfinite(h_level) and np.isfinite(t_level)):
