@@ -531,14 +531,18 @@ KNOWN = """## What fails, and why
   the rigid virtual toe lifts with the metatarsal heads (section 2); IC is ~8 ms late.
 - **Motion capture foot strike: midfoot, not the labelled forefoot** (section 2: the data
   show a level foot at contact).
-- **Real video: about 60 % of the labelled ICs within one picture.** BlazePose puts both
-  legs' labels on one leg in many frames of the 30 fps sprint, the near foot's path sinks in
-  the picture through stance, 3–4-frame contacts leave little to time, and most misses and
-  spurious contacts fall in the slow-motion middle (frames ~104–300, where one frame is a
-  third of a real frame and the pictures are blended). The detector keeps every contact
-  once and re-assigns sides that land twice within a step; left/right agree with the labels
-  for most found contacts. Assigning left/right from the feet's motion (the stance foot
-  moves back at belt speed) is the next thing to try.
+- **Real video: 71 % (treadmill) and 60 % (overground) of the labelled ICs within one
+  picture.** Most treadmill misses and spurious contacts fall in the slow-motion middle
+  (frames ~104–300): there the height-based ICs come 2–3 frames early (the heel sinks
+  slowly in video time, and the timing model takes its approach speed from all of the
+  foot's contacts, mostly real-time ones), and BlazePose puts both legs' labels on one leg
+  in many frames, so extra contacts appear. The runner standing on the side rails at the
+  end no longer pulls the contact level down (a foot still relative to the pelvis is left
+  out of it), so the last contacts are found. Contacts 308/316 come out with left and right
+  inverted (the leg-swap repair picks the wrong assignment there). Overground: IC 142 is
+  5 frames late (the heel's image height keeps sinking after contact), IC 20 has the heel
+  outside the picture. Assigning left/right from the feet's motion and a local time scale
+  for the timing model (slow-motion sections) are the next things to try.
 - **Walking clip: reported as "unknown", not "walking".** The walker's feet rise only a few
   centimetres in the picture and the pose tracks jump (other people), so no complete
   walking step is segmented; no running verdicts are given and a warning says no complete
