@@ -535,3 +535,75 @@ def test_standing_on_lower_ground_after_the_run_does_not_hide_the_last_contacts(
     assert len(judged) >= 10
     for tt in judged:
         assert np.min(np.abs(ic["time_s"].to_numpy() - tt)) < 0.05, tt
+
+
+# --------------------------------------------------------------------------------------------
+# a phone "slo-mo" export: a section of the clip played several times slower
+# --------------------------------------------------------------------------------------------
+
+
+def test_local_time_scale_finds_a_slow_section_and_leaves_real_time_alone():
+    t = np.arange(0, 10, 1 / 30)
+    # stance speed relative to the pelvis: 6 m/s in real time, 1.5 m/s in 4x slow motion
+    slow = (t >= 4) & (t < 7)
+    v = np.where(slow, -1.5, -6.0) * (1 + 0.05 * np.random.default_rng(0).normal(size=t.size))
+    x = np.cumsum(v) / 30
+    starts = np.concatenate([np.arange(5, 120, 7), np.arange(125, 210, 27), np.arange(215, 295, 7)])
+    runs = [(int(a), int(a) + (12 if slow[a] else 3)) for a in starts]
+    k = events.local_time_scale(t, x, runs)
+    in_slow = np.array([slow[a] for a, _ in runs])
+    inner = in_slow & np.array([slow[max(0, a - 30)] and slow[min(len(t) - 1, b + 30)] for a, b in runs])
+    assert np.allclose(k[inner], 4.0, rtol=0.15)
+    assert (k[~in_slow][2:-2] == 1.0).sum() >= (~in_slow).sum() - 6  # next to the ramps only
+    assert np.all(events.local_time_scale(t, np.cumsum(np.full(t.size, -6.0)) / 30, runs) == 1.0)
+
+
+def slow_motion_export(ds, *, factor: int, start_s: float, stop_s: float):
+    """A clip recorded at ``factor`` x 30 fps, played at 30 fps in [start_s, stop_s) of real
+    time and sped back to real time (every ``factor``-th picture) elsewhere."""
+    t = ds["time"].values
+    keep = [i for i in range(len(t)) if (start_s <= t[i] < stop_s) or i % factor == 0]
+    out = ds.isel(time=keep)
+    video_t = np.arange(len(keep)) / 30.0
+    out = out.assign_coords(time=video_t, frame=("time", np.arange(len(keep))))
+    out.attrs["fps"] = 30.0
+    return out, np.asarray(t[keep])
+
+
+def slow_section_ic_errors(det, truth, real_t, t_video, lo_s=2.3, hi_s=4.7) -> np.ndarray:
+    """Signed IC errors (video frames) inside the slow section, away from its ends."""
+    ic = det.events_[det.events_["kind"] == "initial_contact"]
+    out = []
+    for r in truth.events[truth.events["kind"] == "initial_contact"].itertuples():
+        if lo_s <= r.time_s <= hi_s:
+            tv = float(np.interp(r.time_s, real_t, t_video))
+            d = ic.loc[ic["side"] == r.side, "time_s"].to_numpy()
+            out.append((d[np.argmin(np.abs(d - tv))] - tv) * 30 if d.size else np.inf)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", ["heel_striker", "pose_runner"])
+def test_initial_contacts_in_a_slow_motion_section_within_one_frame(name):
+    ds, truth = SyntheticRunner(getattr(RunnerParams, name)()).generate(duration_s=7.0, fps=120.0, seed=0)
+    video, real_t = slow_motion_export(ds, factor=4, start_s=2.0, stop_s=5.0)
+    err = slow_section_ic_errors(detect(video, truth), truth, real_t, video["time"].values)
+    assert len(err) >= 5
+    assert np.all(np.abs(err) <= 1.0), err
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_slow_motion_with_noise_local_time_scale_times_a_flat_landing_better(seed, monkeypatch):
+    """With noise the timing band is several noise widths high and the time from its
+    crossing to touch-down matters; in 4x slow motion it is 4x longer in video time. The
+    Pose runner (foot landing flat, like the real treadmill sprinter) is timed better with
+    the local time scale than with the foot's real-time approach speed (control). The heel
+    striker is not (its heel speeds up into contact, so the constant-speed touch-down model
+    is off by a time that the scale multiplies too: docs/accuracy.md)."""
+    ds, truth = SyntheticRunner(RunnerParams.pose_runner()).generate(duration_s=7.0, fps=120.0, seed=seed)
+    video, real_t = slow_motion_export(ds, factor=4, start_s=2.0, stop_s=5.0)
+    video = add_faults(video, jitter_px=1.5, seed=seed)[0]
+    tv = video["time"].values
+    with_scale = slow_section_ic_errors(detect(video, truth), truth, real_t, tv)
+    monkeypatch.setattr(events, "local_time_scale", lambda t, x, runs, **k: np.ones(len(runs)))
+    without = slow_section_ic_errors(detect(video, truth), truth, real_t, tv)
+    assert np.median(np.abs(with_scale)) < np.median(np.abs(without)) - 0.4, (with_scale, without)

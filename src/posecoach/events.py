@@ -148,6 +148,12 @@ IC_GROUND_SPEED_SHARE = 0.2
 TO_LIFT_SPEED_MPS = 0.3
 #: The velocity cues are searched this far (s) around the height-based event.
 VELOCITY_CUE_WINDOW_S = 0.06
+#: A contact's local time scale (:func:`local_time_scale`) is the median over this many of
+#: the foot's contacts around it ...
+TIME_SCALE_CONTACTS = 3
+#: ... and is used only where it differs from 1 by more than this factor (ordinary changes
+#: of pace within a clip are absorbed by the medians over all contacts).
+TIME_SCALE_FACTOR = 1.5
 
 
 class EventSettingsError(PosecoachError):
@@ -884,6 +890,76 @@ def refine_toe_off(
     return found if np.isfinite(found) else guess_s
 
 
+def local_time_scale(
+    t: np.ndarray,
+    foot_x_rel_m: np.ndarray,
+    runs: list[tuple[int, int]],
+    *,
+    n: int = TIME_SCALE_CONTACTS,
+    factor: float = TIME_SCALE_FACTOR,
+) -> np.ndarray:
+    """How much slower than the foot's typical contact each contact is played (1: as usual).
+
+    In stance the foot moves backwards relative to the pelvis at the running (belt) speed
+    (the basis of the Zeni et al. 2008 coordinate method). A section of the clip played in
+    slow motion (phone "slo-mo" exports ramp from real time to 4-8x slower and back) shows
+    the same motion that many times slower in video time, and so does every other motion
+    of the foot: its approach to the ground and its lift. The scale of contact ``i`` is the
+    typical stance speed of the foot (below) divided by the median over the ``n``
+    contacts around ``i`` (one contact's speed is noisy: the pose model mixes up the legs
+    in some frames). The detector's timing model (each contact's approach speed and lift
+    acceleration are the foot's typical ones divided by the scale, its square) and the
+    toe-off velocity cue use it, so their settings, which assume real time, hold in slow
+    motion too (the playback-speed check of :mod:`posecoach.quality`
+    runs after the events and finds the same sections from the step intervals).
+
+    The typical speed is the upper quartile over the foot's contacts, not the median:
+    real time is the fastest playback of such a clip, and its slow section may hold as
+    many contacts as the real-time ones (slowed 4x, a second of running fills four). A
+    foot standing still or a contact invented by mixed-up legs moves slower still, which
+    the quartile ignores as long as they are fewer than three in four.
+
+    Parameters
+    ----------
+    t, foot_x_rel_m : ndarray
+        Time (s) and the foot's position ahead of the pelvis (m).
+    runs : list of (start, stop)
+        The foot's contacts (index ranges).
+    n : int
+        Number of contacts in the local median.
+    factor : float
+        Scales within ``[1 / factor, factor]`` are set to 1: ordinary changes of pace are
+        left to the medians over all contacts.
+
+    Returns
+    -------
+    ndarray
+        One scale per contact (> 1: slower than usual in video time); 1 where unknown.
+    """
+    out = np.ones(len(runs))
+    if len(runs) < 3 or np.isfinite(foot_x_rel_m).sum() < 3:
+        return out
+    u = np.gradient(np.asarray(foot_x_rel_m, dtype=float), t)
+    speed = np.full(len(runs), np.nan)
+    for i, (a, b) in enumerate(runs):
+        w = u[a:b]
+        w = w[np.isfinite(w)]
+        if w.size and np.median(w) < 0:
+            speed[i] = -float(np.median(w))
+    if np.isfinite(speed).sum() < 3:
+        return out
+    typical = float(np.nanpercentile(speed, 75))
+    h = n // 2
+    for i in range(len(runs)):
+        w = speed[max(0, i - h) : i + h + 1]
+        w = w[np.isfinite(w)]
+        if w.size:
+            k = typical / float(np.median(w))
+            if not (1.0 / factor <= k <= factor):
+                out[i] = float(np.clip(k, 1.0 / 8.0, 8.0))
+    return out
+
+
 class GaitEventDetector:
     """Detect initial contacts and toe-offs of both feet (see the module docstring).
 
@@ -1127,10 +1203,11 @@ class GaitEventDetector:
             "swing_m": float(swing), "noise_m": float(noise), "on_m": float(on), "off_m": float(off),
         }
         heel_rel, toe_rel = heel - h_level, toe - t_level
-        ics, tos = self._event_times(t, runs, heel_rel, toe_rel, noise, filt, dt)
+        scale = local_time_scale(t, sig.foot_x_rel_m, runs)
+        ics, tos = self._event_times(t, runs, heel_rel, toe_rel, noise, filt, dt, scale)
         self.levels_[side].update(self._timing_info)
         if self.velocity_cues:
-            ics, tos = self._velocity_cues(t, runs, ics, tos, sig)
+            ics, tos = self._velocity_cues(t, runs, ics, tos, sig, scale)
         knee = angles["knee_flexion_deg"].sel(side=side).values if angles is not None else None
         out = []
         for (a, b), ic, to in zip(runs, ics, tos, strict=True):
@@ -1139,7 +1216,7 @@ class GaitEventDetector:
                 out.append(c)
         return out
 
-    def _event_times(self, t, runs, heel_rel, toe_rel, noise, filt, dt):
+    def _event_times(self, t, runs, heel_rel, toe_rel, noise, filt, dt, scale):
         """IC and TO time of every stance (NaN where not seen), see the module docstring."""
         n = len(t)
         cutoff, order = filt
@@ -1166,9 +1243,12 @@ class GaitEventDetector:
             return cache[kind, band]
 
         def secant(kind: str, band: float) -> float:
+            # each contact's secant (a speed) times its time scale: the foot's rate in its
+            # typical (real) time, however many of its contacts were played slower
             ratio = SECANT_BAND_RATIO["parabola" if kind == "lift" else "hinge"]
             v = np.array([_secant(c1, c2, band, ratio) for c1, c2 in
                           zip(crossings(kind, band), crossings(kind, ratio * band), strict=True)])
+            v = v * scale
             v = v[np.isfinite(v) & ((v > 0) if kind == "lift" else (v < 0))]
             return float(np.median(v)) if v.size else float("nan")
 
@@ -1204,30 +1284,59 @@ class GaitEventDetector:
                  if c1 is not None and c2 is not None]
             if d:
                 offsets[kind] -= float(np.median(d)) / (RICHARDSON_RATIO**2 - 1.0)
+        # a contact played slower (faster) than the foot's typical one (local_time_scale):
+        # its approach speed and lift acceleration in video time are those of the foot
+        # divided by the scale (its square), and its offset follows from the same forward
+        # model; the extrapolation's correction, a time, scales with it
+        local: dict[tuple[str, float], float] = {}
+
+        def offset(kind: str, k: float) -> float:
+            if k == 1.0 or kind not in offsets:
+                return offsets.get(kind, float("nan"))
+            if (kind, k) not in local:
+                tm = timing[kind]
+                loc = fit_event_timing(
+                    lambda band, kd=kind: secant(kd, band) / k,
+                    shape="parabola" if kind == "lift" else "hinge", noise_m=noise, fps=1.0 / dt,
+                    cutoff_hz=cutoff, order=order, window_s=dt, target_s=self.target_ms / 1000.0,
+                    band_m=tm.band_m,
+                )
+                extra = offsets[kind] + tm.offset_s
+                local[kind, k] = (-loc.offset_s if loc is not None else -k * tm.offset_s) + k * extra
+            return local[kind, k]
+
         ics, tos = [], []
         for i in range(len(runs)):
+            k = float(scale[i])
             cands = []
             for kind in ("heel", "toe"):
                 tm = timing[kind]
                 c = crossings(kind, tm.band_m)[i] if tm is not None else None
                 if c is not None:
-                    cands.append(c.time_s + offsets[kind])
+                    cands.append(c.time_s + offset(kind, k))
             ic = min(cands) if cands else float("nan")
             ics.append(ic)
             tm = timing["lift"]
             c = crossings("lift", tm.band_m)[i] if tm is not None else None
-            tos.append(c.time_s + offsets["lift"] if c is not None else float("nan"))
+            tos.append(c.time_s + offset("lift", k) if c is not None else float("nan"))
         return ics, tos
 
-    def _velocity_cues(self, t, runs, ics, tos, sig):
-        """Refine the height-based times by the feet's velocities (see the module docstring)."""
+    def _velocity_cues(self, t, runs, ics, tos, sig, scale):
+        """Refine the height-based times by the feet's velocities (see the module docstring).
+
+        The toe's lift speed follows each contact's local time scale (:func:`local_time_scale`:
+        in slow motion the toe rises that many times slower in video time). The search
+        window does not: the cue takes the first crossing in it, and a wider window in slow
+        motion reaches frames where the pose model mixed up the legs (measured on the
+        treadmill clip of docs/accuracy.md).
+        """
         out_ic, out_to = [], []
-        for (a, b), ic, to in zip(runs, ics, tos, strict=True):
+        for (a, b), ic, to, k in zip(runs, ics, tos, scale, strict=True):
             start = ic if np.isfinite(ic) else float(t[a])
             end = to if np.isfinite(to) else float(t[b - 1])
             out_ic.append(refine_initial_contact(t, sig.heel_x_rel_m, ic, (start, end),
                                                  share=self.ic_speed_share))
-            out_to.append(refine_toe_off(t, sig.toe_m, to, lift_speed_mps=self.to_lift_speed_mps))
+            out_to.append(refine_toe_off(t, sig.toe_m, to, lift_speed_mps=self.to_lift_speed_mps / k))
         return out_ic, out_to
 
     def _contact(self, side, a, b, ic, to, t, frames, dt, sig, knee):
