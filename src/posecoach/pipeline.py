@@ -179,6 +179,7 @@ def analyze_poses(
         Treadmill belt speed.
     """
     from posecoach import camera, events, filtering, kinematics, metrics, quality, scene
+    from posecoach import gait as gait_check
 
     dataset.validate(poses)
     fps = float(poses.attrs["fps"])
@@ -253,6 +254,8 @@ def analyze_poses(
             if name in timing:
                 summary[name] = timing[name]
     gait, reason = metrics.classify_gait(timing_steps)
+    support = gait_check.double_support(body, fps=fps)
+    gait, reason = gait_check.combine(gait, reason, support)
     cad = summary.get("cadence_spm", {}).get("median")
     if gait == "running" and not quality.plausible_running_cadence(cad):
         warnings_.append(
@@ -261,7 +264,7 @@ def analyze_poses(
         )
     if gait == "walking":
         warnings_.append(f"{reason}. posecoach judges running technique only; no running verdicts "
-                         "are given.")
+                         "are given: film the runner running (at least 6 steps, 3 per foot).")
     elif gait == "unknown":
         warnings_.append(f"{reason}; film at least 6 steps (3 per foot) of running")
     q["warnings"] = warnings_
@@ -283,7 +286,8 @@ def analyze_poses(
             "measured" if summary.get("speed_mps", {}).get("median") is not None else "unknown"),
     }
     return Analysis(
-        video=info, runner=runner, gait={"classification": gait, "reason": reason},
+        video=info, runner=runner, gait={"classification": gait, "reason": reason,
+                                          "double_support": support.to_dict()},
         events=detector.events_, steps=steps, summary=summary,
         foot_strike=metrics.foot_strike_summary(steps), quality=q, body=body, angles=angles,
         poses=poses,
