@@ -9,9 +9,12 @@ plus a *display matrix* (rotation metadata). posecoach therefore
   coordinates refer to the picture as a person sees it;
 - numbers frames by their position in presentation order (0-based), which is
   what ``Frame.index`` and the pose dataset's ``frame`` coordinate hold;
-- converts colour and scales in one FFmpeg (swscale) call, straight to the size
-  the pose model needs (``max_side_px``), so a 4K frame is never expanded to a
-  full-size RGB array.
+- scales straight to the size the pose model needs (``max_side_px``) and
+  converts colour at that size (4:2:0 planes shrunk with OpenCV, else one
+  swscale call), so a 4K frame is never expanded to a full-size RGB array;
+- offers cheaper decoding where the exact picture does not matter
+  (``skip_loop_filter``) and one-thread decoding for one process per core
+  (``decoder_threads``).
 
 Errors the user can act on raise :class:`~posecoach.errors.VideoError`.
 """

@@ -244,6 +244,18 @@ def join_h264(parts: list[Path], out_path: Path) -> Path:
     duration of the parts before it (each part's frames are numbered from 0 at the
     same frame rate, as :class:`~posecoach.video.VideoWriter` writes them).
 
+    Parameters
+    ----------
+    parts : list of Path
+        The parts in order; each must start with a key frame.
+    out_path : Path
+        The joined MP4.
+
+    Returns
+    -------
+    Path
+        ``out_path``.
+
     Raises
     ------
     ReportError
