@@ -478,8 +478,12 @@ velocity cues that need no band and so are not delayed by noise or by a compress
 IC where the heel's forward speed over the ground falls to 0.2 of the running speed
 (foot-velocity methods: Zeni et al. 2008, O'Connor et al. 2007), TO where the toe rises
 through 0.3 m/s (toe vertical motion, Leitch et al. 2011). Events are reported only where the foot is seen
-(confident samples around them). Contacts seen on both feet at once, and a foot landing twice
-within one step, are resolved (a 2-D pose model mixes up the legs). Peak knee extension
+(confident samples around them). A 2-D pose model mixes up the legs, so the contacts of both
+feet are then sorted out by the rhythm of the steps (expected step: the median interval in
+real time times each contact's time scale): copies of one landing on both tracks (overlapping,
+or less than a third of a step apart) are kept once; contacts that break the rhythm and whose
+foot barely moves with the ground are dropped (a shortest path over the contacts); left and
+right alternate, the parity voted by the tracks (Viterbi). Peak knee extension
 (Fellin et al. 2010) and the heel's forward extreme (Zeni et al. 2008) set the confidence.
 """
 
@@ -535,18 +539,20 @@ KNOWN = """## What fails, and why
 - **Motion capture foot strike: midfoot, not the labelled forefoot** (section 2: the data
   show a level foot at contact).
 - **Real video: 88 % (treadmill) and 60 % (overground) of the labelled ICs within one
-  picture.** Treadmill: the slow-motion middle (frames ~104–300, ~4x slower) is now timed
-  with each contact's local time scale (its stance speed against the foot's real-time one),
-  so its ICs no longer come 2–3 frames early. What is left: ICs 91 and 104 come 3 and 5
-  frames late and 168 two frames late (each also counts as a spurious contact), two more
-  spurious contacts come from frames where BlazePose puts both legs' labels on one leg
-  (209, 227), and 3 of 21 found contacts have left and right inverted (223, 308, 316: the
-  leg-swap repair picks the wrong assignment there). Searching the IC velocity cue further
-  back, from the start of the segmented stance, fixed IC 91 but moved others early, and a
-  per-contact (instead of pooled) noise estimate did not narrow the far foot's thresholds
-  (its stances are noisy in real time too); neither is used. Overground: IC 142 is 5 frames
-  late (the heel's image height keeps sinking after contact), IC 20 has the heel outside the
-  picture. Assigning left/right from the feet's motion is the next thing to try.
+  picture; 3 and 1 spurious.** Treadmill: the slow-motion middle (frames ~104–300, ~4x
+  slower) is timed with each contact's local time scale (its stance speed against the foot's
+  real-time one). Contacts are sorted out by the rhythm of the steps: a landing seen on
+  both legs' tracks a few frames apart is kept once (222/227), a contact that splits a step
+  and whose foot barely moves with the ground is dropped (209; overground 199), and left and
+  right follow the alternation of the feet with the parity voted by the tracks, which undoes
+  the leg-swap repair's wrong assignments (223, 308, 316: all found contacts now agree with
+  the labels). What is left are late ICs: 91 and 104 come 3 and 5 frames late and 168 two
+  frames late, and each also counts as a spurious contact. Searching the IC velocity cue
+  further back, from the start of the segmented stance, fixed IC 91 but moved others early,
+  and a per-contact (instead of pooled) noise estimate did not narrow the far foot's
+  thresholds (its stances are noisy in real time too); neither is used. Overground: IC 142
+  is 5 frames late (the heel's image height keeps sinking after contact; also the one
+  spurious contact), IC 20 has the heel outside the picture.
 - **Synthetic slow motion, heel striker: the height-based IC comes late in a 4x slow section
   once there is noise.** Its heel speeds up into contact, so the constant-speed touch-down
   model is off by a time that the local time scale multiplies too; the velocity cue keeps the

@@ -234,6 +234,74 @@ def test_alternate_sides_gives_a_second_landing_within_a_step_to_the_other_foot(
     assert events.alternate_sides(c2, t)[1] == 0
 
 
+
+def _steps(rows, *, ic_dt=0.0):
+    """Contacts (side, start index, stance speed m/s) at 100 samples/s, IC at the start."""
+    t = np.arange(2000) / 100.0
+    c = pd.DataFrame(
+        [{"side": s, "ic_time_s": t[a] + ic_dt, "to_time_s": t[a + 8], "ic_frame": a,
+          "to_frame": a + 8, "ic_confidence": 0.9, "to_confidence": 0.9, "first_index": a,
+          "last_index": a + 8, "complete": True, "time_scale": 1.0, "stance_speed_mps": v}
+         for s, a, v in rows])
+    return c, t
+
+
+def test_local_steps_use_intervals_between_the_two_tracks_in_their_own_time():
+    c, t = _steps([("left", 0, 5), ("right", 30, 5), ("left", 60, 5), ("right", 90, 5),
+                   ("left", 120, 5)])
+    np.testing.assert_allclose(events.local_steps(c, t), 0.3)
+    c.loc[3:, "time_scale"] = 4.0  # a 4x slow-motion end: expected steps 4x longer there
+    c.loc[4, "first_index"] = 210
+    c.loc[4, "ic_time_s"] = 2.1
+    c.loc[3, "first_index"], c.loc[3, "ic_time_s"] = 90, 0.9
+    assert events.local_steps(c, t)[4] > 3 * events.local_steps(c, t)[0]
+    # one foot only (the other never seen): no step to go by
+    one = c[c["side"] == "left"]
+    assert np.isnan(events.local_steps(one, t)).all()
+
+
+def test_merge_coincident_contacts_makes_one_landing_of_two_copies():
+    # one landing at 60 seen on the right track (moving with the ground) and 5 samples later
+    # on the left one (slower): one contact, timed by the copy that moves with the ground
+    c, t = _steps([("left", 0, 5), ("right", 30, 5), ("right", 60, 5), ("left", 65, 2),
+                   ("right", 90, 5), ("left", 120, 5)])
+    out, n = events.merge_coincident_contacts(c, t, np.full(len(c), 0.3))
+    assert n == 1
+    assert out["ic_frame"].tolist() == [0, 30, 60, 90, 120]
+    assert out.loc[2, "last_index"] == 73  # ends with the later copy
+    # a late IC a little more than a third of a step after the previous one stays
+    c2, _ = _steps([("left", 0, 5), ("right", 30, 5), ("left", 42, 5), ("right", 90, 5)])
+    assert events.merge_coincident_contacts(c2, t, np.full(4, 0.3))[1] == 0
+
+
+def test_drop_extra_contacts_keeps_the_rhythm_and_the_feet_that_move_with_the_ground():
+    rows = [("left", a, 5) for a in range(0, 300, 60)] + [("right", a, 5) for a in range(30, 300, 60)]
+    # an extra contact halving a step whose foot moves at a third of the ground speed
+    c, t = _steps(sorted(rows + [("right", 135, 1.7)], key=lambda r: r[1]))
+    out, n = events.drop_extra_contacts(c, t, np.full(len(c), 0.3))
+    assert n == 1 and 135 not in out["first_index"].tolist()
+    # a contact moving with the ground that splits a step 1:2 is kept (0.56 kept, 0.6 dropped)
+    c, t = _steps(sorted(rows + [("right", 130, 5)], key=lambda r: r[1]))
+    assert events.drop_extra_contacts(c, t, np.full(len(c), 0.3))[1] == 0
+    # a contact not seen (two steps between neighbours) drops nothing
+    c, t = _steps([r for r in sorted(rows, key=lambda r: r[1]) if r[1] != 150])
+    assert events.drop_extra_contacts(c, t, np.full(len(c), 0.3))[1] == 0
+
+
+def test_assign_sides_alternates_with_the_majority_of_the_tracks():
+    truth = ["left", "right"] * 6
+    tracks = list(truth)
+    tracks[7], tracks[8] = tracks[8], tracks[7]  # the legs' labels swapped over two contacts
+    c, t = _steps([(s, 30 * i, 5) for i, s in enumerate(tracks)])
+    out, n = events.assign_sides(c, t, np.full(len(c), 0.3))
+    assert n == 2 and out["side"].tolist() == truth
+    # a gap of two steps (a contact not seen): the parity after it is voted again
+    rows = [(s, 30 * i, 5) for i, s in enumerate(truth) if i != 6]
+    c, t = _steps(rows)
+    out, n = events.assign_sides(c, t, np.full(len(c), 0.3))
+    assert n == 0 and out["side"].tolist() == [r[0] for r in rows]
+
+
 def test_lowpass_record_reads_the_cleaning_report():
     assert events.lowpass_record({"cleaning": json.dumps({"cutoff_hz": 7.5})}) == (7.5, 2)
     cutoff, _ = events.lowpass_record({})

@@ -54,10 +54,16 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
    were measured against force plates (Fukuchi et al. 2017) and the synthetic runner
    (docs/accuracy.md); where a cue is not found the height-based time stays.
 4. **Consistency of the two feet** (:func:`merge_duplicate_contacts`,
-   :func:`alternate_sides`). In running the feet take turns; a 2-D pose model sometimes
-   puts both legs' labels on one leg, so the same contact appears on both tracks (kept
-   once) or one foot seems to land twice within a step (the later contact is given to the
-   other foot). Both are counted in ``warnings_``.
+   :func:`merge_coincident_contacts`, :func:`drop_extra_contacts`, :func:`assign_sides`).
+   In running the feet take turns at a steady rhythm; a 2-D pose model sometimes puts both
+   legs' labels on one leg, so the same contact appears on both tracks at once (kept once)
+   or one after the other (less than a third of a step apart: merged), a swinging foot's
+   track touches the ground between two real contacts (dropped when it breaks the rhythm
+   and does not move with the ground: a shortest path over the contacts), and whole
+   contacts sit on the wrong track. The expected step at each contact is the median
+   interval between the two tracks' contacts in real time times the contact's local time
+   scale (:func:`local_steps`). Left and right then alternate, and the parity is what most
+   tracks say (:func:`assign_sides`, Viterbi). All are counted in ``warnings_``.
 
 Checks that set the confidence, never the time:
 
@@ -99,6 +105,9 @@ of gait events using kinematic data. Gait & Posture, 25(3), 469-474 (foot veloci
 Fukuchi, R. K., Fukuchi, C. A., & Duarte, M. (2017). A public dataset of running biomechanics
 and the effects of running speed on lower extremity kinematics and kinetics. PeerJ, 5, e3298.
 
+Forney, G. D. (1973). The Viterbi algorithm. Proceedings of the IEEE, 61(3), 268-278
+(the cheapest path through a sequence of states by dynamic programming).
+
 Richardson, L. F. (1911). The approximate arithmetical solution by finite differences of
 physical problems involving differential equations. Philosophical Transactions of the Royal
 Society A, 210, 307-357 (extrapolation to a vanishing step).
@@ -127,6 +136,9 @@ CONTACT_COLUMNS = [
     "side", "ic_time_s", "to_time_s", "ic_frame", "to_frame", "ic_confidence", "to_confidence",
     "first_index", "last_index", "complete",
 ]
+#: Per-contact values the detector uses internally (not part of ``contacts_``): the local
+#: time scale (:func:`local_time_scale`) and the stance speed relative to the pelvis (m/s).
+_INTERNAL_COLUMNS = ("time_scale", "stance_speed_mps")
 #: MAD -> standard deviation for Gaussian noise (Rousseeuw & Croux 1993).
 MAD_TO_SD = 1.4826
 #: Upper bound of the stance-entry threshold as a share of the swing height (the exit
@@ -154,6 +166,14 @@ TIME_SCALE_CONTACTS = 3
 #: ... and is used only where it differs from 1 by more than this factor (ordinary changes
 #: of pace within a clip are absorbed by the medians over all contacts).
 TIME_SCALE_FACTOR = 1.5
+#: Dropping a contact that moves with the ground costs this much in
+#: :func:`drop_extra_contacts` (an interval of ``r`` steps costs ``(r - 1)^2``) ...
+EXTRA_DROP_COST = 0.6
+#: ... and an interval of about two steps (one contact not seen) this much more than one step.
+STEP_MISS_COST = 0.5
+#: Two consecutive contacts on one side within a step cost this many disagreements with the
+#: tracks in :func:`assign_sides`.
+SIDE_BREAK_COST = 3.0
 
 
 class EventSettingsError(PosecoachError):
@@ -776,6 +796,249 @@ def alternate_sides(contacts: pd.DataFrame, t: np.ndarray, *, factor: float = 1.
     return out, changed
 
 
+def _contact_times(contacts: pd.DataFrame, t: np.ndarray) -> np.ndarray:
+    """Each contact's initial contact (s), for the rhythm of the steps.
+
+    Where the IC is not known (the foot was not seen landing) it is the toe-off minus the
+    median contact time of the complete contacts, else the start of the stance.
+    """
+    start = t[contacts["first_index"].to_numpy(dtype=int)]
+    ic = contacts["ic_time_s"].to_numpy(dtype=float)
+    to = contacts["to_time_s"].to_numpy(dtype=float)
+    both = np.isfinite(ic) & np.isfinite(to)
+    if both.any():
+        start = np.where(np.isfinite(to), to - float(np.median(to[both] - ic[both])), start)
+    return np.where(np.isfinite(ic), ic, start)
+
+
+def local_steps(contacts: pd.DataFrame, t: np.ndarray, *, min_pairs: int = 3) -> np.ndarray:
+    """The step (IC to the other foot's IC, s in video time) expected at each contact.
+
+    Running has a steady rhythm: consecutive contacts (of alternate feet) lie one step
+    apart, and left-right asymmetry of the step is a few per cent in healthy runners. The
+    real-time step is the median interval between consecutive contacts of *different*
+    tracks, each divided by the two contacts' local time scale (:func:`local_time_scale`:
+    the column ``time_scale``, 1 when absent), so slow-motion sections of a clip count in
+    their own time; a contact's expected step is that times its own scale. Intervals between
+    contacts of one track are left out: a foot never seen (only one track with contacts)
+    would show the stride, twice the step.
+
+    Returns
+    -------
+    ndarray
+        One step per contact (s); all NaN when fewer than ``min_pairs`` such intervals exist.
+    """
+    n = len(contacts)
+    out = np.full(n, np.nan)
+    if n < 2:
+        return out
+    tc = _contact_times(contacts, t)
+    order = np.argsort(tc, kind="stable")
+    scale = (contacts["time_scale"].to_numpy(dtype=float) if "time_scale" in contacts
+             else np.ones(n))
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    side = contacts["side"].to_numpy()
+    i, j = order[:-1], order[1:]
+    gaps = (tc[j] - tc[i]) / (0.5 * (scale[i] + scale[j]))
+    gaps = gaps[(side[i] != side[j]) & (gaps > 0)]
+    if gaps.size < min_pairs:
+        return out
+    return float(np.median(gaps)) * scale
+
+
+def merge_coincident_contacts(
+    contacts: pd.DataFrame, t: np.ndarray, step_s: np.ndarray, *, share: float = 0.3
+) -> tuple[pd.DataFrame, int]:
+    """Make one contact of consecutive contacts whose ICs lie less than ``share`` of a step apart.
+
+    Two landings (of either foot) cannot follow each other within a third of a step: the
+    step varies by a few per cent from left to right, and timing errors at 30 fps are a
+    frame, about 15 % of a sprinter's step. Such a pair is one landing that the pose model
+    showed on one leg's track and, after it put both legs' labels on one leg, on the other
+    (the same failure as :func:`merge_duplicate_contacts`, but with the two copies following
+    each other instead of overlapping).
+    The merged contact takes the IC and the track (side) of the copy whose foot moves faster
+    backwards relative to the pelvis (stance speed times local time scale, columns
+    ``stance_speed_mps`` and ``time_scale``; the earlier copy when they are absent): in
+    stance the foot moves with the ground (Zeni et al. 2008), so that copy shows the foot
+    that landed; it ends at the later end. The sides are settled by :func:`assign_sides`.
+
+    Returns
+    -------
+    contacts, n_merged
+    """
+    if len(contacts) < 2 or not np.isfinite(step_s).any():
+        return contacts, 0
+    c = contacts.copy()
+    c["_t"] = _contact_times(c, t)
+    c["_step"] = step_s
+    if "stance_speed_mps" in c:
+        scale = c["time_scale"].to_numpy(dtype=float) if "time_scale" in c else 1.0
+        c["_v"] = np.nan_to_num(c["stance_speed_mps"].to_numpy(dtype=float) * scale, nan=-np.inf)
+    else:
+        c["_v"] = 0.0
+    c = c.sort_values("_t", kind="stable").reset_index(drop=True)
+    keep: list[dict] = []
+    merged = 0
+    for row in c.to_dict("records"):
+        if keep:
+            prev = keep[-1]
+            step = np.nanmean([prev["_step"], row["_step"]])
+            if np.isfinite(step) and row["_t"] - prev["_t"] < share * step:
+                late = row if row["last_index"] >= prev["last_index"] else prev
+                main, other = (row, prev) if row["_v"] > prev["_v"] else (prev, row)
+                new = dict(main)
+                if not np.isfinite(new["ic_time_s"]) and np.isfinite(other["ic_time_s"]):
+                    for k in ("ic_time_s", "ic_frame", "ic_confidence"):
+                        new[k] = other[k]
+                if np.isfinite(late["to_time_s"]):
+                    for k in ("to_time_s", "to_frame", "to_confidence"):
+                        new[k] = late[k]
+                new["first_index"] = min(prev["first_index"], row["first_index"])
+                new["last_index"] = max(prev["last_index"], row["last_index"])
+                new["complete"] = bool(np.isfinite(new["ic_time_s"]) and np.isfinite(new["to_time_s"]))
+                keep[-1] = new
+                merged += 1
+                continue
+        keep.append(row)
+    out = pd.DataFrame(keep, columns=list(c.columns)).drop(columns=["_t", "_step", "_v"])
+    return out.sort_values(["first_index", "side"], kind="stable").reset_index(drop=True), merged
+
+
+def step_cost(ratio: float, *, miss_cost: float = STEP_MISS_COST) -> float:
+    """Cost of an interval of ``ratio`` expected steps between two kept contacts.
+
+    ``(ratio - 1)^2`` for one step; an interval of about two steps may hide a contact that
+    was not seen (``(ratio - 2)^2 + miss_cost``); longer gaps (the runner out of view) cost
+    ``2 * miss_cost`` whatever their length.
+    """
+    return float(min((ratio - 1.0) ** 2, (ratio - 2.0) ** 2 + miss_cost, 2.0 * miss_cost))
+
+
+def drop_extra_contacts(
+    contacts: pd.DataFrame,
+    t: np.ndarray,
+    step_s: np.ndarray,
+    *,
+    drop_cost: float = EXTRA_DROP_COST,
+    miss_cost: float = STEP_MISS_COST,
+    max_skip: int = 4,
+) -> tuple[pd.DataFrame, int]:
+    """Drop contacts that break the rhythm of the steps and whose foot barely moves with the ground.
+
+    A 2-D pose model that puts both legs' labels on one leg makes a swinging foot's track
+    touch the ground between two real contacts. Such an extra contact splits one step into
+    two short intervals, and the foot does not move with the ground: in a real contact it
+    moves backwards relative to the pelvis at the running (belt) speed (Zeni et al. 2008).
+    The kept contacts are chosen by dynamic programming (a shortest path over the contacts
+    in time: the Viterbi algorithm, Forney 1973) to minimise the sum of
+    :func:`step_cost` over consecutive kept contacts plus, per dropped contact,
+    ``drop_cost`` times its ground-speed agreement ``q`` (its stance speed, column
+    ``stance_speed_mps``, times its time scale, over the clip's median of the same,
+    clipped to [0, 1]; 1 when unknown). A contact that moves with the ground is dropped
+    only when it breaks the rhythm badly (a middle contact splitting a step into a third
+    and two thirds costs 0.56 kept, 0.6 dropped), one that moves at half the ground speed
+    or slower already when it splits a step in halves (0.5 kept, 0.3 dropped).
+
+    Returns
+    -------
+    contacts, n_dropped
+    """
+    n = len(contacts)
+    if n < 3 or not np.isfinite(step_s).all():
+        return contacts, 0
+    c = contacts.copy()
+    tc = _contact_times(c, t)
+    order = np.argsort(tc, kind="stable")
+    c, tc, step = c.iloc[order].reset_index(drop=True), tc[order], np.asarray(step_s)[order]
+    q = np.ones(n)
+    if "stance_speed_mps" in c:
+        scale = (c["time_scale"].to_numpy(dtype=float) if "time_scale" in c else np.ones(n))
+        v = c["stance_speed_mps"].to_numpy(dtype=float) * scale
+        ok = np.isfinite(v) & (v > 0)
+        if ok.sum() >= 3:
+            q = np.where(ok, np.clip(v / np.median(v[ok]), 0.0, 1.0), 1.0)
+    drop = drop_cost * q
+    before = np.concatenate([[0.0], np.cumsum(drop)])  # before[i]: dropping all of 0..i-1
+    cost = np.full(n, np.inf)
+    prev = np.full(n, -1)
+    for j in range(n):
+        cost[j] = before[j]  # j is the first kept contact
+        for i in range(max(0, j - 1 - max_skip), j):
+            r = (tc[j] - tc[i]) / (0.5 * (step[i] + step[j]))
+            cj = cost[i] + step_cost(r, miss_cost=miss_cost) + before[j] - before[i + 1]
+            if cj < cost[j]:
+                cost[j], prev[j] = cj, i
+    total = cost + (before[n] - before[1:])
+    j = int(np.argmin(total))
+    kept = []
+    while j >= 0:
+        kept.append(j)
+        j = int(prev[j])
+    kept = sorted(kept)
+    out = c.iloc[kept].sort_values(["first_index", "side"], kind="stable").reset_index(drop=True)
+    return out, n - len(kept)
+
+
+def assign_sides(
+    contacts: pd.DataFrame,
+    t: np.ndarray,
+    step_s: np.ndarray,
+    *,
+    gap: float = 1.5,
+    break_cost: float = SIDE_BREAK_COST,
+) -> tuple[pd.DataFrame, int]:
+    """Left and right from the alternation of the feet and the majority of the tracks.
+
+    In running the feet take turns, so consecutive contacts one step apart belong to
+    different feet. Which leg a contact's track belongs to is what the pose model (and the
+    leg-swap repair of :mod:`posecoach.filtering`) says: wrong where both legs' labels sat on
+    one leg, right for most contacts. The sides are the sequence that disagrees with the
+    fewest tracks (each disagreement costs 1) while alternating; two consecutive contacts
+    on one side cost ``break_cost``, or nothing when they lie more than ``gap`` expected
+    steps apart (a contact may be missing between them). The cheapest sequence is found by
+    the Viterbi algorithm (Forney 1973). With ``break_cost`` = 3 a stretch of up to three
+    contacts whose tracks break the alternation is given to the other feet, and a longer one
+    (more likely a contact missed inside the stretch than a pose-model mix-up that long)
+    keeps its tracks.
+
+    Returns
+    -------
+    contacts, n_changed
+    """
+    n = len(contacts)
+    if n < 2 or not np.isfinite(step_s).all():
+        return contacts, 0
+    c = contacts.copy()
+    tc = _contact_times(c, t)
+    order = np.argsort(tc, kind="stable")
+    sides = c["side"].to_numpy()[order]
+    step = np.asarray(step_s, dtype=float)[order]
+    tc = tc[order]
+    names = np.array(["left", "right"], dtype=object)
+    emit = np.stack([(sides != names[k]).astype(float) for k in (0, 1)], axis=1)  # (n, 2)
+    cost = emit[0].copy()
+    back = np.zeros((n, 2), dtype=int)
+    for i in range(1, n):
+        free = tc[i] - tc[i - 1] > gap * 0.5 * (step[i] + step[i - 1])
+        same = 0.0 if free else break_cost
+        new = np.empty(2)
+        for k in (0, 1):
+            stay, switch = cost[k] + same, cost[1 - k]
+            back[i, k] = k if stay < switch else 1 - k
+            new[k] = min(stay, switch) + emit[i, k]
+        cost = new
+    k = int(np.argmin(cost))
+    path = np.empty(n, dtype=int)
+    for i in range(n - 1, -1, -1):
+        path[i] = k
+        k = back[i, k]
+    new_sides = c["side"].to_numpy().copy()
+    new_sides[order] = names[path]
+    changed = int((new_sides != c["side"].to_numpy()).sum())
+    c["side"] = new_sides
+    return c, changed
+
 def _frame_at_or_after(t: np.ndarray, frames: np.ndarray, time_s: float) -> int:
     i = int(np.searchsorted(t, time_s - 1e-9, side="left"))
     return int(frames[min(i, len(frames) - 1)])
@@ -1001,6 +1264,11 @@ class GaitEventDetector:
         the running speed.
     to_lift_speed_mps : float
         Toe-off: the toe rises faster than this (m/s).
+    step_rhythm : bool
+        Sort out the contacts of both feet by the rhythm of the steps
+        (:func:`merge_coincident_contacts`, :func:`drop_extra_contacts`,
+        :func:`assign_sides`); False: only give a second landing of one foot within a step
+        to the other foot (:func:`alternate_sides`).
 
     Raises
     ------
@@ -1025,6 +1293,7 @@ class GaitEventDetector:
         velocity_cues: bool = True,
         ic_speed_share: float = IC_GROUND_SPEED_SHARE,
         to_lift_speed_mps: float = TO_LIFT_SPEED_MPS,
+        step_rhythm: bool = True,
     ) -> None:
         self.on_fraction = on_fraction
         self.off_fraction = off_fraction
@@ -1040,6 +1309,7 @@ class GaitEventDetector:
         self.velocity_cues = velocity_cues
         self.ic_speed_share = ic_speed_share
         self.to_lift_speed_mps = to_lift_speed_mps
+        self.step_rhythm = step_rhythm
         checks = {
             "on_fraction": (on_fraction, 0.0, MAX_ON_FRACTION),
             "off_fraction": (off_fraction, 0.0, 2 * MAX_ON_FRACTION),
@@ -1110,12 +1380,23 @@ class GaitEventDetector:
             rows += found
             if not found and side in self.levels_:
                 self.warnings_.append(f"{side} foot: no ground contact was found")
-        contacts = pd.DataFrame(rows, columns=CONTACT_COLUMNS)
+        contacts = pd.DataFrame(rows, columns=CONTACT_COLUMNS + list(_INTERNAL_COLUMNS))
         if not contacts.empty:
             contacts = contacts.sort_values(["first_index", "side"], kind="stable")
             contacts = contacts.reset_index(drop=True)
             contacts, n_dup = merge_duplicate_contacts(contacts)
-            contacts, n_flip = alternate_sides(contacts, t)
+            if self.step_rhythm:
+                contacts, n_co = merge_coincident_contacts(contacts, t, local_steps(contacts, t))
+                contacts, n_extra = drop_extra_contacts(contacts, t, local_steps(contacts, t))
+                contacts, n_flip = assign_sides(contacts, t, local_steps(contacts, t))
+                n_dup += n_co
+                if n_extra:
+                    self.warnings_.append(
+                        f"{n_extra} contact(s) broke the rhythm of the steps and did not move with "
+                        "the ground (the pose model mixed up the legs); they were left out"
+                    )
+            else:
+                contacts, n_flip = alternate_sides(contacts, t)
             if n_dup:
                 self.warnings_.append(
                     f"{n_dup} contact(s) showed on both feet at once (the pose model mixed up the "
@@ -1123,10 +1404,10 @@ class GaitEventDetector:
                 )
             if n_flip:
                 self.warnings_.append(
-                    f"{n_flip} contact(s) were given to the other foot: the same foot cannot land "
-                    "twice within one step (the pose model mixed up the legs)"
+                    f"{n_flip} contact(s) were given to the other foot: the feet take turns, one landing "
+                    "per step (the pose model mixed up the legs)"
                 )
-        self.contacts_ = contacts
+        self.contacts_ = contacts.drop(columns=list(_INTERNAL_COLUMNS)).reset_index(drop=True)
         events = []
         for c in contacts.itertuples(index=False):
             if np.isfinite(c.ic_time_s):
@@ -1210,9 +1491,10 @@ class GaitEventDetector:
             ics, tos = self._velocity_cues(t, runs, ics, tos, sig, scale)
         knee = angles["knee_flexion_deg"].sel(side=side).values if angles is not None else None
         out = []
-        for (a, b), ic, to in zip(runs, ics, tos, strict=True):
+        for (a, b), ic, to, k in zip(runs, ics, tos, scale, strict=True):
             c = self._contact(side, a, b, ic, to, t, frames, dt, sig, knee)
             if c is not None:
+                c["time_scale"] = float(k)
                 out.append(c)
         return out
 
@@ -1356,7 +1638,8 @@ class GaitEventDetector:
         # the foot must move backwards relative to the pelvis while in contact (Zeni 2008)
         x = sig.foot_x_rel_m[a:b]
         ok = np.isfinite(x) & seen[a:b]
-        if ok.sum() >= 2 and np.polyfit(t[a:b][ok], x[ok], 1)[0] >= 0:
+        slope = np.polyfit(t[a:b][ok], x[ok], 1)[0] if ok.sum() >= 2 else float("nan")
+        if slope >= 0:
             return None
         conf = float(np.mean(sig.confidence[a:b])) if b > a else 0.0
         ic_conf = to_conf = conf
@@ -1387,4 +1670,5 @@ class GaitEventDetector:
             "first_index": int(a),
             "last_index": int(b - 1),
             "complete": ic_ok and to_ok,
+            "stance_speed_mps": float(-slope),
         }
