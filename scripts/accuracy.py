@@ -548,8 +548,9 @@ KNOWN = """## What fails, and why
   the leg-swap repair's wrong assignments (223, 308, 316: all found contacts now agree with
   the labels). What is left are late ICs: 91 and 104 come 3 and 5 frames late and 168 two
   frames late, and each also counts as a spurious contact. Searching the IC velocity cue
-  further back, from the start of the segmented stance, fixed IC 91 but moved others early,
-  and a per-contact (instead of pooled) noise estimate did not narrow the far foot's
+  further back, from the start of the segmented stance, fixed IC 91 but moved others early
+  (so did searching back 50-100 ms only where the cue is not found in its window: 91 fixed,
+  142 two frames early), and a per-contact (instead of pooled) noise estimate did not narrow the far foot's
   thresholds (its stances are noisy in real time too); neither is used. Overground: IC 142
   is 5 frames late (the heel's image height keeps sinking after contact; also the one
   spurious contact), IC 20 has the heel outside the picture.
