@@ -675,3 +675,33 @@ def test_slow_motion_with_noise_local_time_scale_times_a_flat_landing_better(see
     monkeypatch.setattr(events, "local_time_scale", lambda t, x, runs, **k: np.ones(len(runs)))
     without = slow_section_ic_errors(detect(video, truth), truth, real_t, tv)
     assert np.median(np.abs(with_scale)) < np.median(np.abs(without)) - 0.4, (with_scale, without)
+
+
+def test_refine_initial_contact_short_contact_uses_the_segmented_stance():
+    """30 fps sprint: a 120 ms contact spans 3-4 frames. When the height-based IC and TO
+    (nearly) meet, the stance velocity comes from the fastest backward heel motion within
+    the segmented contact and the cue is searched from the segment's start."""
+    fine = 1 / 3000
+    tf = np.arange(0, 1.0, fine)
+    t_ic, t_to, belt, swing = 0.5071, 0.6271, 8.0, 4.0
+    # heel velocity relative to the pelvis: +4 m/s in swing, -8 m/s (belt) in stance, with
+    # 20 ms ramps into and out of the contact
+    into = np.clip((t_ic - tf) / 0.02, 0, 1)
+    out = np.clip((tf - t_to) / 0.02, 0, 1)
+    u = np.where(tf < t_ic, -belt + into * (swing + belt),
+                 np.where(tf > t_to, -belt + out * (swing + belt), -belt))
+    xf = np.concatenate([[0.0], np.cumsum(0.5 * (u[1:] + u[:-1]) * fine)])
+    dt = 1 / 30
+    t = np.arange(0, 1.0, dt)
+    x = np.interp(t, tf, xf)
+    guess = 0.61  # a noisy heel height put the height-based IC at the contact's end ...
+    stance = (guess, guess + 0.005)  # ... right next to the height-based TO
+    segment = (float(t[t >= t_ic][0]) - dt, float(t[t <= t_to][-1]))
+    # without the segment there is no stance velocity: the height-based time stays
+    assert events.refine_initial_contact(t, x, guess, stance) == guess
+    got = events.refine_initial_contact(t, x, guess, stance, segment_s=segment)
+    assert abs(got - t_ic) < dt
+    # an ordinary stance (samples in its middle) is not affected by the segment
+    long = (t_ic + 0.02, t_to + 0.05)  # holds the sample at 0.6 s in its middle
+    ordinary = events.refine_initial_contact(t, x, t_ic + 0.02, long)
+    assert events.refine_initial_contact(t, x, t_ic + 0.02, long, segment_s=segment) == ordinary

@@ -52,7 +52,10 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
    stance velocity; foot-velocity methods: Zeni et al. 2008, O'Connor et al. 2007), TO where
    the toe rises through 0.3 m/s (toe vertical motion: Leitch et al. 2011). Both thresholds
    were measured against force plates (Fukuchi et al. 2017) and the synthetic runner
-   (docs/accuracy.md); where a cue is not found the height-based time stays.
+   (docs/accuracy.md); where a cue is not found the height-based time stays. A contact of
+   only a few frames (a 30 fps sprint) whose height-based IC and TO nearly meet or cross
+   takes its stance velocity from the fastest backward heel motion within the segmented
+   contact and is searched from the segment's start (:func:`refine_initial_contact`).
 4. **Consistency of the two feet** (:func:`merge_duplicate_contacts`,
    :func:`merge_coincident_contacts`, :func:`drop_extra_contacts`, :func:`assign_sides`).
    In running the feet take turns at a steady rhythm; a 2-D pose model sometimes puts both
@@ -1084,6 +1087,7 @@ def refine_initial_contact(
     *,
     share: float = IC_GROUND_SPEED_SHARE,
     window_s: float = VELOCITY_CUE_WINDOW_S,
+    segment_s: tuple[float, float] | None = None,
 ) -> float:
     """Initial contact from the heel's horizontal velocity: when the foot stops on the ground.
 
@@ -1108,6 +1112,18 @@ def refine_initial_contact(
         The height-based contact time; the cue is searched within ``window_s`` of it.
     stance_s : (float, float)
         Start and end of the stance (s), for the stance velocity.
+    segment_s : (float, float), optional
+        First and last sample (s) of the contact found by the height segmentation
+        (:func:`segment_contacts`). Used when ``stance_s`` holds no sample in its middle:
+        the height-based IC and TO nearly meet or cross, which no real stance does (at
+        30 fps a sprint contact lasts only 3-4 frames, and a noisy heel height puts the
+        height-based IC at its end). Then the stance velocity is the most negative ``u``
+        within the segment, because relative to the pelvis the foot moves backwards
+        fastest while the ground carries it (in swing the leg is pulled forwards; of a
+        3-4 frame contact only one or two samples lie wholly in stance, and the central
+        difference mixes swing into the others, which only makes ``u`` less negative),
+        and the cue is searched from ``window_s`` before the segment's start, since the
+        height-based time is not to be trusted.
 
     Returns
     -------
@@ -1118,13 +1134,19 @@ def refine_initial_contact(
         return guess_s
     u = np.gradient(heel_x_rel_m, t)
     t0, t1 = stance_s
-    mid = (t >= t0 + 0.4 * (t1 - t0)) & (t <= t0 + 0.6 * (t1 - t0)) & np.isfinite(u)
-    if not mid.any():
+    mid = (t >= t0 + 0.4 * (t1 - t0)) & (t <= t0 + 0.6 * (t1 - t0))
+    start = guess_s
+    if mid.any():
+        u_s = float(np.median(u[mid & np.isfinite(u)])) if (mid & np.isfinite(u)).any() else np.nan
+    elif segment_s is not None:
+        seg = (t >= segment_s[0] - 1e-9) & (t <= segment_s[1] + 1e-9) & np.isfinite(u)
+        u_s = float(u[seg].min()) if seg.any() else np.nan
+        start = min(guess_s, segment_s[0])
+    else:
         return guess_s
-    u_s = float(np.median(u[mid]))
-    if u_s >= 0:
+    if not u_s < 0:
         return guess_s
-    lo, hi = np.searchsorted(t, [guess_s - window_s, guess_s + window_s])
+    lo, hi = np.searchsorted(t, [start - window_s, guess_s + window_s])
     found = velocity_crossing(t, u, u_s + share * abs(u_s), lo, hi, falling=True, last=False)
     return found if np.isfinite(found) else guess_s
 
@@ -1617,7 +1639,8 @@ class GaitEventDetector:
             start = ic if np.isfinite(ic) else float(t[a])
             end = to if np.isfinite(to) else float(t[b - 1])
             out_ic.append(refine_initial_contact(t, sig.heel_x_rel_m, ic, (start, end),
-                                                 share=self.ic_speed_share))
+                                                 share=self.ic_speed_share,
+                                                 segment_s=(float(t[a]), float(t[b - 1]))))
             out_to.append(refine_toe_off(t, sig.toe_m, to, lift_speed_mps=self.to_lift_speed_mps / k))
         return out_ic, out_to
 
