@@ -476,7 +476,9 @@ foot's upper-quartile one by more than 1.5x) is timed with the approach speed di
 local time scale. The times are then refined within 60 ms by
 velocity cues that need no band and so are not delayed by noise or by a compressing sole:
 IC where the heel's forward speed over the ground falls to 0.2 of the running speed
-(foot-velocity methods: Zeni et al. 2008, O'Connor et al. 2007), TO where the toe rises
+(foot-velocity methods: Zeni et al. 2008, O'Connor et al. 2007; in a contact of a few frames
+whose height-based IC and TO meet, the running speed is the fastest backward heel motion
+within the segmented contact and the search starts from it), TO where the toe rises
 through 0.3 m/s (toe vertical motion, Leitch et al. 2011). Events are reported only where the foot is seen
 (confident samples around them). A 2-D pose model mixes up the legs, so the contacts of both
 feet are then sorted out by the rhythm of the steps (expected step: the median interval in
@@ -538,20 +540,29 @@ KNOWN = """## What fails, and why
   the rigid virtual toe lifts with the metatarsal heads (section 2); IC is ~8 ms late.
 - **Motion capture foot strike: midfoot, not the labelled forefoot** (section 2: the data
   show a level foot at contact).
-- **Real video: 88 % (treadmill) and 60 % (overground) of the labelled ICs within one
-  picture; 3 and 1 spurious.** Treadmill: the slow-motion middle (frames ~104–300, ~4x
+- **Real video: 92 % (treadmill) and 60 % (overground) of the labelled ICs within one
+  picture; 2 and 1 spurious.** Treadmill: the slow-motion middle (frames ~104–300, ~4x
   slower) is timed with each contact's local time scale (its stance speed against the foot's
   real-time one). Contacts are sorted out by the rhythm of the steps: a landing seen on
   both legs' tracks a few frames apart is kept once (222/227), a contact that splits a step
   and whose foot barely moves with the ground is dropped (209; overground 199), and left and
   right follow the alternation of the feet with the parity voted by the tracks, which undoes
   the leg-swap repair's wrong assignments (223, 308, 316: all found contacts now agree with
-  the labels). What is left are late ICs: 91 and 104 come 3 and 5 frames late and 168 two
-  frames late, and each also counts as a spurious contact. Searching the IC velocity cue
-  further back, from the start of the segmented stance, fixed IC 91 but moved others early
-  (so did searching back 50-100 ms only where the cue is not found in its window: 91 fixed,
-  142 two frames early), and a per-contact (instead of pooled) noise estimate did not narrow the far foot's
-  thresholds (its stances are noisy in real time too); neither is used. Overground: IC 142
+  the labels). IC 91 (3-4 frame contact, the right heel's height noisy by ~4 cm) came 3
+  frames late: its height-based IC and TO met, so no stance velocity could be measured for
+  the velocity cue; such a contact now takes the fastest backward heel motion within the
+  segmented contact as its stance velocity and is searched from the segment's start (IC 91
+  on the label). What is left are late ICs: 104 (on the slow-motion ramp, badly tracked)
+  comes 3 frames late and 168 (slow motion) two frames late, because the heel's image keeps
+  moving forward over the belt at ~40-60 % of the belt speed for two frames after the label
+  (the height-based IC alone is one frame late there); each also counts as a spurious
+  contact. Taking the earlier of the height and velocity cues fixes 168 but puts 301 (on
+  the ramp back to real time) two frames early. Searching the IC velocity cue from the
+  start of the segmented stance for every contact fixed IC 91 but moved slow-motion
+  contacts early (142, 198; so did searching back 50-100 ms only where the cue is not found
+  in its window: 91 fixed, 142 two frames early), and a per-contact (instead of pooled)
+  noise estimate did not narrow the far foot's thresholds (its stances are noisy in real
+  time too); none of these is used. Overground: IC 142
   is 5 frames late (the heel's image height keeps sinking after contact; also the one
   spurious contact), IC 20 has the heel outside the picture.
 - **Synthetic slow motion, heel striker: the height-based IC comes late in a 4x slow section
