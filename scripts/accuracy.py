@@ -519,7 +519,9 @@ velocity cues that need no band and so are not delayed by noise or by a compress
 IC where the heel's forward speed over the ground falls to 0.2 of the running speed
 (foot-velocity methods: Zeni et al. 2008, O'Connor et al. 2007; in a contact of a few frames
 whose height-based IC and TO meet, the running speed is the fastest backward heel motion
-within the segmented contact and the search starts from it), TO where the toe rises
+within the segmented contact and the search starts from it; in a slow-motion contact, whose
+velocities are k times smaller in video time while the pose noise is not, the earlier of the
+height-based IC and the velocity cue is kept), TO where the toe rises
 through 0.3 m/s (toe vertical motion, Leitch et al. 2011). Events are reported only where the foot is seen
 (confident samples around them). A 2-D pose model mixes up the legs, so the contacts of both
 feet are then sorted out by the rhythm of the steps (expected step: the median interval in
@@ -581,8 +583,9 @@ KNOWN = """## What fails, and why
   the rigid virtual toe lifts with the metatarsal heads (section 2); IC is ~8 ms late.
 - **Motion capture foot strike: midfoot, not the labelled forefoot** (section 2: the data
   show a level foot at contact).
-- **Real video: 92 % (treadmill) and 60 % (overground) of the labelled ICs within one
-  picture; 2 and 1 spurious.** Treadmill: the slow-motion middle (frames ~104–300, ~4x
+- **Real video: 96 % (treadmill) and 60 % (overground) of the labelled ICs within one
+  picture; 1 and 1 spurious (pooled 26/29 = 89.7 %, 2 spurious: just short).** Treadmill:
+  the slow-motion middle (frames ~104–300, ~4x
   slower) is timed with each contact's local time scale (its stance speed against the foot's
   real-time one). Contacts are sorted out by the rhythm of the steps: a landing seen on
   both legs' tracks a few frames apart is kept once (222/227), a contact that splits a step
@@ -593,19 +596,31 @@ KNOWN = """## What fails, and why
   frames late: its height-based IC and TO met, so no stance velocity could be measured for
   the velocity cue; such a contact now takes the fastest backward heel motion within the
   segmented contact as its stance velocity and is searched from the segment's start (IC 91
-  on the label). What is left are late ICs: 104 (on the slow-motion ramp, badly tracked)
-  comes 3 frames late and 168 (slow motion) two frames late, because the heel's image keeps
-  moving forward over the belt at ~40-60 % of the belt speed for two frames after the label
-  (the height-based IC alone is one frame late there); each also counts as a spurious
-  contact. Taking the earlier of the height and velocity cues fixes 168 but puts 301 (on
-  the ramp back to real time) two frames early. Searching the IC velocity cue from the
+  on the label). IC 168 (slow motion) came two frames late: the heel's image keeps moving
+  forward over the belt at ~40-60 % of the belt speed for two frames after the label, and
+  its noisy velocity hovers just above the cue's threshold. In slow motion (local time
+  scale k > 1.5) the velocities are k times smaller in video time while the pose noise is
+  not, so the velocity cue, meant to undo the height-based IC's (late) delays, is there
+  allowed only to move the IC earlier: the earlier of the two cues is kept (168 one frame
+  late, within tolerance; its spurious contact gone; 301, on the ramp back to real time, has
+  k = 1 and is unchanged). Taking the earlier cue everywhere had put 301 two frames early.
+  Judging the two cues by the rhythm of the steps does not help: for 168 the velocity cue
+  gives the more even steps (26.8/28.2 against 25.3/29.7 frames to the neighbouring
+  contacts; the labels say 26/30), for 301 the height cue (the ramp changes the rhythm).
+  What is left on the treadmill is IC 104 (on the slow-motion ramp, badly tracked), 3 frames
+  late and also the one spurious contact. Searching the IC velocity cue from the
   start of the segmented stance for every contact fixed IC 91 but moved slow-motion
   contacts early (142, 198; so did searching back 50-100 ms only where the cue is not found
   in its window: 91 fixed, 142 two frames early), and a per-contact (instead of pooled)
   noise estimate did not narrow the far foot's thresholds (its stances are noisy in real
   time too); none of these is used. Overground: IC 142
-  is 5 frames late (the heel's image height keeps sinking after contact; also the one
-  spurious contact), IC 20 has the heel outside the picture.
+  is 5 frames late and also the one spurious contact. The pose data do not show that
+  contact: the heel's image keeps sinking (4.7 cm above its resting height at the label,
+  2 cm at +4 frames) and keeps moving forward in the picture at ~0.8 m/s (static camera,
+  so over the ground) until 4-5 frames after the label; the velocity cue falls to its
+  threshold at 146.4 and the height-based IC at 148.5. The cue's ±60 ms window is not the
+  cause (no earlier crossing exists), and the rhythm of the steps would put the contact at
+  ~140. IC 20 has the heel outside the picture (unreachable: the ceiling is 4/5).
 - **Synthetic slow motion, heel striker: the height-based IC comes late in a 4x slow section
   once there is noise.** Its heel speeds up into contact, so the constant-speed touch-down
   model is off by a time that the local time scale multiplies too; the velocity cue keeps the

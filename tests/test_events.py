@@ -705,3 +705,24 @@ def test_refine_initial_contact_short_contact_uses_the_segmented_stance():
     long = (t_ic + 0.02, t_to + 0.05)  # holds the sample at 0.6 s in its middle
     ordinary = events.refine_initial_contact(t, x, t_ic + 0.02, long)
     assert events.refine_initial_contact(t, x, t_ic + 0.02, long, segment_s=segment) == ordinary
+
+
+def test_combine_initial_contact_slow_motion_keeps_the_earlier_of_height_and_velocity():
+    """A 30 fps clip slowed 4x: the heel moves back with the belt at only 2.5 m/s of video
+    time after contact (frame 15), so two pictures whose heel sits 3-5 cm behind (pose noise)
+    make the velocity cue cross its threshold more than a frame late. In slow motion the
+    earlier height-based IC is kept; in real time the velocity cue stands."""
+    dt = 1 / 30
+    t = np.arange(0, 1.0, dt)
+    t_ic = float(t[15])
+    x = np.where(t > t_ic, -2.5 * (t - t_ic), 0.0)  # heel ahead of the pelvis (m)
+    x[[16, 17]] += [0.03, 0.05]
+    height = t_ic + 0.2 * dt
+    vel = events.refine_initial_contact(t, x, height, (t_ic, t_ic + 0.4))
+    assert vel > t_ic + dt  # the noisy velocity cue is late by more than a frame
+    assert events.combine_initial_contact(height, vel, 4.0) == height
+    assert events.combine_initial_contact(height, vel, 1.0) == vel  # real time: unchanged
+    # an earlier velocity cue (a height-based IC delayed by its band) is kept in slow motion
+    assert events.combine_initial_contact(t_ic + 2 * dt, t_ic, 4.0) == t_ic
+    assert events.combine_initial_contact(height, float("nan"), 4.0) == height
+    assert events.combine_initial_contact(float("nan"), vel, 4.0) == vel

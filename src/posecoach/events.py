@@ -55,7 +55,10 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
    (docs/accuracy.md); where a cue is not found the height-based time stays. A contact of
    only a few frames (a 30 fps sprint) whose height-based IC and TO nearly meet or cross
    takes its stance velocity from the fastest backward heel motion within the segmented
-   contact and is searched from the segment's start (:func:`refine_initial_contact`).
+   contact and is searched from the segment's start (:func:`refine_initial_contact`). In a
+   slow-motion section (local time scale above ``TIME_SCALE_FACTOR``) the velocity is k
+   times smaller in video time while the pose noise is not, so there the earlier of the
+   height-based IC and the velocity cue is kept (:func:`combine_initial_contact`).
 4. **Consistency of the two feet** (:func:`merge_duplicate_contacts`,
    :func:`merge_coincident_contacts`, :func:`drop_extra_contacts`, :func:`assign_sides`).
    In running the feet take turns at a steady rhythm; a 2-D pose model sometimes puts both
@@ -1151,6 +1154,45 @@ def refine_initial_contact(
     return found if np.isfinite(found) else guess_s
 
 
+def combine_initial_contact(height_s: float, velocity_s: float, time_scale: float) -> float:
+    """Initial contact from the height-based time and the velocity cue of one contact.
+
+    In real time the velocity cue (:func:`refine_initial_contact`) replaces the height-based
+    time. In a slow-motion section (local time scale ``k`` > 1, :func:`local_time_scale`;
+    only scales beyond ``TIME_SCALE_FACTOR`` differ from 1) the earlier of the two is kept.
+    The velocity cue exists to undo the height-based IC's delays, which are all late (a band
+    above the noise, a sole that keeps compressing); it is trusted to move IC later only
+    where it is measured well. In a section slowed ``k`` times the foot's velocities in video
+    time are ``k`` times smaller while the pose noise of each picture is not, and numerical
+    differentiation amplifies that noise (Winter 2009, ch. 3), so the velocity cue's
+    signal-to-noise ratio falls ``k`` times: its first crossing of the threshold can come
+    late when the noisy velocity hovers just above it. The height-based timing already
+    accounts for ``k`` (the approach speed is divided by it).
+
+    Parameters
+    ----------
+    height_s, velocity_s : float
+        Height-based IC and the velocity cue's IC (s); NaN where not found.
+    time_scale : float
+        The contact's local time scale (1 in real time).
+
+    Returns
+    -------
+    float
+        The IC time (s).
+
+    References
+    ----------
+    Winter, D. A. (2009). Biomechanics and Motor Control of Human Movement (4th ed.).
+    Wiley. Chapter 3 (noise amplification of finite-difference derivatives).
+    """
+    if not np.isfinite(velocity_s):
+        return height_s
+    if time_scale > 1.0 and np.isfinite(height_s):
+        return min(height_s, velocity_s)
+    return velocity_s
+
+
 def refine_toe_off(
     t: np.ndarray,
     toe_m: np.ndarray,
@@ -1632,15 +1674,17 @@ class GaitEventDetector:
         in slow motion the toe rises that many times slower in video time). The search
         window does not: the cue takes the first crossing in it, and a wider window in slow
         motion reaches frames where the pose model mixed up the legs (measured on the
-        treadmill clip of docs/accuracy.md).
+        treadmill clip of docs/accuracy.md). In slow motion the IC is the earlier of the
+        height-based time and the velocity cue (:func:`combine_initial_contact`).
         """
         out_ic, out_to = [], []
         for (a, b), ic, to, k in zip(runs, ics, tos, scale, strict=True):
             start = ic if np.isfinite(ic) else float(t[a])
             end = to if np.isfinite(to) else float(t[b - 1])
-            out_ic.append(refine_initial_contact(t, sig.heel_x_rel_m, ic, (start, end),
-                                                 share=self.ic_speed_share,
-                                                 segment_s=(float(t[a]), float(t[b - 1]))))
+            v_ic = refine_initial_contact(t, sig.heel_x_rel_m, ic, (start, end),
+                                          share=self.ic_speed_share,
+                                          segment_s=(float(t[a]), float(t[b - 1])))
+            out_ic.append(combine_initial_contact(ic, v_ic, float(k)))
             out_to.append(refine_toe_off(t, sig.toe_m, to, lift_speed_mps=self.to_lift_speed_mps / k))
         return out_ic, out_to
 
