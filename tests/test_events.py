@@ -527,12 +527,12 @@ def test_refine_initial_contact_finds_where_the_foot_stops_on_the_ground():
     ground = np.clip((t_ic - t) / 0.02, 0, 1) * 1.0
     u = ground - belt  # velocity relative to the (still) pelvis
     x = np.concatenate([[0.0], np.cumsum(0.5 * (u[1:] + u[:-1]) * dt)])
-    got = events.refine_initial_contact(t, x, t_ic + 0.03, (t_ic, t_ic + 0.2))
+    got = events.refine_initial_contact(t, np.gradient(x, t), t_ic + 0.03, (t_ic, t_ic + 0.2))
     # 0.2 x 3 m/s = 0.6 m/s of ground speed is reached 0.6 x 20 ms = 12 ms before contact
     assert got == pytest.approx(t_ic - 0.012, abs=0.002)
     # a heel that never slows keeps the height-based time
     flat = -belt * t
-    assert events.refine_initial_contact(t, flat, 0.53, (0.5, 0.7)) == 0.53
+    assert events.refine_initial_contact(t, np.gradient(flat, t), 0.53, (0.5, 0.7)) == 0.53
 
 
 def test_refine_toe_off_last_rise_through_lift_speed():
@@ -540,7 +540,7 @@ def test_refine_toe_off_last_rise_through_lift_speed():
     t = np.arange(0, 1.0, dt)
     t_to = 0.6
     toe = np.where(t > t_to, 4.0 * (t - t_to) ** 2, 0.0)  # v = 8 (t - t_to): 0.3 m/s 37.5 ms later
-    got = events.refine_toe_off(t, toe, t_to + 0.02)
+    got = events.refine_toe_off(t, np.gradient(toe, t), t_to + 0.02)
     assert got == pytest.approx(t_to + 0.3 / 8.0, abs=dt / 2)
     assert events.refine_toe_off(t, np.zeros_like(t), 0.6) == 0.6
 
@@ -694,17 +694,18 @@ def test_refine_initial_contact_short_contact_uses_the_segmented_stance():
     dt = 1 / 30
     t = np.arange(0, 1.0, dt)
     x = np.interp(t, tf, xf)
+    ux = np.gradient(x, t)  # the heel's velocity relative to the pelvis at 30 fps
     guess = 0.61  # a noisy heel height put the height-based IC at the contact's end ...
     stance = (guess, guess + 0.005)  # ... right next to the height-based TO
     segment = (float(t[t >= t_ic][0]) - dt, float(t[t <= t_to][-1]))
     # without the segment there is no stance velocity: the height-based time stays
-    assert events.refine_initial_contact(t, x, guess, stance) == guess
-    got = events.refine_initial_contact(t, x, guess, stance, segment_s=segment)
+    assert events.refine_initial_contact(t, ux, guess, stance) == guess
+    got = events.refine_initial_contact(t, ux, guess, stance, segment_s=segment)
     assert abs(got - t_ic) < dt
     # an ordinary stance (samples in its middle) is not affected by the segment
     long = (t_ic + 0.02, t_to + 0.05)  # holds the sample at 0.6 s in its middle
-    ordinary = events.refine_initial_contact(t, x, t_ic + 0.02, long)
-    assert events.refine_initial_contact(t, x, t_ic + 0.02, long, segment_s=segment) == ordinary
+    ordinary = events.refine_initial_contact(t, ux, t_ic + 0.02, long)
+    assert events.refine_initial_contact(t, ux, t_ic + 0.02, long, segment_s=segment) == ordinary
 
 
 def test_combine_initial_contact_slow_motion_keeps_the_earlier_of_height_and_velocity():
@@ -718,7 +719,7 @@ def test_combine_initial_contact_slow_motion_keeps_the_earlier_of_height_and_vel
     x = np.where(t > t_ic, -2.5 * (t - t_ic), 0.0)  # heel ahead of the pelvis (m)
     x[[16, 17]] += [0.03, 0.05]
     height = t_ic + 0.2 * dt
-    vel = events.refine_initial_contact(t, x, height, (t_ic, t_ic + 0.4))
+    vel = events.refine_initial_contact(t, np.gradient(x, t), height, (t_ic, t_ic + 0.4))
     assert vel > t_ic + dt  # the noisy velocity cue is late by more than a frame
     assert events.combine_initial_contact(height, vel, 4.0) == height
     assert events.combine_initial_contact(height, vel, 1.0) == vel  # real time: unchanged

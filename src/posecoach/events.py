@@ -1084,7 +1084,7 @@ def velocity_crossing(
 
 def refine_initial_contact(
     t: np.ndarray,
-    heel_x_rel_m: np.ndarray,
+    heel_u_mps: np.ndarray,
     guess_s: float,
     stance_s: tuple[float, float],
     *,
@@ -1109,8 +1109,9 @@ def refine_initial_contact(
 
     Parameters
     ----------
-    t, heel_x_rel_m : ndarray
-        Time (s) and the heel's position ahead of the mid-hip (m).
+    t, heel_u_mps : ndarray
+        Time (s) and the heel's horizontal velocity relative to the mid-hip (m/s, forward
+        positive: ``np.gradient(heel_x_rel_m, t)``, computed once per foot).
     guess_s : float
         The height-based contact time; the cue is searched within ``window_s`` of it.
     stance_s : (float, float)
@@ -1133,9 +1134,9 @@ def refine_initial_contact(
     float
         The refined time, or ``guess_s`` when the cue is not found.
     """
-    if not np.isfinite(guess_s) or np.isfinite(heel_x_rel_m).sum() < 5:
+    if not np.isfinite(guess_s):
         return guess_s
-    u = np.gradient(heel_x_rel_m, t)
+    u = heel_u_mps
     t0, t1 = stance_s
     mid = (t >= t0 + 0.4 * (t1 - t0)) & (t <= t0 + 0.6 * (t1 - t0))
     start = guess_s
@@ -1195,7 +1196,7 @@ def combine_initial_contact(height_s: float, velocity_s: float, time_scale: floa
 
 def refine_toe_off(
     t: np.ndarray,
-    toe_m: np.ndarray,
+    toe_vy_mps: np.ndarray,
     guess_s: float,
     *,
     lift_speed_mps: float = TO_LIFT_SPEED_MPS,
@@ -1207,11 +1208,12 @@ def refine_toe_off(
     the best kinematic toe-off cue of Leitch et al. (2011) (also Handsaker et al. 2016). The
     time is the last upward crossing of ``lift_speed_mps`` within ``window_s`` of the
     height-based toe-off (0.3 m/s measured against force plates and the synthetic runner,
-    docs/accuracy.md); ``guess_s`` when there is none.
+    docs/accuracy.md); ``guess_s`` when there is none. ``toe_vy_mps`` is the toe's vertical
+    velocity (m/s, up positive: ``np.gradient(toe_m, t)``, computed once per foot).
     """
-    if not np.isfinite(guess_s) or np.isfinite(toe_m).sum() < 5:
+    if not np.isfinite(guess_s):
         return guess_s
-    v = np.gradient(toe_m, t)
+    v = toe_vy_mps
     lo, hi = np.searchsorted(t, [guess_s - window_s, guess_s + window_s])
     found = velocity_crossing(t, v, lift_speed_mps, lo, hi, falling=False, last=True)
     return found if np.isfinite(found) else guess_s
@@ -1677,15 +1679,23 @@ class GaitEventDetector:
         treadmill clip of docs/accuracy.md). In slow motion the IC is the earlier of the
         height-based time and the velocity cue (:func:`combine_initial_contact`).
         """
+        # the velocities once per foot; a foot seen in fewer than 5 samples keeps its times
+        heel_u = (np.gradient(sig.heel_x_rel_m, t) if np.isfinite(sig.heel_x_rel_m).sum() >= 5
+                  else None)
+        toe_vy = np.gradient(sig.toe_m, t) if np.isfinite(sig.toe_m).sum() >= 5 else None
         out_ic, out_to = [], []
         for (a, b), ic, to, k in zip(runs, ics, tos, scale, strict=True):
-            start = ic if np.isfinite(ic) else float(t[a])
-            end = to if np.isfinite(to) else float(t[b - 1])
-            v_ic = refine_initial_contact(t, sig.heel_x_rel_m, ic, (start, end),
-                                          share=self.ic_speed_share,
-                                          segment_s=(float(t[a]), float(t[b - 1])))
-            out_ic.append(combine_initial_contact(ic, v_ic, float(k)))
-            out_to.append(refine_toe_off(t, sig.toe_m, to, lift_speed_mps=self.to_lift_speed_mps / k))
+            if heel_u is None:
+                out_ic.append(ic)
+            else:
+                start = ic if np.isfinite(ic) else float(t[a])
+                end = to if np.isfinite(to) else float(t[b - 1])
+                v_ic = refine_initial_contact(t, heel_u, ic, (start, end),
+                                              share=self.ic_speed_share,
+                                              segment_s=(float(t[a]), float(t[b - 1])))
+                out_ic.append(combine_initial_contact(ic, v_ic, float(k)))
+            out_to.append(to if toe_vy is None else
+                          refine_toe_off(t, toe_vy, to, lift_speed_mps=self.to_lift_speed_mps / k))
         return out_ic, out_to
 
     def _contact(self, side, a, b, ic, to, t, frames, dt, sig, knee):
