@@ -59,34 +59,6 @@ def table(header: list[str], rows: list[list]) -> str:
     return "\n".join(out)
 
 
-def match_events(det: pd.DataFrame, truth: pd.DataFrame, *, t_end: float, tol_s: float,
-                 edge_s: float = EDGE_S):
-    """Nearest detection of the same side and kind for every truth event.
-
-    Returns (matched DataFrame: kind, side, time_s, err_s, det_frame, truth_frame; missing list;
-    number of detections matched to nothing inside the judged span).
-    """
-    used: set = set()
-    rows, missing = [], []
-    for r in truth.itertuples():
-        d = det[(det["kind"] == r.kind) & (det["side"] == r.side)]
-        judged = edge_s <= r.time_s <= t_end - edge_s
-        if len(d):
-            k = int(np.argmin(np.abs(d["time_s"].to_numpy() - r.time_s)))
-            if abs(d["time_s"].iloc[k] - r.time_s) < tol_s:
-                used.add(d.index[k])
-                if judged:
-                    rows.append((r.kind, r.side, r.time_s, d["time_s"].iloc[k] - r.time_s,
-                                 int(d["frame"].iloc[k]), int(getattr(r, "frame", -1))))
-                continue
-        if judged:
-            missing.append((r.kind, r.side, r.time_s))
-    inside = det[(det["time_s"] >= edge_s) & (det["time_s"] <= t_end - edge_s)]
-    spurious = int((~inside.index.isin(used)).sum())
-    m = pd.DataFrame(rows, columns=["kind", "side", "time_s", "err_s", "det_frame", "truth_frame"])
-    return m, missing, spurious
-
-
 # --------------------------------------------------------------------------------------------
 # 1. synthetic runner
 # --------------------------------------------------------------------------------------------
@@ -131,8 +103,8 @@ def run_synthetic(seeds: list[int], fpss: list[float], log) -> tuple[list[SynRow
                     if kw:
                         ds, _ = synthetic.add_faults(ds, seed=seed + 100, **kw)
                     a = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=p.speed_mps)
-                    m, missing, spurious = match_events(a.events, truth.events,
-                                                        t_end=truth.duration_s, tol_s=0.08)
+                    m, missing, spurious = events.match_events(
+                        a.events, truth.events, t_end_s=truth.duration_s, tol_s=0.08, edge_s=EDGE_S)
                     if scenario == "low-confidence spans":
                         # an event may only be missing where the foot is not seen around it
                         t = a.body["time"].values
@@ -146,9 +118,9 @@ def run_synthetic(seeds: list[int], fpss: list[float], log) -> tuple[list[SynRow
                                 row.hidden_reported += 1
                     row.n_events += len(m) + len(missing)
                     row.missing += len(missing)
-                    row.spurious += spurious
+                    row.spurious += len(spurious)
                     ic = m[m["kind"] == "initial_contact"]
-                    row.ic_err_frames += (ic["det_frame"] - ic["truth_frame"]).abs().tolist()
+                    row.ic_err_frames += (ic["det_frame"] - ic["ref_frame"]).abs().tolist()
                     row.ic_err_ms += (1000 * ic["err_s"]).tolist()
                     row.to_err_ms += (1000 * m[m["kind"] == "toe_off"]["err_s"]).tolist()
                     cad = a.summary.get("cadence_spm", {}).get("median")
@@ -237,7 +209,7 @@ def run_mocap(log) -> tuple[str, dict | None]:
         return (f"## 2. Motion capture with force plate\n\n**Not run: {FUKUCHI} is missing** "
                 "(the shared data folder `../shared/data` beside the repository, or "
                 "`POSECOACH_SHARED_DATA`).\n", None)
-    from posecoach import pipeline
+    from posecoach import events, pipeline
     from posecoach.io import mocap
 
     trials = [("T25", FUKUCHI / "RBDS001runT25markers.txt", FUKUCHI / "RBDS001runT25forces.txt", 2.5),
@@ -251,7 +223,9 @@ def run_mocap(log) -> tuple[str, dict | None]:
         a = pipeline.analyze_poses(ds, height_m=float(ds.attrs.get("subject_height_m", 1.81)),
                                    speed_mps=speed)
         t_end = float(ds["time"].values[-1])
-        m, missing, spurious = match_events(a.events, truth, t_end=t_end, tol_s=0.1)
+        m, missing, spurious = events.match_events(a.events, truth, t_end_s=t_end, tol_s=0.1,
+                                                   edge_s=EDGE_S)
+        spurious = len(spurious)
         ic = 1000 * m[m["kind"] == "initial_contact"]["err_s"]
         to = 1000 * m[m["kind"] == "toe_off"]["err_s"]
         ts = mocap.truth_summary(truth)

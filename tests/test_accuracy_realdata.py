@@ -25,21 +25,10 @@ CLIPS = "running-videos-licence-unknown"
 
 def _match(det: pd.DataFrame, truth: pd.DataFrame, tol_s: float, t_end: float):
     """(errors in s per matched truth event as DataFrame, n missing, n spurious)."""
-    used, rows, missing = set(), [], 0
-    for r in truth.itertuples():
-        d = det[(det["kind"] == r.kind) & (det["side"] == r.side)]
-        judged = 0.1 <= r.time_s <= t_end - 0.1
-        if len(d):
-            k = int(np.argmin(np.abs(d["time_s"].to_numpy() - r.time_s)))
-            if abs(d["time_s"].iloc[k] - r.time_s) < tol_s:
-                used.add(d.index[k])
-                if judged:
-                    rows.append((r.kind, d["time_s"].iloc[k] - r.time_s))
-                continue
-        missing += judged
-    inside = det[(det["time_s"] >= 0.1) & (det["time_s"] <= t_end - 0.1)]
-    return (pd.DataFrame(rows, columns=["kind", "err_s"]), missing,
-            int((~inside.index.isin(used)).sum()))
+    from posecoach.events import match_events
+
+    err, missing, spurious = match_events(det, truth, tol_s=tol_s, t_end_s=t_end, edge_s=0.1)
+    return err, len(missing), len(spurious)
 
 
 # --------------------------------------------------------------------------------------------

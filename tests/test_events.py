@@ -47,28 +47,11 @@ def detect(ds, truth, **kwargs) -> GaitEventDetector:
 
 
 def match(det: pd.DataFrame, truth, *, tol_s: float = 0.08):
-    """(errors, missing, spurious): per judged truth event the detection of the same side and
-    kind nearest in time; errors as rows (kind, side, time_s, err_s, err_frames)."""
-    t_end = truth.duration_s
-    used: set[int] = set()
-    rows, missing = [], []
-    for r in truth.events.itertuples():
-        d = det[(det["kind"] == r.kind) & (det["side"] == r.side)]
-        judged = EDGE_S <= r.time_s <= t_end - EDGE_S
-        if len(d):
-            k = int(np.argmin(np.abs(d["time_s"].to_numpy() - r.time_s)))
-            if abs(d["time_s"].iloc[k] - r.time_s) < tol_s:
-                used.add(d.index[k])
-                if judged:
-                    rows.append((r.kind, r.side, r.time_s, d["time_s"].iloc[k] - r.time_s,
-                                 int(d["frame"].iloc[k]) - int(r.frame)))
-                continue
-        if judged:
-            missing.append((r.kind, r.side, r.time_s))
-    spurious = det[~det.index.isin(used) & (det["time_s"] >= EDGE_S)
-                   & (det["time_s"] <= t_end - EDGE_S)]
-    err = pd.DataFrame(rows, columns=["kind", "side", "time_s", "err_s", "err_frames"])
-    return err, missing, spurious
+    """(errors, missing, spurious) of :func:`events.match_events` against the synthetic
+    truth; errors gain ``err_frames`` (detected minus true frame)."""
+    err, missing, spurious = events.match_events(det, truth.events, tol_s=tol_s,
+                                                 t_end_s=truth.duration_s, edge_s=EDGE_S)
+    return err.assign(err_frames=err["det_frame"] - err["ref_frame"]), missing, spurious
 
 
 def contact_time_error_s(det: GaitEventDetector, truth) -> float:
@@ -727,3 +710,21 @@ def test_combine_initial_contact_slow_motion_keeps_the_earlier_of_height_and_vel
     assert events.combine_initial_contact(t_ic + 2 * dt, t_ic, 4.0) == t_ic
     assert events.combine_initial_contact(height, float("nan"), 4.0) == height
     assert events.combine_initial_contact(float("nan"), vel, 4.0) == vel
+
+
+def test_match_events_pairs_nearest_same_side_and_kind_and_reports_the_rest():
+    ref = pd.DataFrame({"side": ["left", "right", "left", "left"],
+                        "kind": ["initial_contact"] * 3 + ["toe_off"],
+                        "time_s": [0.05, 1.0, 2.0, 2.5], "frame": [1, 30, 60, 75]})
+    det = pd.DataFrame({"side": ["left", "right", "right", "left", "left"],
+                        "kind": ["initial_contact", "initial_contact", "initial_contact",
+                                 "initial_contact", "toe_off"],
+                        "time_s": [0.06, 1.02, 1.5, 2.3, 2.51], "frame": [2, 31, 45, 69, 75]})
+    m, missing, spurious = events.match_events(det, ref, tol_s=0.08, t_end_s=3.0)
+    # the event at 0.05 s is too close to the start to be judged; its match is not spurious
+    assert m[["kind", "side", "time_s"]].values.tolist() == [
+        ["initial_contact", "right", 1.0], ["toe_off", "left", 2.5]]
+    assert m["err_s"].tolist() == pytest.approx([0.02, 0.01])
+    assert m["det_frame"].tolist() == [31, 75] and m["ref_frame"].tolist() == [30, 75]
+    assert missing == [("initial_contact", "left", 2.0)]  # 2.3 s is beyond the tolerance
+    assert spurious["time_s"].tolist() == [1.5, 2.3]

@@ -1045,6 +1045,59 @@ def assign_sides(
     c["side"] = new_sides
     return c, changed
 
+def match_events(
+    detected: pd.DataFrame,
+    reference: pd.DataFrame,
+    *,
+    tol_s: float,
+    t_end_s: float,
+    edge_s: float = 0.1,
+) -> tuple[pd.DataFrame, list[tuple[str, str, float]], pd.DataFrame]:
+    """Pair reference events (force plate, hand labels, synthetic truth) with detections.
+
+    Each reference event is paired with the detection of the same side and kind nearest in
+    time, if it lies within ``tol_s``. Reference events within ``edge_s`` of the clip's ends
+    (0 .. ``t_end_s``) are not judged: their match, if any, is neither an error nor missing.
+
+    Parameters
+    ----------
+    detected, reference : DataFrame
+        Events with ``side``, ``kind`` and ``time_s`` (and ``frame``: the reference's may be
+        absent).
+
+    Returns
+    -------
+    matched : DataFrame
+        One row per judged, matched reference event: ``kind``, ``side``, ``time_s``
+        (reference), ``err_s`` (detection minus reference), ``det_frame``, ``ref_frame``
+        (-1 where the reference has no frame).
+    missing : list of (kind, side, time_s)
+        Judged reference events with no detection within ``tol_s``.
+    spurious : DataFrame
+        Detections within the judged span that match no reference event.
+    """
+    used: set = set()
+    rows, missing = [], []
+    for r in reference.itertuples():
+        d = detected[(detected["kind"] == r.kind) & (detected["side"] == r.side)]
+        judged = edge_s <= r.time_s <= t_end_s - edge_s
+        if len(d):
+            k = int(np.argmin(np.abs(d["time_s"].to_numpy() - r.time_s)))
+            if abs(d["time_s"].iloc[k] - r.time_s) < tol_s:
+                used.add(d.index[k])
+                if judged:
+                    rows.append((r.kind, r.side, r.time_s, d["time_s"].iloc[k] - r.time_s,
+                                 int(d["frame"].iloc[k]), int(getattr(r, "frame", -1))))
+                continue
+        if judged:
+            missing.append((r.kind, r.side, r.time_s))
+    span = (detected["time_s"] >= edge_s) & (detected["time_s"] <= t_end_s - edge_s)
+    spurious = detected[span & ~detected.index.isin(used)]
+    matched = pd.DataFrame(rows, columns=["kind", "side", "time_s", "err_s", "det_frame",
+                                          "ref_frame"])
+    return matched, missing, spurious
+
+
 def _frame_at_or_after(t: np.ndarray, frames: np.ndarray, time_s: float) -> int:
     i = int(np.searchsorted(t, time_s - 1e-9, side="left"))
     return int(frames[min(i, len(frames) - 1)])
