@@ -921,6 +921,15 @@ def step_cost(ratio: float, *, miss_cost: float = STEP_MISS_COST) -> float:
     return float(min((ratio - 1.0) ** 2, (ratio - 2.0) ** 2 + miss_cost, 2.0 * miss_cost))
 
 
+def _time_order(
+    contacts: pd.DataFrame, t: np.ndarray, step_s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order that sorts the contacts by time, and their times and expected steps in it."""
+    tc = _contact_times(contacts, t)
+    order = np.argsort(tc, kind="stable")
+    return order, tc[order], np.asarray(step_s, dtype=float)[order]
+
+
 def drop_extra_contacts(
     contacts: pd.DataFrame,
     t: np.ndarray,
@@ -953,10 +962,8 @@ def drop_extra_contacts(
     n = len(contacts)
     if n < 3 or not np.isfinite(step_s).all():
         return contacts, 0
-    c = contacts.copy()
-    tc = _contact_times(c, t)
-    order = np.argsort(tc, kind="stable")
-    c, tc, step = c.iloc[order].reset_index(drop=True), tc[order], np.asarray(step_s)[order]
+    order, tc, step = _time_order(contacts, t, step_s)
+    c = contacts.iloc[order].reset_index(drop=True)
     q = np.ones(n)
     if "stance_speed_mps" in c:
         scale = (c["time_scale"].to_numpy(dtype=float) if "time_scale" in c else np.ones(n))
@@ -1016,11 +1023,8 @@ def assign_sides(
     if n < 2 or not np.isfinite(step_s).all():
         return contacts, 0
     c = contacts.copy()
-    tc = _contact_times(c, t)
-    order = np.argsort(tc, kind="stable")
+    order, tc, step = _time_order(c, t, step_s)
     sides = c["side"].to_numpy()[order]
-    step = np.asarray(step_s, dtype=float)[order]
-    tc = tc[order]
     names = np.array(["left", "right"], dtype=object)
     emit = np.stack([(sides != names[k]).astype(float) for k in (0, 1)], axis=1)  # (n, 2)
     cost = emit[0].copy()
