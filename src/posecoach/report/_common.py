@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from posecoach._draw import draw_dot, draw_line
+from posecoach._draw import known as _ok
 from posecoach.errors import PosecoachError
 
 SIDES: tuple[str, str] = ("left", "right")
@@ -37,8 +39,6 @@ _LIMBS = (
     ("heel", "foot_index"),
     ("ankle", "foot_index"),
 )
-_SHIFT = 4  # cv2 fixed-point sub-pixel bits
-_ONE = 1 << _SHIFT
 
 
 class ReportError(PosecoachError):
@@ -209,22 +209,6 @@ def up_vector(ground_slope: float) -> np.ndarray:
 # --------------------------------------------------------------------------- drawing
 
 
-def _fp(xy) -> tuple[int, int]:
-    return int(round(float(xy[0]) * _ONE)), int(round(float(xy[1]) * _ONE))
-
-
-def _ok(*pts) -> bool:
-    return all(p is not None and np.all(np.isfinite(p)) for p in pts)
-
-
-def draw_line(image: np.ndarray, p0, p1, colour, width: int) -> None:
-    """Anti-aliased line with sub-pixel end points (skipped if a point is unknown)."""
-    import cv2
-
-    if _ok(p0, p1):
-        cv2.line(image, _fp(p0), _fp(p1), colour, max(1, int(width)), cv2.LINE_AA, _SHIFT)
-
-
 def draw_dashed_line(image: np.ndarray, p0, p1, colour, width: int, dash_px: float) -> None:
     """Dashed anti-aliased line from ``p0`` to ``p1``."""
     if not _ok(p0, p1):
@@ -238,18 +222,6 @@ def draw_dashed_line(image: np.ndarray, p0, p1, colour, width: int, dash_px: flo
         a = p0 + (p1 - p0) * min(1.0, (2 * i * dash_px) / length)
         b = p0 + (p1 - p0) * min(1.0, ((2 * i + 1) * dash_px) / length)
         draw_line(image, a, b, colour, width)
-
-
-def draw_dot(image: np.ndarray, p, colour, radius: float, *, outline=None) -> None:
-    """Filled anti-aliased circle."""
-    import cv2
-
-    if not _ok(p):
-        return
-    r = max(1, int(round(radius * _ONE)))
-    cv2.circle(image, _fp(p), r, colour, -1, cv2.LINE_AA, _SHIFT)
-    if outline is not None:
-        cv2.circle(image, _fp(p), r, outline, max(1, int(radius / 3)), cv2.LINE_AA, _SHIFT)
 
 
 def draw_skeleton(

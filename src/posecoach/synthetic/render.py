@@ -7,6 +7,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from posecoach._draw import ONE as _ONE
+from posecoach._draw import SHIFT as _SHIFT
+from posecoach._draw import draw_line
+from posecoach._draw import fixed_point as _fp
+from posecoach._draw import known as _known
 from posecoach.dataset import validate
 from posecoach.synthetic.params import SyntheticParamsError
 
@@ -27,8 +32,6 @@ _LIMBS = (
     ("heel", "foot_index"),
     ("ankle", "foot_index"),
 )
-_SHIFT = 4  # cv2 fixed-point sub-pixel bits
-_ONE = 1 << _SHIFT
 
 
 def _near_side(ds: xr.Dataset) -> str:
@@ -88,10 +91,6 @@ def _scale_px(ds: xr.Dataset) -> float:
     return float(value) if np.isfinite(value) and value > 0 else 100.0
 
 
-def _fp(xy: np.ndarray) -> tuple[int, int]:
-    return int(round(xy[0] * _ONE)), int(round(xy[1] * _ONE))
-
-
 def draw_frame(
     image: np.ndarray,
     pts: dict[str, np.ndarray],
@@ -109,13 +108,11 @@ def draw_frame(
     far = "left" if near == "right" else "right"
 
     def ok(*names: str) -> bool:
-        return all(n in pts and np.all(np.isfinite(pts[n])) for n in names)
+        return _known(*(pts.get(n) for n in names))
 
     def limbs(side: str, colour: tuple[int, int, int], width: int) -> None:
         for a, b in _LIMBS:
-            na, nb = f"{side}_{a}", f"{side}_{b}"
-            if ok(na, nb):
-                cv2.line(image, _fp(pts[na]), _fp(pts[nb]), colour, width, cv2.LINE_AA, _SHIFT)
+            draw_line(image, pts.get(f"{side}_{a}"), pts.get(f"{side}_{b}"), colour, width)
 
     limbs(far, FAR_RGB, max(1, int(0.8 * thickness_px)))
     mid = {}
