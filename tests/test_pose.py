@@ -193,6 +193,35 @@ def test_task_bundle_is_a_zip_of_two_tflite_models():
             assert zf.read(name)[4:8] == b"TFL3"
 
 
+def test_task_bundle_is_cached_on_disk_and_rebuilt_when_damaged(tmp_path, monkeypatch):
+    from posecoach.pose.blazepose import _bundle_cached
+
+    monkeypatch.setenv("POSECOACH_CACHE_DIR", str(tmp_path / "cache"))
+    build = _bundle_cached.__wrapped__  # without the in-process memo
+    args = (str(models.detector_model_path()), str(models.find_model("full")), ())
+    first = build(*args)
+    (cached,) = (tmp_path / "cache").glob("pose_landmarker-*.task")
+    assert cached.read_bytes() == first
+    assert first == build_task_bundle(Path(args[0]), Path(args[1]))
+    assert build(*args) == first  # read back
+    cached.write_bytes(first[: len(first) // 2])  # a truncated file is rebuilt
+    assert build(*args) == first
+    assert cached.read_bytes() == first
+    assert not list((tmp_path / "cache").glob("*.part"))
+
+
+def test_task_bundle_without_a_writable_cache_is_built_in_memory(tmp_path, monkeypatch):
+    from posecoach.pose.blazepose import _bundle_cached
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("POSECOACH_CACHE_DIR", str(blocker / "cache"))
+    bundle = _bundle_cached.__wrapped__(
+        str(models.detector_model_path()), str(models.find_model("full")), ()
+    )
+    assert bundle == build_task_bundle(models.detector_model_path(), models.find_model("full"))
+
+
 # ---------------------------------------------------------------- runner selection
 
 

@@ -196,6 +196,31 @@ def test_fast_downscale_matches_swscale(tmp_path, size):
     assert np.abs(fast.astype(int) - ref.astype(int)).mean() < 6
 
 
+@pytest.mark.parametrize(
+    ("src", "dst", "max_diff", "mean_diff"),
+    [((1080, 1920), (540, 960), 0, 0),  # exactly 2x: the one call it always was
+     ((2160, 3840), (540, 960), 1, 0.5),  # 4K: two exact halvings = a 4x4 box, up to rounding
+     # halve, then 1.33x: a slightly wider filter than one box (on fine-grained noise)
+     ((1440, 2560), (540, 960), 6, 1.0),
+     ((501, 1001), (125, 250), 6, 1.0),  # odd sizes
+     ((720, 1280), (540, 960), 0, 0)],  # less than 2x: one call
+)
+def test_area_shrink_matches_one_area_resize(src, dst, max_diff, mean_diff):
+    import cv2
+
+    from posecoach.video import _area_shrink
+
+    rng = np.random.default_rng(3)
+    # smooth content, as in pictures (white noise would make rounding the only signal)
+    plane = cv2.GaussianBlur(rng.integers(0, 256, src, dtype=np.uint8), (0, 0), 2)
+    fast = _area_shrink(plane, dst[1], dst[0])
+    ref = cv2.resize(plane, (dst[1], dst[0]), interpolation=cv2.INTER_AREA)
+    assert fast.shape == ref.shape == dst
+    diff = np.abs(fast.astype(int) - ref.astype(int))
+    assert diff.max() <= max_diff
+    assert diff.mean() <= mean_diff
+
+
 def test_frames_only_some_indices(clip):
     r = VideoReader(clip)
     got = list(r.frames(only={3, 17, 29}))

@@ -149,6 +149,26 @@ def _plane(frame, k: int, width: int, height: int) -> np.ndarray:
     return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:height, :width]
 
 
+def _area_shrink(plane: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area-average a plane down to ``(height, width)``: halvings first, then the rest.
+
+    OpenCV's area resampling has a fast path for an exact factor of 2 (a 4K luma
+    plane to 1920 px and again to 960 px: 0.7 ms, against 3.6 ms for the single
+    factor-4 step, which takes the generic path). Two 2x2 box averages are one 4x4
+    box average, up to the rounding of the intermediate plane (at most one grey
+    level, 0.27 on average for a 4K frame); a frame at most twice the target size
+    (1080p to 960 px) gets the single call it always got.
+    """
+    import cv2
+
+    while plane.shape[1] >= 2 * width and plane.shape[0] >= 2 * height and (
+        plane.shape[1] // 2 != width or plane.shape[0] // 2 != height
+    ):
+        plane = cv2.resize(plane, (plane.shape[1] // 2, plane.shape[0] // 2),
+                           interpolation=cv2.INTER_AREA)
+    return cv2.resize(plane, (width, height), interpolation=cv2.INTER_AREA)
+
+
 def _small_rgb(frame, width: int, height: int) -> np.ndarray:
     """Downscale a decoded frame and convert it to RGB, cheaply.
 
@@ -163,11 +183,9 @@ def _small_rgb(frame, width: int, height: int) -> np.ndarray:
     if frame.format.name not in ("yuv420p", "yuvj420p") or width % 2 or height % 2:
         return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA")
     w, h = frame.width, frame.height
-    y = cv2.resize(_plane(frame, 0, w, h), (width, height), interpolation=cv2.INTER_AREA)
-    u = cv2.resize(_plane(frame, 1, (w + 1) // 2, (h + 1) // 2), (width // 2, height // 2),
-                   interpolation=cv2.INTER_AREA)
-    v = cv2.resize(_plane(frame, 2, (w + 1) // 2, (h + 1) // 2), (width // 2, height // 2),
-                   interpolation=cv2.INTER_AREA)
+    y = _area_shrink(_plane(frame, 0, w, h), width, height)
+    u = _area_shrink(_plane(frame, 1, (w + 1) // 2, (h + 1) // 2), width // 2, height // 2)
+    v = _area_shrink(_plane(frame, 2, (w + 1) // 2, (h + 1) // 2), width // 2, height // 2)
     i420 = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(height * 3 // 2, width)
     return cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
 

@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import sys
 import zipfile
 from collections.abc import Callable
@@ -133,9 +134,63 @@ def _with_image_metadata(model: bytes, mean: float, std: float, n_outputs: int) 
     return bytes(buffer)
 
 
+#: Version of the bundle's layout; part of the cache key (bump when build_task_bundle changes).
+_BUNDLE_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """posecoach's cache folder: ``$POSECOACH_CACHE_DIR``, else ``$XDG_CACHE_HOME/posecoach``,
+    else ``~/.cache/posecoach``."""
+    if os.environ.get("POSECOACH_CACHE_DIR"):
+        return Path(os.environ["POSECOACH_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "posecoach"
+
+
+def _valid_bundle(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+            return (sorted(bundle.namelist()) == ["pose_detector.tflite",
+                                                  "pose_landmarks_detector.tflite"]
+                    and bundle.testzip() is None)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
 @functools.lru_cache(maxsize=4)
 def _bundle_cached(detector: str, landmark: str, _stamp: tuple) -> bytes:
-    return build_task_bundle(Path(detector), Path(landmark))
+    """The Tasks bundle for two model files, built once per machine.
+
+    Adding the metadata (MediaPipe's metadata writer, pure-Python flatbuffers)
+    takes ~0.8-1.1 s of CPU, in every process that runs the multi-person model
+    or the person check, so the result is kept in :func:`cache_dir` under a name
+    made from the SHA-256 of both model files, the MediaPipe version and
+    ``_BUNDLE_FORMAT``. A cache that cannot be read or written is skipped (the
+    bundle is then built in memory); a damaged file is rebuilt.
+    """
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for path in (detector, landmark):
+        digest.update(Path(path).read_bytes())
+    digest.update(f"mediapipe {version('mediapipe')} format {_BUNDLE_FORMAT}".encode())
+    cached = cache_dir() / f"pose_landmarker-{digest.hexdigest()[:24]}.task"
+    try:
+        data = cached.read_bytes()
+        if _valid_bundle(data):
+            return data
+    except OSError:
+        pass
+    data = build_task_bundle(Path(detector), Path(landmark))
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, cached)  # atomic: a parallel process sees all of it or nothing
+    except OSError:
+        pass
+    return data
 
 
 def build_task_bundle(detector_path: Path, landmark_path: Path) -> bytes:
