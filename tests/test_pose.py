@@ -21,7 +21,16 @@ from posecoach.pose import (
     models,
 )
 from posecoach.pose.blazepose import build_task_bundle
-from posecoach.pose.tracking import leg_alternation, link_tracks, travel_body_heights
+from posecoach.pose.tracking import (
+    _assignment,
+    body_height_px,
+    body_heights_px,
+    leg_alternation,
+    link_tracks,
+    pose_centre_px,
+    pose_centres_px,
+    travel_body_heights,
+)
 
 FAKE_TFLITE = b"\x1c\x00\x00\x00TFL3" + bytes(range(256)) * 4
 
@@ -422,3 +431,39 @@ def test_progress_bar_goes_to_stderr_and_can_be_silenced(blank_video, capsys):
     est.estimate(blank_video, progress=False)
     captured = capsys.readouterr()
     assert "12/12" not in captured.err and "12/12" not in captured.out
+
+
+def test_body_size_and_centre_of_a_stack_follow_their_definitions():
+    rng = np.random.default_rng(5)
+    poses = rng.uniform(0, 500, size=(6, 33, 3))
+    poses[1, 11, :2] = np.nan  # torso incomplete: centre from all finite landmarks
+    poses[2] = np.nan  # nobody: NaN centre, size 1 px (the floor)
+    poses[3, :, 1] = 100.0  # lying flat: size from 3 x the trunk
+    poses[3, [11, 12], :2] = [[0, 100], [0, 100]]
+    poses[3, [23, 24], :2] = [[40, 100], [40, 100]]
+    centres, heights = pose_centres_px(poses), body_heights_px(poses)
+    assert centres.shape == (6, 2) and heights.shape == (6,)
+    np.testing.assert_allclose(centres[0], poses[0, [11, 12, 23, 24], :2].mean(axis=0))
+    np.testing.assert_allclose(centres[1], np.nanmean(poses[1, :, :2], axis=0))
+    assert np.isnan(centres[2]).all() and heights[2] == 1.0
+    assert heights[3] == pytest.approx(120.0)
+    trunk = np.hypot(*(poses[0, [11, 12], :2].mean(axis=0) - poses[0, [23, 24], :2].mean(axis=0)))
+    np.testing.assert_allclose(heights[0], max(np.ptp(poses[0, :, 1]), 3 * trunk))
+    for k in range(6):  # the one-pose functions are the same numbers
+        assert body_height_px(poses[k]) == heights[k]
+        np.testing.assert_array_equal(pose_centre_px(poses[k]), centres[k])
+    assert pose_centres_px(poses[:0]).shape == (0, 2) and body_heights_px(poses[:0]).shape == (0,)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 4), (4, 1), (3, 3), (2, 5)])
+def test_assignment_is_scipys_optimum(shape):
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(sum(shape))
+    for _ in range(20):
+        cost = rng.uniform(0, 1, size=shape)
+        cost[rng.uniform(size=shape) < 0.3] = 1e6  # gated-out pairs
+        rows, cols = _assignment(cost)
+        ref_rows, ref_cols = linear_sum_assignment(cost)
+        assert cost[rows, cols].sum() == pytest.approx(cost[ref_rows, ref_cols].sum())
+        assert len(rows) == len(ref_rows) == min(shape)

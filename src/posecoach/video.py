@@ -131,6 +131,20 @@ def _open(path: Path):
     return container
 
 
+#: Probe results of recently opened files (see :func:`_file_key`), newest last.
+_PROBES: dict[tuple, tuple] = {}
+_PROBE_CACHE_SIZE = 8
+
+
+def _file_key(path: Path) -> tuple | None:
+    """Identity of a file's current content for the probe cache (None: not cacheable)."""
+    try:
+        st = path.stat()
+        return (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    except OSError:
+        return None
+
+
 def _rotation_of(frame) -> int:
     """Counter-clockwise rotation (0/90/180/270) from a frame's display matrix."""
     rot = int(round(float(getattr(frame, "rotation", 0) or 0))) % 360
@@ -229,7 +243,40 @@ class VideoReader:
         self.decoder_threads = max(0, int(decoder_threads))
         self.warnings: list[str] = []
         self._pts: list[int] = []
-        self.info = self._probe()
+        self._key: np.ndarray = np.zeros(0, dtype=bool)
+        self._time_base = Fraction(1, 90000)
+        key = _file_key(self.path)
+        cached = _PROBES.get(key) if key is not None else None
+        if cached is None:
+            self.info = self._probe()
+            if key is not None:
+                while len(_PROBES) >= _PROBE_CACHE_SIZE:
+                    _PROBES.pop(next(iter(_PROBES)))
+                _PROBES[key] = (self.info, tuple(self._pts), self._key, self._time_base,
+                                tuple(self.warnings))
+        else:
+            self.info, pts, self._key, self._time_base, warnings = cached
+            self._pts, self.warnings = list(pts), list(warnings)
+
+    def layout(self) -> tuple[np.ndarray, np.ndarray]:
+        """Presentation time of every frame and which frames are key frames, from the packets.
+
+        Times are relative to the first frame (as :attr:`Frame.time_s`), frames in
+        presentation order (0-based index = :attr:`Frame.index`); the first frame
+        always counts as a key frame (decoding can start there).
+
+        Returns
+        -------
+        time_s : ndarray of float, shape (n,)
+        is_key : ndarray of bool, shape (n,)
+        """
+        pts = np.asarray(self._pts, dtype=np.int64)
+        tb = float(self._time_base)
+        time_s = pts * tb - (pts[0] * tb if pts.size else 0.0)
+        is_key = self._key.copy()
+        if is_key.size:
+            is_key[0] = True
+        return time_s.astype(np.float64), is_key
 
     def _probe(self) -> VideoInfo:
         import av
@@ -239,14 +286,19 @@ class VideoReader:
             stream = container.streams.video[0]
             tb = stream.time_base or Fraction(1, 90000)
             pts: list[int] = []
+            keys: list[bool] = []
             try:
                 for packet in container.demux(stream):
                     if packet.size and packet.pts is not None:
                         pts.append(int(packet.pts))
+                        keys.append(bool(packet.is_keyframe))
             except av.FFmpegError as exc:
                 self.warnings.append(f"reading packets stopped early ({exc}); the file may be truncated")
-            pts.sort()
-            self._pts = pts
+            order = np.argsort(np.asarray(pts, dtype=np.int64), kind="stable")
+            self._pts = [pts[i] for i in order]
+            self._key = np.asarray(keys, dtype=bool)[order]
+            self._time_base = Fraction(tb)
+            pts = self._pts
             container.seek(0)
             rotation = 0
             width, height = stream.codec_context.width, stream.codec_context.height

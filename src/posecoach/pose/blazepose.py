@@ -139,8 +139,10 @@ _BUNDLE_FORMAT = 1
 
 
 def cache_dir() -> Path:
-    """posecoach's cache folder: ``$POSECOACH_CACHE_DIR``, else ``$XDG_CACHE_HOME/posecoach``,
-    else ``~/.cache/posecoach``."""
+    """Posecoach's cache folder.
+
+    ``$POSECOACH_CACHE_DIR``, else ``$XDG_CACHE_HOME/posecoach``, else ``~/.cache/posecoach``.
+    """
     if os.environ.get("POSECOACH_CACHE_DIR"):
         return Path(os.environ["POSECOACH_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

@@ -148,33 +148,10 @@ def frame_layout(video_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     VideoError
         If the file cannot be read as a video.
     """
-    import av
+    from posecoach.video import VideoReader
 
-    from posecoach.video import probe
-
-    probe(video_path)  # the user-facing checks and messages
-    container = av.open(str(video_path))
-    try:
-        stream = container.streams.video[0]
-        tb = float(stream.time_base or 1 / 90000)
-        pts: list[int] = []
-        key: list[bool] = []
-        try:
-            for packet in container.demux(stream):
-                if packet.size and packet.pts is not None:
-                    pts.append(int(packet.pts))
-                    key.append(bool(packet.is_keyframe))
-        except av.FFmpegError:
-            pass  # truncated: the reader warns; plan over the packets present
-    finally:
-        container.close()
-    order = np.argsort(np.asarray(pts, dtype=np.int64), kind="stable")
-    pts_sorted = np.asarray(pts, dtype=np.int64)[order]
-    is_key = np.asarray(key, dtype=bool)[order]
-    if pts_sorted.size:
-        is_key[0] = True  # decoding can always start at the first frame
-    time_s = pts_sorted * tb - (pts_sorted[0] * tb if pts_sorted.size else 0.0)
-    return time_s.astype(np.float64), is_key
+    # the reader's probe (cached per file) makes the user-facing checks and has read the packets
+    return VideoReader(video_path).layout()
 
 
 def _decode_starts(is_key: np.ndarray) -> np.ndarray:

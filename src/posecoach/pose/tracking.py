@@ -39,6 +39,7 @@ parameters and the results (attributes ending in ``_``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,10 +49,12 @@ __all__ = [
     "RunnerTracker",
     "Track",
     "body_height_px",
+    "body_heights_px",
     "dedupe_candidates",
     "leg_alternation",
     "link_tracks",
     "pose_centre_px",
+    "pose_centres_px",
     "track_score",
     "travel_body_heights",
 ]
@@ -94,10 +97,21 @@ def pose_centre_px(pose: np.ndarray) -> np.ndarray:
     ndarray, shape (2,)
         ``(x_px, y_px)``; the mean of all finite landmarks when the torso is unknown.
     """
-    torso = pose[list(_TORSO), :2]
-    if np.isfinite(torso).all():
-        return torso.mean(axis=0)
-    return np.nanmean(pose[:, :2], axis=0)
+    return pose_centres_px(np.asarray(pose)[None])[0]
+
+
+def pose_centres_px(poses: np.ndarray) -> np.ndarray:
+    """:func:`pose_centre_px` of every pose in a stack, shape (m, 33, 2 or 3) -> (m, 2)."""
+    poses = np.asarray(poses, dtype=np.float64)
+    if len(poses) == 0:
+        return np.zeros((0, 2))
+    out = poses[:, list(_TORSO), :2].mean(axis=1)
+    unknown = ~np.isfinite(out).all(axis=1)
+    if unknown.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pose: NaN centre
+            out[unknown] = np.nanmean(poses[unknown, :, :2], axis=1)
+    return out
 
 
 def body_height_px(pose: np.ndarray) -> float:
@@ -106,12 +120,25 @@ def body_height_px(pose: np.ndarray) -> float:
     Falls back to 3x the shoulder-to-hip distance when that is larger (a crouched
     or lying person; the trunk is about a third of standing height).
     """
-    y = pose[:, 1]
-    span = float(np.nanmax(y) - np.nanmin(y)) if np.isfinite(y).any() else 0.0
-    shoulders = np.nanmean(pose[[11, 12], :2], axis=0)
-    hips = np.nanmean(pose[[23, 24], :2], axis=0)
-    trunk = float(np.hypot(*(shoulders - hips))) if np.isfinite([*shoulders, *hips]).all() else 0.0
-    return max(span, 3.0 * trunk, 1.0)
+    return float(body_heights_px(np.asarray(pose)[None])[0])
+
+
+def body_heights_px(poses: np.ndarray) -> np.ndarray:
+    """:func:`body_height_px` of every pose in a stack, shape (m, 33, 2 or 3) -> (m,)."""
+    poses = np.asarray(poses, dtype=np.float64)
+    if len(poses) == 0:
+        return np.zeros(0)
+    y = poses[:, :, 1]
+    seen = np.isfinite(y).any(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows are handled below
+        span = np.where(seen, np.nanmax(y, axis=1) - np.nanmin(y, axis=1), 0.0)
+        shoulders = np.nanmean(poses[:, [11, 12], :2], axis=1)
+        hips = np.nanmean(poses[:, [23, 24], :2], axis=1)
+    d = shoulders - hips
+    trunk = np.hypot(d[:, 0], d[:, 1])
+    trunk = np.where(np.isfinite(trunk), trunk, 0.0)
+    return np.maximum(np.maximum(span, 3.0 * trunk), 1.0)
 
 
 def dedupe_candidates(poses: np.ndarray, duplicate_distance: float = 0.25) -> np.ndarray:
@@ -132,12 +159,13 @@ def dedupe_candidates(poses: np.ndarray, duplicate_distance: float = 0.25) -> np
     if len(poses) <= 1:
         return poses
     order = np.argsort(-np.nanmean(poses[:, :, 2], axis=1))
+    centres, heights = pose_centres_px(poses), body_heights_px(poses)
     kept: list[int] = []
     for i in order:
-        c = pose_centre_px(poses[i])
-        h = body_height_px(poses[i])
+        c = centres[i]
+        h = heights[i]
         if all(
-            np.hypot(*(c - pose_centre_px(poses[j]))) > duplicate_distance * max(h, body_height_px(poses[j]))
+            np.hypot(*(c - centres[j])) > duplicate_distance * max(h, heights[j])
             for j in kept
         ):
             kept.append(int(i))
@@ -154,6 +182,22 @@ def _median_velocity(history: list[tuple[float, np.ndarray]]) -> np.ndarray:
         if t1 > t0
     ]
     return np.median(np.array(steps), axis=0) if steps else np.zeros(2)
+
+
+def _assignment(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum-cost assignment of rows to columns (Hungarian: ``scipy.optimize``).
+
+    With one row or one column the answer is the cheapest entry (ties: the first,
+    as SciPy chooses), found without importing ``scipy.optimize`` (~0.8 s): one
+    person in view, the usual case, never needs it.
+    """
+    if cost.shape[0] == 1 or cost.shape[1] == 1:
+        k = int(np.argmin(cost))
+        return (np.array([k if cost.shape[0] > 1 else 0]),
+                np.array([k if cost.shape[1] > 1 else 0]))
+    from scipy.optimize import linear_sum_assignment
+
+    return linear_sum_assignment(cost)
 
 
 def link_tracks(
@@ -185,8 +229,6 @@ def link_tracks(
     list of Track
         In order of first appearance.
     """
-    from scipy.optimize import linear_sum_assignment
-
     time_s = np.asarray(time_s, dtype=np.float64)
     frames: list[list[int]] = []
     poses: list[list[np.ndarray]] = []
@@ -195,8 +237,8 @@ def link_tracks(
         t = float(time_s[i])
         cand = np.asarray(cand, dtype=np.float64).reshape(-1, _N_KEYPOINTS, 3)
         open_ids = [k for k, s in enumerate(state) if t - s["t"] <= max_gap_s + 1e-9]
-        centres = [pose_centre_px(p) for p in cand]
-        sizes = [body_height_px(p) for p in cand]
+        centres = pose_centres_px(cand)
+        sizes = body_heights_px(cand)
         matched: dict[int, int] = {}
         if open_ids and len(cand):
             cost = np.full((len(open_ids), len(cand)), 1e6)
@@ -210,7 +252,7 @@ def link_tracks(
                     d = float(np.hypot(*(centres[b] - pred))) / s["h"]
                     if d <= gate_body_heights:
                         cost[a, b] = d
-            rows, cols = linear_sum_assignment(cost)
+            rows, cols = _assignment(cost)
             matched = {int(c): open_ids[r] for r, c in zip(rows, cols, strict=True) if cost[r, c] < 1e6}
         for b in range(len(cand)):
             k = matched.get(b)
@@ -246,7 +288,7 @@ def leg_alternation(track: Track) -> float:
     if len(track) < 2:
         return 0.0
     sep = track.poses[:, _LEFT_ANKLE, 0] - track.poses[:, _RIGHT_ANKLE, 0]
-    heights = np.array([body_height_px(p) for p in track.poses])
+    heights = body_heights_px(track.poses)
     rel = sep / heights
     rel = rel[np.isfinite(rel)]
     if rel.size < 2:
@@ -259,11 +301,11 @@ def travel_body_heights(track: Track) -> float:
     """Horizontal distance the torso covers in the image (5th-95th percentile), in body heights."""
     if len(track) < 2:
         return 0.0
-    x = np.array([pose_centre_px(p)[0] for p in track.poses])
+    x = pose_centres_px(track.poses)[:, 0]
     x = x[np.isfinite(x)]
     if x.size < 2:
         return 0.0
-    heights = np.array([body_height_px(p) for p in track.poses])
+    heights = body_heights_px(track.poses)
     p5, p95 = np.percentile(x, [5, 95])
     return float((p95 - p5) / np.median(heights))
 
@@ -292,8 +334,8 @@ def track_score(
     """
     if len(track) == 0:
         return 0.0
-    size = np.array([body_height_px(p) for p in track.poses]) / float(image_height_px)
-    cx = np.array([pose_centre_px(p)[0] for p in track.poses])
+    size = body_heights_px(track.poses) / float(image_height_px)
+    cx = pose_centres_px(track.poses)[:, 0]
     half = image_width_px / 2.0
     centrality = np.clip(1.0 - np.abs(cx - half) / half, 0.0, 1.0)
     presence = float(np.nansum(np.minimum(size, 1.0) * (0.5 + 0.5 * centrality)))
@@ -418,13 +460,13 @@ class RunnerTracker:
         chosen = [best]
         used = np.zeros(max(int(t.frames.max()) for t in self.tracks_) + 1, dtype=bool)
         used[self.tracks_[best].frames] = True
-        ref_size = float(np.median([body_height_px(p) for p in self.tracks_[best].poses]))
+        ref_size = float(np.median(body_heights_px(self.tracks_[best].poses)))
         for k in np.argsort(-self.scores_):
             k = int(k)
             track = self.tracks_[k]
             if k == best or self.scores_[k] <= 0 or used[track.frames].any():
                 continue
-            size = float(np.median([body_height_px(p) for p in track.poses]))
+            size = float(np.median(body_heights_px(track.poses)))
             gait_ok = leg_alternation(track) >= 0.5 * self.full_alternation
             if gait_ok and 1 / 1.5 <= size / ref_size <= 1.5:
                 chosen.append(k)
@@ -440,7 +482,7 @@ class RunnerTracker:
             kept = np.isfinite(self.position_[:, 0, 0])
             others = int(self.people_per_frame_.max())
             centre = np.nanmedian(
-                np.array([pose_centre_px(p) for k in self.runner_ for p in self.tracks_[k].poses]),
+                np.concatenate([pose_centres_px(self.tracks_[k].poses) for k in self.runner_]),
                 axis=0,
             )
             out.append(
