@@ -458,10 +458,12 @@ def segment_contacts(
 
 
 def _line_slope(t: np.ndarray, h: np.ndarray) -> float:
+    """Least-squares slope of ``h`` over ``t`` (finite pairs; NaN with fewer than 2 times)."""
     ok = np.isfinite(t) & np.isfinite(h)
     if ok.sum() < 2 or np.ptp(t[ok]) == 0:
         return float("nan")
-    return float(np.polyfit(t[ok], h[ok], 1)[0])
+    dt = t[ok] - t[ok].mean()  # closed form of np.polyfit(t, h, 1)[0], ~10x cheaper
+    return float(np.dot(dt, h[ok] - h[ok].mean()) / np.dot(dt, dt))
 
 
 def _crossing(t: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float) -> float:

@@ -54,6 +54,7 @@ on Numerical Analysis, 17(2), 238-246 (PCHIP).
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 from dataclasses import asdict, dataclass, field
@@ -974,9 +975,18 @@ def butterworth_zero_lag(
     ndarray
         Filtered signal, same shape.
     """
+    b, a = _lowpass_coefficients(float(cutoff_hz), float(fs_hz), int(order))
+    return filtfilt(b, a, x, axis=axis)
+
+
+@functools.lru_cache(maxsize=32)
+def _lowpass_coefficients(cutoff_hz: float, fs_hz: float, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Butterworth design of :func:`butterworth_zero_lag` (the same for every stretch and point)."""
     wn = _design_hz(cutoff_hz, fs_hz, order) / (fs_hz / 2.0)
     b, a = butter(order, wn, btype="low")
-    return filtfilt(b, a, x, axis=axis)
+    b.setflags(write=False)  # shared between calls
+    a.setflags(write=False)
+    return b, a
 
 
 def _filter_positions(
