@@ -71,6 +71,21 @@ def test_plots_are_pngs(demo):
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_key_frames_decode_each_group_of_pictures_once():
+    from posecoach.report.keyframes import _decode_passes
+
+    time_s = np.arange(40) / 10.0
+    is_key = np.zeros(40, dtype=bool)
+    is_key[[0, 20]] = True
+    wanted = {3: 0.3, 18: 1.8, 12: 1.2, 25: 2.5}  # 3, 12, 18 follow key frame 0; 25 follows 20
+    passes = _decode_passes(wanted, time_s, is_key, 10.0)
+    assert [p[2] for p in passes] == [frozenset({3, 12, 18}), frozenset({25})]
+    assert passes[0][:2] == pytest.approx((0.25, 1.85))
+    # without a packet layout: grouped by time as before
+    passes = _decode_passes(wanted, np.zeros(0), np.zeros(0, dtype=bool), 10.0)
+    assert [p[2] for p in passes] == [frozenset({3, 12}), frozenset({18, 25})]
+
+
 def test_gait_cycle_normalisation():
     t = np.linspace(0, 3, 301)
     y = np.sin(2 * np.pi * t)  # one cycle per second
