@@ -86,6 +86,24 @@ def test_key_frames_decode_each_group_of_pictures_once():
     assert [p[2] for p in passes] == [frozenset({3, 12}), frozenset({18, 25})]
 
 
+def test_key_frames_skip_unwanted_non_reference_frames_same_pictures(demo):
+    from posecoach.report.keyframes import _decode_passes, _decode_reference_and_wanted
+    from posecoach.video import VideoReader
+
+    video = demo[3]
+    reader = VideoReader(video, decoder_threads=1)
+    time_s, is_key = reader.layout()
+    last = len(time_s) - 1
+    wanted = {f: float(time_s[f]) for f in (3, 40, 41, 150, last)}
+    passes = _decode_passes(wanted, time_s, is_key, 60.0)
+    fast = _decode_reference_and_wanted(reader, passes)
+    assert sorted(fast) == sorted(wanted)
+    for start, end, frames in passes:
+        for fr in reader.frames(start_s=start, end_s=end, only=frames):
+            if fr.index in frames:
+                np.testing.assert_array_equal(fast[fr.index], fr.image)
+
+
 def test_gait_cycle_normalisation():
     t = np.linspace(0, 3, 301)
     y = np.sin(2 * np.pi * t)  # one cycle per second
@@ -145,6 +163,29 @@ def test_overlay_in_parallel_parts_is_one_stream(demo, tmp_path, workers, min_fr
         assert np.abs(fp.image.astype(int) - fs.image.astype(int)).mean() < 3
         n += 1
     assert n == src.n_frames
+
+
+def test_overlay_by_workers_started_ahead(demo, tmp_path):
+    """Processes started before the analysis draw the parts and stay for their owner to close."""
+    from posecoach.report.overlay import OverlayWorkers, start_overlay
+
+    _, a, _, video, _ = demo
+    with OverlayWorkers(2) as workers:
+        job = start_overlay(a, video, tmp_path / "ahead.mp4", workers=workers, min_segment_frames=60)
+        assert len(job.segments) == 2
+        out = job.result()
+        assert workers.pool is not None  # still running: the caller closes them
+        again = start_overlay(a, video, tmp_path / "again.mp4", workers=workers,
+                              min_segment_frames=60).result()
+    assert workers.pool is None
+    ser = write_overlay(a, video, tmp_path / "ser.mp4", workers=1)
+    for path in (out, again):
+        assert probe(path).n_frames == probe(ser).n_frames == probe(video).n_frames
+    assert not list(tmp_path.glob(".overlay-*"))
+    with OverlayWorkers(1) as one:  # one core: no process, drawn by the caller
+        assert one.pool is None
+        assert probe(start_overlay(a, video, tmp_path / "one.mp4", workers=one).result()).n_frames \
+            == probe(video).n_frames
 
 
 def test_joining_different_parts_fails(demo, tmp_path):

@@ -457,6 +457,63 @@ def _decode_passes(wanted: dict[int, float], time_s: np.ndarray, is_key: np.ndar
             for g in groups]
 
 
+def _decode_reference_and_wanted(reader, passes: list[tuple[float, float, frozenset[int]]]
+                                 ) -> dict[int, np.ndarray]:
+    """Decode only the frames others are predicted from, and the wanted ones.
+
+    A frame no other frame refers to (most B-frames) need not be decoded unless it is wanted,
+    so the decoder is told to skip non-reference frames for every packet but the wanted ones
+    (``skip_frame``, decided packet by packet, hence one decoding thread). The wanted pictures
+    are the same to the byte; on an H.264 clip about a quarter of the frames up to the last
+    wanted one are decoded instead of all of them.
+
+    Only for upright full-size pictures (no rotation, the reader's own size) with a known
+    packet layout; returns what it decoded (possibly nothing), the caller reads the rest
+    with :meth:`posecoach.video.VideoReader.frames`.
+    """
+    import av
+
+    pts = list(getattr(reader, "_pts", None) or [])  # presentation-ordered packet times
+    if not pts or reader.info.rotation_deg or reader.output_size()[2] != 1.0:
+        return {}
+    got: dict[int, np.ndarray] = {}
+    size = (reader.info.width_px, reader.info.height_px)
+    try:
+        container = av.open(str(reader.path))
+    except av.FFmpegError:
+        return {}
+    try:
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        ctx.thread_count = 1
+        for _, _, frames in passes:
+            if any(f >= len(pts) for f in frames):
+                continue
+            need = {int(pts[f]): f for f in frames}
+            last = max(need)
+            container.seek(int(pts[min(frames)]), stream=stream, backward=True, any_frame=False)
+            past_last = 0
+            for packet in container.demux(stream):
+                ctx.skip_frame = "DEFAULT" if packet.pts in need else "NONREF"
+                for frame in ctx.decode(packet):
+                    f = need.pop(frame.pts, None) if frame.pts is not None else None
+                    if f is not None and (frame.width, frame.height) == size:
+                        got[f] = frame.to_ndarray(format="rgb24")
+                if not need:
+                    break
+                # a wanted frame the decoder never gives back: stop at the next group of pictures
+                if packet.pts is not None and packet.pts > last and packet.is_keyframe:
+                    past_last += 1
+                    if past_last > 1:
+                        break
+            ctx.skip_frame = "DEFAULT"
+    except av.FFmpegError:
+        pass
+    finally:
+        container.close()
+    return got
+
+
 def _read_video_frames(video_path: Path, wanted: dict[int, float], fps: float,
                        size: tuple[int, int]) -> dict[int, np.ndarray]:
     """Decode the wanted frames (frame index -> approx. time), one pass per group of pictures."""
@@ -471,9 +528,13 @@ def _read_video_frames(video_path: Path, wanted: dict[int, float], fps: float,
             f"the video {video_path} is {w}x{h} pixels but the poses were measured on a "
             f"{size[0]}x{size[1]} picture; give the video the poses came from"
         )
-    got: dict[int, np.ndarray] = {}
     time_s, is_key = reader.layout()
-    for start, end, frames in _decode_passes(wanted, time_s, is_key, fps):
+    passes = _decode_passes(wanted, time_s, is_key, fps)
+    got = _decode_reference_and_wanted(reader, passes)
+    rest = {f: t for f, t in wanted.items() if f not in got}
+    if not rest:
+        return got
+    for start, end, frames in _decode_passes(rest, time_s, is_key, fps):
         need = set(frames)
         for fr in reader.frames(start_s=start, end_s=end, only=frames):
             if fr.index in need:
