@@ -322,36 +322,49 @@ def run_analyze(
     """``posecoach analyze``: a video (or a saved pose dataset) -> ``OUT/analysis.json``."""
     from posecoach.assessment import load_rules
     from posecoach.io import load_poses
+    from posecoach.report import OverlayWorkers
     from posecoach.video import probe
 
     source = Path(source)
     load_rules(rules_path)  # a broken rule file is reported before the long work starts
     out_dir = prepare_output(out_dir, ["analysis.json"], overwrite=overwrite)
     files: list[Path] = []
-    if source.suffix.lower() == ".nc":
-        poses = load_poses(source)
-        video_path, video_info = None, None
-    else:
-        info = probe(source)
-        poses = estimate_poses(source, model=model, model_path=model_path, progress=progress,
-                               workers=workers)
-        files += save_pose_outputs(poses, out_dir)
-        video_path = source
-        video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
-    result = analyze_poses(poses, video_path=video_path, height_m=height_m, speed_mps=speed_mps,
-                           video_info=video_info)
-    verdicts = judge(result, rules_path)
-    files.append(result.write_json(out_dir / "analysis.json"))
-    files += write_report_outputs(result, verdicts, out_dir, video_path=video_path,
-                                  title=source.name, progress=progress)
+    overlay_workers = None
+    try:
+        if source.suffix.lower() == ".nc":
+            poses = load_poses(source)
+            video_path, video_info = None, None
+        else:
+            info = probe(source)
+            poses = estimate_poses(source, model=model, model_path=model_path, progress=progress,
+                                   workers=workers)
+            # the overlay's processes start up while this one analyses the poses
+            overlay_workers = OverlayWorkers()
+            files += save_pose_outputs(poses, out_dir)
+            video_path = source
+            video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
+        result = analyze_poses(poses, video_path=video_path, height_m=height_m,
+                               speed_mps=speed_mps, video_info=video_info)
+        verdicts = judge(result, rules_path)
+        files.append(result.write_json(out_dir / "analysis.json"))
+        files += write_report_outputs(result, verdicts, out_dir, video_path=video_path,
+                                      title=source.name, progress=progress,
+                                      overlay_workers=overlay_workers)
+    finally:
+        if overlay_workers is not None:
+            overlay_workers.close()
     return AnalyzeResult(analysis=result, files=files, assessment=verdicts)
 
 
 def write_report_outputs(
     analysis: Analysis, verdicts, out_dir: Path, *, video_path: Path | None, title: str = "",
-    progress: bool = True,
+    progress: bool = True, overlay_workers=None,
 ) -> list[Path]:
-    """Stage 8: ``report.html`` (always) and ``overlay.mp4`` (when the video is known)."""
+    """Stage 8: ``report.html`` (always) and ``overlay.mp4`` (when the video is known).
+
+    ``overlay_workers`` (:class:`posecoach.report.OverlayWorkers`, optional): processes
+    started earlier for the overlay (default: started here).
+    """
     from posecoach.report import start_overlay, write_report
 
     overlay = None
@@ -359,7 +372,7 @@ def write_report_outputs(
         if progress:
             log.info("Writing the report and the annotated video ...")
         # the overlay's processes draw and encode while this one writes report.html
-        overlay = start_overlay(analysis, video_path, out_dir / "overlay.mp4")
+        overlay = start_overlay(analysis, video_path, out_dir / "overlay.mp4", workers=overlay_workers)
     elif progress:
         log.info("Writing the report ...")
     try:

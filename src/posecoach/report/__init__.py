@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from posecoach.report.overlay import start_overlay, write_overlay
+from posecoach.report.overlay import OverlayWorkers, start_overlay, write_overlay
 
-__all__ = ["start_overlay", "write_overlay", "write_report"]
+__all__ = ["OverlayWorkers", "start_overlay", "write_overlay", "write_report"]
 
 
 def write_report(analysis, assessment, out_dir: str | Path, *, video_path: str | Path | None = None,

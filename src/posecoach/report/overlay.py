@@ -304,6 +304,60 @@ def join_h264(parts: list[Path], out_path: Path) -> Path:
     return out_path
 
 
+def _warm_up() -> int:
+    """Import what drawing a part needs (run in a fresh worker before the work arrives)."""
+    import av  # noqa: F401
+    import cv2  # noqa: F401
+
+    from posecoach.video import VideoReader  # noqa: F401
+
+    return os.getpid()
+
+
+class OverlayWorkers:
+    """Worker processes for the overlay, started before the work is known.
+
+    A new process needs ~0.5-0.8 s of CPU before it can draw (Python, NumPy, pandas,
+    PyAV, OpenCV). Started right after pose estimation, the processes make that start
+    while the calling process analyses the poses on one core, instead of after the
+    analysis, when every core has work. Pass the object to :func:`start_overlay`
+    (``workers=``) and close it afterwards (or use it as a context manager).
+
+    Parameters
+    ----------
+    workers : int, optional
+        Processes (default: all cores, :func:`posecoach.pose.parallel.default_workers`).
+        With 1 no process is started: the overlay is drawn in the calling process.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        from posecoach.pose.parallel import default_workers
+
+        self.workers = default_workers() if workers is None else max(1, int(workers))
+        self.pool: Any = None
+        if self.workers > 1:
+            # spawn: the calling process may hold MediaPipe and threads (fork is unsafe then)
+            self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                            mp_context=mp.get_context("spawn"))
+            for _ in range(self.workers):  # every process starts now and imports its modules
+                self.pool.submit(_warm_up)
+
+    def close(self) -> None:
+        """Stop the processes (pending work is cancelled)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> OverlayWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class OverlayJob:
     """``overlay.mp4`` being written, possibly by other processes (see :func:`start_overlay`).
 
@@ -314,7 +368,8 @@ class OverlayJob:
     """
 
     def __init__(self, drawing: OverlayDrawing, video_path: Path, out_path: Path, *, fps: float,
-                 max_side_px: int, segments: list[tuple[int, int, float | None, float | None]]) -> None:
+                 max_side_px: int, segments: list[tuple[int, int, float | None, float | None]],
+                 pool: Any = None) -> None:
         self.drawing = drawing
         self.video_path = video_path
         self.out_path = out_path
@@ -322,19 +377,20 @@ class OverlayJob:
         self.max_side_px = max_side_px
         self.segments = segments
         self._pool: Any = None
+        self._own_pool = pool is None  # a pool given by the caller is the caller's to close
         self._futures: list[Any] = []
         self._tmp: Path | None = None
         if segments:
-            self._start_pool()
+            self._start_pool(pool)
 
-    def _start_pool(self) -> None:
+    def _start_pool(self, pool: Any = None) -> None:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
         self._tmp = Path(tempfile.mkdtemp(prefix=".overlay-", dir=self.out_path.parent))
         # spawn: the calling process may hold MediaPipe and threads (fork is unsafe then)
-        self._pool = ProcessPoolExecutor(max_workers=len(self.segments),
-                                         mp_context=mp.get_context("spawn"))
+        self._pool = pool or ProcessPoolExecutor(max_workers=len(self.segments),
+                                                 mp_context=mp.get_context("spawn"))
         for i, (first, end, start_s, end_s) in enumerate(self.segments):
             self._futures.append(self._pool.submit(
                 _draw_part, self.drawing.subset(first, end), str(self.video_path),
@@ -369,7 +425,12 @@ class OverlayJob:
         if self._pool is not None:
             for f in self._futures:
                 f.cancel()
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            if self._own_pool:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            else:  # the caller's processes: wait for this job's parts only
+                from concurrent.futures import wait
+
+                wait(self._futures)
             self._pool = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
@@ -377,14 +438,17 @@ class OverlayJob:
 
 
 def start_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
-                  max_side_px: int = OVERLAY_MAX_SIDE_PX, workers: int | None = None,
+                  max_side_px: int = OVERLAY_MAX_SIDE_PX,
+                  workers: int | OverlayWorkers | None = None,
                   min_segment_frames: int = OVERLAY_MIN_SEGMENT_FRAMES) -> OverlayJob:
     """Start writing ``out_path`` (MP4) in worker processes; :meth:`OverlayJob.result` finishes it.
 
-    Parameters are those of :func:`write_overlay`. With more than one worker and at
-    least ``min_segment_frames`` frames, worker processes (one per segment) start at
-    once and work while the caller does something else (e.g. writes
-    ``report.html``); otherwise the work happens in ``result()``, in this process.
+    Parameters are those of :func:`write_overlay`; ``workers`` may also be
+    :class:`OverlayWorkers` started earlier (they are used and left running). With
+    more than one worker and at least ``min_segment_frames`` frames, the workers
+    (one per segment) start drawing at once and work while the caller does
+    something else (e.g. writes ``report.html``); otherwise the work happens in
+    ``result()``, in this process.
 
     Raises
     ------
@@ -405,7 +469,11 @@ def start_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
     out_w, out_h, _ = reader.output_size()
     info = reader.info
     drawing = OverlayDrawing.from_analysis(analysis, (out_w, out_h), (info.width_px, info.height_px))
-    n_workers = default_workers() if workers is None else max(1, int(workers))
+    ready = workers if isinstance(workers, OverlayWorkers) else None
+    if ready is not None:
+        n_workers = ready.workers if ready.pool is not None else 1
+    else:
+        n_workers = default_workers() if workers is None else max(1, int(workers))
     segments: list[tuple[int, int, float | None, float | None]] = []
     # with more than one core even a short clip gets a process of its own, so that it
     # is drawn while this process writes report.html
@@ -413,15 +481,17 @@ def start_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
         time_s, is_key = frame_layout(video_path)
         # decoding costs about half of a frame's overlay work (drawing + encoding the rest)
         decode_cost = min(0.9, 2.5 * decode_cost_for(info.width_px, info.height_px))
+        # processes started ahead are ready: every segment then starts at once
+        startup = 0.0 if ready is not None else _STARTUP_FRAMES
         plan = plan_segments(time_s, n_workers, is_key=is_key, decode_cost=decode_cost,
-                             startup_frames=_STARTUP_FRAMES, min_segment_frames=min_segment_frames)
+                             startup_frames=startup, min_segment_frames=min_segment_frames)
         n = time_s.size
         for seg in plan:
             a, b = seg.first_frame, seg.end_frame
             segments.append((a, b, None if a == 0 else float(0.5 * (time_s[a - 1] + time_s[a])),
                              None if b >= n else float(0.5 * (time_s[b - 1] + time_s[b]))))
     return OverlayJob(drawing, video_path, out_path, fps=info.fps, max_side_px=max_side_px,
-                      segments=segments)
+                      segments=segments, pool=ready.pool if ready is not None else None)
 
 
 def write_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
