@@ -42,11 +42,20 @@ def _figure(w_in: float, h_in: float):
 
 
 def _png(fig) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    """PNG bytes of a figure, drawn once on an Agg canvas.
 
-    FigureCanvasAgg(fig)
+    ``savefig`` draws a constrained-layout figure twice (a pass without rendering to place
+    the axes, then the picture); ``canvas.draw`` places and renders in one pass, with the
+    same result. The white background is opaque, so the PNG is written as RGB.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3]
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    Image.fromarray(rgb).save(buf, format="png")
     return buf.getvalue()
 
 
