@@ -104,6 +104,32 @@ def test_key_frames_skip_unwanted_non_reference_frames_same_pictures(demo):
                 np.testing.assert_array_equal(fast[fr.index], fr.image)
 
 
+def test_dashed_line_draws_only_visible_dashes_same_pixels():
+    from posecoach._draw import draw_line
+    from posecoach.report._common import draw_dashed_line
+
+    def every_dash(image, p0, p1, colour, width, dash_px):
+        length = float(np.hypot(*(p1 - p0)))
+        n = max(1, int(length // (2 * dash_px)))
+        for i in range(n + 1):
+            a = p0 + (p1 - p0) * min(1.0, (2 * i * dash_px) / length)
+            b = p0 + (p1 - p0) * min(1.0, ((2 * i + 1) * dash_px) / length)
+            draw_line(image, a, b, colour, width)
+
+    rng = np.random.default_rng(1)
+    for k in range(300):
+        h, w = (int(v) for v in rng.integers(20, 120, 2))
+        p0, p1 = rng.uniform(-300, 400, 2), rng.uniform(-300, 400, 2)
+        if k % 3 == 0:  # vertical, as the reference lines through the ankle and head
+            p1 = p0 + np.array([0.0, rng.uniform(-500, 500)])
+        width, dash = int(rng.integers(1, 8)), float(rng.uniform(1, 15))
+        a = np.zeros((h, w, 3), np.uint8)
+        b = a.copy()
+        every_dash(a, p0, p1, (255, 200, 100), width, dash)
+        draw_dashed_line(b, p0, p1, (255, 200, 100), width, dash)
+        np.testing.assert_array_equal(a, b)
+
+
 def test_gait_cycle_normalisation():
     t = np.linspace(0, 3, 301)
     y = np.sin(2 * np.pi * t)  # one cycle per second

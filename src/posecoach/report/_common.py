@@ -209,8 +209,39 @@ def up_vector(ground_slope: float) -> np.ndarray:
 # --------------------------------------------------------------------------- drawing
 
 
+def _visible_span(p0: np.ndarray, p1: np.ndarray, shape: tuple[int, ...],
+                  margin: float) -> tuple[float, float] | None:
+    """Part of the segment ``p0 + t (p1 - p0)``, 0 <= t <= 1, inside the picture plus a margin.
+
+    Liang-Barsky clipping against ``[-margin, width - 1 + margin] x [-margin, height - 1 + margin]``.
+
+    Returns
+    -------
+    (t0, t1) or None
+        None when the segment misses the (enlarged) picture.
+    """
+    h, w = shape[:2]
+    d = p1 - p0
+    t0, t1 = 0.0, 1.0
+    for q0, dq, lo, hi in ((p0[0], d[0], -margin, w - 1 + margin),
+                           (p0[1], d[1], -margin, h - 1 + margin)):
+        if dq == 0:
+            if q0 < lo or q0 > hi:
+                return None
+            continue
+        a, b = (lo - q0) / dq, (hi - q0) / dq
+        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+        if t0 > t1:
+            return None
+    return t0, t1
+
+
 def draw_dashed_line(image: np.ndarray, p0, p1, colour, width: int, dash_px: float) -> None:
-    """Dashed anti-aliased line from ``p0`` to ``p1``."""
+    """Dashed anti-aliased line from ``p0`` to ``p1``.
+
+    Only the dashes that can touch the picture are drawn (reference lines run far beyond it;
+    the others would be clipped away entirely), so the result is the same as drawing them all.
+    """
     if not _ok(p0, p1):
         return
     p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
@@ -218,7 +249,13 @@ def draw_dashed_line(image: np.ndarray, p0, p1, colour, width: int, dash_px: flo
     if length < 1:
         return
     n = max(1, int(length // (2 * dash_px)))
-    for i in range(n + 1):
+    span = _visible_span(p0, p1, image.shape, margin=float(width) + 2.0)
+    if span is None:
+        return
+    period = 2 * dash_px / length  # dash i covers t in [i * period, i * period + period / 2]
+    first = max(0, int(np.floor(span[0] / period)) - 1)
+    last = min(n, int(np.ceil(span[1] / period)) + 1)
+    for i in range(first, last + 1):
         a = p0 + (p1 - p0) * min(1.0, (2 * i * dash_px) / length)
         b = p0 + (p1 - p0) * min(1.0, ((2 * i + 1) * dash_px) / length)
         draw_line(image, a, b, colour, width)
