@@ -86,12 +86,26 @@ def test_key_frames_decode_each_group_of_pictures_once():
     assert [p[2] for p in passes] == [frozenset({3, 12}), frozenset({18, 25})]
 
 
-def test_key_frames_skip_unwanted_non_reference_frames_same_pictures(demo):
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_key_frames_skip_unwanted_non_reference_frames_same_pictures(demo, tmp_path, rotation):
+    import av
+
     from posecoach.report.keyframes import _decode_passes, _decode_reference_and_wanted
     from posecoach.video import VideoReader
 
     video = demo[3]
+    if rotation:  # a phone clip: pixels stored on their side, display matrix to turn them
+        video = tmp_path / "turned.mp4"
+        with av.open(str(demo[3])) as inp, av.open(str(video), "w") as out:
+            ins = inp.streams.video[0]
+            ost = out.add_stream_from_template(ins)
+            ost.set_display_rotation(rotation)
+            for packet in inp.demux(ins):
+                if packet.dts is not None:
+                    packet.stream = ost
+                    out.mux(packet)
     reader = VideoReader(video, decoder_threads=1)
+    assert reader.info.rotation_deg == rotation
     time_s, is_key = reader.layout()
     last = len(time_s) - 1
     wanted = {f: float(time_s[f]) for f in (3, 40, 41, 150, last)}

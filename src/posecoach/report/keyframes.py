@@ -467,17 +467,21 @@ def _decode_reference_and_wanted(reader, passes: list[tuple[float, float, frozen
     are the same to the byte; on an H.264 clip about a quarter of the frames up to the last
     wanted one are decoded instead of all of them.
 
-    Only for upright full-size pictures (no rotation, the reader's own size) with a known
-    packet layout; returns what it decoded (possibly nothing), the caller reads the rest
-    with :meth:`posecoach.video.VideoReader.frames`.
+    Only for full-size pictures (the reader's own size, turned upright as the reader does)
+    with a known packet layout; returns what it decoded (possibly nothing), the caller reads
+    the rest with :meth:`posecoach.video.VideoReader.frames`.
     """
     import av
 
+    from posecoach.video import _upright
+
     pts = list(getattr(reader, "_pts", None) or [])  # presentation-ordered packet times
-    if not pts or reader.info.rotation_deg or reader.output_size()[2] != 1.0:
+    if not pts or reader.output_size()[2] != 1.0:
         return {}
     got: dict[int, np.ndarray] = {}
-    size = (reader.info.width_px, reader.info.height_px)
+    rotation = reader.info.rotation_deg
+    width, height = reader.info.width_px, reader.info.height_px
+    size = (height, width) if rotation in (90, 270) else (width, height)  # as stored
     try:
         container = av.open(str(reader.path))
     except av.FFmpegError:
@@ -498,7 +502,7 @@ def _decode_reference_and_wanted(reader, passes: list[tuple[float, float, frozen
                 for frame in ctx.decode(packet):
                     f = need.pop(frame.pts, None) if frame.pts is not None else None
                     if f is not None and (frame.width, frame.height) == size:
-                        got[f] = frame.to_ndarray(format="rgb24")
+                        got[f] = _upright(frame.to_ndarray(format="rgb24"), rotation)
                 if not need:
                     break
                 # a wanted frame the decoder never gives back: stop at the next group of pictures
