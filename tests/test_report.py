@@ -144,6 +144,21 @@ def test_dashed_line_draws_only_visible_dashes_same_pixels():
         np.testing.assert_array_equal(a, b)
 
 
+def test_pixel_poses_cleaned_once_per_raw_poses(demo):
+    import copy
+
+    from posecoach.report._common import pixel_poses
+
+    a = demo[1]
+    first = pixel_poses(a)
+    assert pixel_poses(a) is first  # the overlay and the key frames share one cleaning
+    other = copy.copy(a)
+    other.poses = a.poses.copy(deep=True)
+    again = pixel_poses(other)
+    assert again is not first
+    np.testing.assert_array_equal(again["position"].values, first["position"].values)
+
+
 def test_gait_cycle_normalisation():
     t = np.linspace(0, 3, 301)
     y = np.sin(2 * np.pi * t)  # one cycle per second
