@@ -159,6 +159,24 @@ def test_pixel_poses_cleaned_once_per_raw_poses(demo):
     np.testing.assert_array_equal(again["position"].values, first["position"].values)
 
 
+def test_one_blas_thread_restores_the_thread_count():
+    import ctypes
+
+    from posecoach.report.plots import one_blas_thread
+
+    with open("/proc/self/maps", encoding="utf-8") as f:
+        paths = sorted({ln.split(maxsplit=5)[-1].strip() for ln in f if "openblas" in ln.lower()})
+    if not paths:
+        pytest.skip("numpy is not linked with OpenBLAS here")
+    lib = ctypes.CDLL(paths[0])
+    get = getattr(lib, "openblas_get_num_threads64_", None) or lib.openblas_get_num_threads
+    before = get()
+    with one_blas_thread():
+        assert get() == 1
+        np.linalg.inv(np.eye(3) * 2)
+    assert get() == before
+
+
 def test_gait_cycle_normalisation():
     t = np.linspace(0, 3, 301)
     y = np.sin(2 * np.pi * t)  # one cycle per second
