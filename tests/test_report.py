@@ -159,22 +159,25 @@ def test_pixel_poses_cleaned_once_per_raw_poses(demo):
     np.testing.assert_array_equal(again["position"].values, first["position"].values)
 
 
-def test_one_blas_thread_restores_the_thread_count():
-    import ctypes
+def test_plots_use_one_blas_thread_and_restore_it(demo, monkeypatch):
+    from threadpoolctl import threadpool_info
 
-    from posecoach.report.plots import one_blas_thread
+    _, a, _, _, _ = demo
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("no BLAS library with a thread pool is loaded")
+    before = [i["num_threads"] for i in blas]
+    seen = []
+    real = plots.gait_cycle_angles
 
-    with open("/proc/self/maps", encoding="utf-8") as f:
-        paths = sorted({ln.split(maxsplit=5)[-1].strip() for ln in f if "openblas" in ln.lower()})
-    if not paths:
-        pytest.skip("numpy is not linked with OpenBLAS here")
-    lib = ctypes.CDLL(paths[0])
-    get = getattr(lib, "openblas_get_num_threads64_", None) or lib.openblas_get_num_threads
-    before = get()
-    with one_blas_thread():
-        assert get() == 1
-        np.linalg.inv(np.eye(3) * 2)
-    assert get() == before
+    def spy(analysis):
+        seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+        return real(analysis)
+
+    monkeypatch.setattr(plots, "gait_cycle_angles", spy)
+    plots.all_plots(a)
+    assert seen and all(n == 1 for n in seen[0])
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
 
 
 def test_gait_cycle_normalisation():

@@ -643,8 +643,8 @@ class BlazePoseEstimator:
         reader : VideoReader, optional
             An open reader of ``video_path`` (saves probing the file again).
         one_thread : bool
-            Decode with one thread and let OpenCV use one thread during the pass
-            (restored afterwards): when one process runs on every core, helper
+            Decode with one thread and let OpenCV and BLAS (``threadpoolctl``) use one
+            thread during the pass (restored afterwards): when one process runs on every core, helper
             threads only add overhead (~1 ms of CPU per 1080p frame). The result is
             the same to the last bit.
 
@@ -685,8 +685,12 @@ class BlazePoseEstimator:
         n_checked = 0
         fresh = True  # the backend has seen no frame yet
         cv_threads = cv2.getNumThreads()
+        blas = None
         if one_thread:
+            from threadpoolctl import threadpool_limits
+
             cv2.setNumThreads(1)
+            blas = threadpool_limits(limits=1, user_api="blas")  # no spinning helper threads
         try:
             for frame in reader.frames(start_s=start_s, end_s=end_s):
                 chunk_start = frame.index % chunk == 0
@@ -722,6 +726,7 @@ class BlazePoseEstimator:
                 check.close()
             if one_thread:
                 cv2.setNumThreads(cv_threads)
+                blas.restore_original_limits()
         used = "single" if route == "auto" else route
         attrs = {
             "pose_backend": self._backend_name(used),

@@ -221,10 +221,12 @@ def _draw_part(
     """Decode, draw and encode the frames with ``start_s <= time_s < end_s``; returns their count."""
     from posecoach.video import VideoReader, VideoWriter
 
-    if threads == 1:
+    if threads == 1:  # this process is one of several, one per core
         import cv2
+        from threadpoolctl import threadpool_limits
 
-        cv2.setNumThreads(1)  # this process is one of several, one per core
+        cv2.setNumThreads(1)
+        threadpool_limits(limits=1, user_api="blas")  # for the rest of this worker's life
     reader = VideoReader(video_path, max_side_px=max_side_px, skip_loop_filter=True)
     out_w, out_h = drawing.size
     n = 0

@@ -14,8 +14,6 @@ Each function takes an :class:`~posecoach.analysis.Analysis` and returns PNG byt
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -202,45 +200,15 @@ def step_variability(analysis) -> bytes | None:
     return _png(fig)
 
 
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Limit the loaded OpenBLAS libraries to one thread inside the block, then restore.
-
-    Matplotlib inverts 3x3 transforms thousands of times per figure (``np.linalg.inv``);
-    every inversion wakes OpenBLAS's helper threads, which then spin waiting for more work:
-    ~0.6 CPU s per report taken from the overlay's processes for nothing. Uses OpenBLAS's
-    own ``openblas_set_num_threads`` on the libraries listed in ``/proc/self/maps``; where
-    that is not available (not Linux, another BLAS) nothing changes.
-    """
-    restore = []
-    try:
-        import ctypes
-
-        with open("/proc/self/maps", encoding="utf-8") as f:
-            paths = sorted({line.split(maxsplit=5)[-1].strip() for line in f
-                            if "openblas" in line.lower() and "/" in line})
-        for path in paths:
-            lib = ctypes.CDLL(path)  # already loaded: the same library, not a new copy
-            for suffix in ("", "64_"):
-                get = getattr(lib, f"openblas_get_num_threads{suffix}", None)
-                put = getattr(lib, f"openblas_set_num_threads{suffix}", None)
-                if get is not None and put is not None:
-                    restore.append((put, int(get())))
-                    put(1)
-                    break
-    except OSError:
-        pass
-    try:
-        yield
-    finally:
-        for put, n in restore:
-            put(n)
-
-
 def all_plots(analysis) -> dict[str, bytes]:
     """Every plot that can be drawn, by name."""
     out = {}
-    with one_blas_thread():
+    from threadpoolctl import threadpool_limits
+
+    # Matplotlib inverts 3x3 transforms thousands of times per figure (np.linalg.inv); each
+    # call woke OpenBLAS's helper thread, which then spun ~0.6 CPU s per report beside the
+    # overlay's processes. One BLAS thread inside the block (restored after); same pixels.
+    with threadpool_limits(limits=1, user_api="blas"):
         for name, fn in (("gait_cycle_angles", gait_cycle_angles), ("pelvis_path", pelvis_path),
                          ("contact_timeline", contact_timeline),
                          ("step_variability", step_variability)):
