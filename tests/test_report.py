@@ -71,53 +71,6 @@ def test_plots_are_pngs(demo):
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_key_frames_decode_each_group_of_pictures_once():
-    from posecoach.report.keyframes import _decode_passes
-
-    time_s = np.arange(40) / 10.0
-    is_key = np.zeros(40, dtype=bool)
-    is_key[[0, 20]] = True
-    wanted = {3: 0.3, 18: 1.8, 12: 1.2, 25: 2.5}  # 3, 12, 18 follow key frame 0; 25 follows 20
-    passes = _decode_passes(wanted, time_s, is_key, 10.0)
-    assert [p[2] for p in passes] == [frozenset({3, 12, 18}), frozenset({25})]
-    assert passes[0][:2] == pytest.approx((0.25, 1.85))
-    # without a packet layout: grouped by time as before
-    passes = _decode_passes(wanted, np.zeros(0), np.zeros(0, dtype=bool), 10.0)
-    assert [p[2] for p in passes] == [frozenset({3, 12}), frozenset({18, 25})]
-
-
-@pytest.mark.parametrize("rotation", [0, 90])
-def test_key_frames_skip_unwanted_non_reference_frames_same_pictures(demo, tmp_path, rotation):
-    import av
-
-    from posecoach.report.keyframes import _decode_passes, _decode_reference_and_wanted
-    from posecoach.video import VideoReader
-
-    video = demo[3]
-    if rotation:  # a phone clip: pixels stored on their side, display matrix to turn them
-        video = tmp_path / "turned.mp4"
-        with av.open(str(demo[3])) as inp, av.open(str(video), "w") as out:
-            ins = inp.streams.video[0]
-            ost = out.add_stream_from_template(ins)
-            ost.set_display_rotation(rotation)
-            for packet in inp.demux(ins):
-                if packet.dts is not None:
-                    packet.stream = ost
-                    out.mux(packet)
-    reader = VideoReader(video, decoder_threads=1)
-    assert reader.info.rotation_deg == rotation
-    time_s, is_key = reader.layout()
-    last = len(time_s) - 1
-    wanted = {f: float(time_s[f]) for f in (3, 40, 41, 150, last)}
-    passes = _decode_passes(wanted, time_s, is_key, 60.0)
-    fast = _decode_reference_and_wanted(reader, passes)
-    assert sorted(fast) == sorted(wanted)
-    for start, end, frames in passes:
-        for fr in reader.frames(start_s=start, end_s=end, only=frames):
-            if fr.index in frames:
-                np.testing.assert_array_equal(fast[fr.index], fr.image)
-
-
 def test_dashed_line_draws_only_visible_dashes_same_pixels():
     from posecoach._draw import draw_line
     from posecoach.report._common import draw_dashed_line

@@ -262,3 +262,23 @@ def test_writer_fast_conversion_matches_swscale(tmp_path):
     with pytest.raises(ValueError), VideoWriter(tmp_path / "x.mp4", fps=30, width_px=64,
                                                  height_px=48) as w:
         w.write_rgb_fast(base[:40])
+
+
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_pictures_equal_frames_and_skip_unwanted_non_reference_frames(clip, tmp_path, rotation):
+    """Some frames' pictures, decoded via reference frames only, are those frames() gives."""
+    # rotation: a phone clip, pixels stored on their side and a display matrix to turn them
+    video = _remux_with_rotation(clip, tmp_path / "turned.mp4", rotation) if rotation else clip
+    reader = VideoReader(video, decoder_threads=1)
+    assert reader.info.rotation_deg == rotation
+    n = reader.info.n_frames
+    wanted = {1, 7, 8, n - 1}
+    got = reader.pictures([*wanted, n + 5, -1])  # indices outside the video are ignored
+    assert set(got) == wanted
+    for fr in reader.frames():
+        if fr.index in wanted:
+            np.testing.assert_array_equal(got[fr.index], fr.image)
+    small = VideoReader(video, max_side_px=32).pictures([8])
+    (ref,) = [fr.image for fr in VideoReader(video, max_side_px=32).frames(only={8}) if fr.index == 8]
+    np.testing.assert_array_equal(small[8], ref)
+    assert reader.pictures([]) == {}

@@ -412,115 +412,9 @@ def _crop_box(pix: np.ndarray, rows: slice, width: int, height: int) -> tuple[in
     return x0, y0, x1, y1
 
 
-def _decode_passes(wanted: dict[int, float], time_s: np.ndarray, is_key: np.ndarray,
-                   fps: float) -> list[tuple[float, float, frozenset[int]]]:
-    """Plan the decoding of the wanted frames: one pass per group of pictures.
-
-    A decoder can only start at a key frame, so every wanted frame that follows the same key
-    frame is decoded in one pass from that key frame up to the last of them (seeking again
-    inside the group would decode its start twice).
-
-    Parameters
-    ----------
-    wanted : dict
-        Frame index -> approximate time (s), used only when the layout is unknown.
-    time_s, is_key : ndarray
-        Presentation time of every frame and which are key frames
-        (:meth:`posecoach.video.VideoReader.layout`); may be empty.
-    fps : float
-        Frame rate, for the margins around the wanted times.
-
-    Returns
-    -------
-    list of (start_s, end_s, frames)
-        Time window and frame indices of each pass, in time order.
-    """
-    half = 0.5 / max(fps, 1.0)
-    n = len(time_s)
-    if n and all(0 <= f < n for f in wanted):
-        key_rows = np.flatnonzero(is_key)
-        by_key: dict[int, list[int]] = {}
-        for f in sorted(wanted):
-            k = int(key_rows[np.searchsorted(key_rows, f, side="right") - 1]) if key_rows.size else 0
-            by_key.setdefault(k, []).append(f)
-        return [(max(0.0, float(time_s[fs[0]]) - half), float(time_s[fs[-1]]) + half, frozenset(fs))
-                for _, fs in sorted(by_key.items())]
-    # no packet layout: group by time, with a few frames of margin for inexact times
-    margin = 3.0 / max(fps, 1.0)
-    groups: list[list[tuple[int, float]]] = []
-    for item in sorted(wanted.items(), key=lambda kv: kv[1]):
-        if groups and item[1] - groups[-1][0][1] < 1.5:
-            groups[-1].append(item)
-        else:
-            groups.append([item])
-    return [(max(0.0, g[0][1] - margin), g[-1][1] + margin, frozenset(f for f, _ in g))
-            for g in groups]
-
-
-def _decode_reference_and_wanted(reader, passes: list[tuple[float, float, frozenset[int]]]
-                                 ) -> dict[int, np.ndarray]:
-    """Decode only the frames others are predicted from, and the wanted ones.
-
-    A frame no other frame refers to (most B-frames) need not be decoded unless it is wanted,
-    so the decoder is told to skip non-reference frames for every packet but the wanted ones
-    (``skip_frame``, decided packet by packet, hence one decoding thread). The wanted pictures
-    are the same to the byte; on an H.264 clip about a quarter of the frames up to the last
-    wanted one are decoded instead of all of them.
-
-    Only for full-size pictures (the reader's own size, turned upright as the reader does)
-    with a known packet layout; returns what it decoded (possibly nothing), the caller reads
-    the rest with :meth:`posecoach.video.VideoReader.frames`.
-    """
-    import av
-
-    from posecoach.video import _upright
-
-    pts = list(getattr(reader, "_pts", None) or [])  # presentation-ordered packet times
-    if not pts or reader.output_size()[2] != 1.0:
-        return {}
-    got: dict[int, np.ndarray] = {}
-    rotation = reader.info.rotation_deg
-    width, height = reader.info.width_px, reader.info.height_px
-    size = (height, width) if rotation in (90, 270) else (width, height)  # as stored
-    try:
-        container = av.open(str(reader.path))
-    except av.FFmpegError:
-        return {}
-    try:
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        ctx.thread_count = 1
-        for _, _, frames in passes:
-            if any(f >= len(pts) for f in frames):
-                continue
-            need = {int(pts[f]): f for f in frames}
-            last = max(need)
-            container.seek(int(pts[min(frames)]), stream=stream, backward=True, any_frame=False)
-            past_last = 0
-            for packet in container.demux(stream):
-                ctx.skip_frame = "DEFAULT" if packet.pts in need else "NONREF"
-                for frame in ctx.decode(packet):
-                    f = need.pop(frame.pts, None) if frame.pts is not None else None
-                    if f is not None and (frame.width, frame.height) == size:
-                        got[f] = _upright(frame.to_ndarray(format="rgb24"), rotation)
-                if not need:
-                    break
-                # a wanted frame the decoder never gives back: stop at the next group of pictures
-                if packet.pts is not None and packet.pts > last and packet.is_keyframe:
-                    past_last += 1
-                    if past_last > 1:
-                        break
-            ctx.skip_frame = "DEFAULT"
-    except av.FFmpegError:
-        pass
-    finally:
-        container.close()
-    return got
-
-
-def _read_video_frames(video_path: Path, wanted: dict[int, float], fps: float,
-                       size: tuple[int, int]) -> dict[int, np.ndarray]:
-    """Decode the wanted frames (frame index -> approx. time), one pass per group of pictures."""
+def _read_video_frames(video_path: Path, frames: list[int], size: tuple[int, int]
+                       ) -> dict[int, np.ndarray]:
+    """Decode the wanted frames at full size (:meth:`posecoach.video.VideoReader.pictures`)."""
     from posecoach.video import VideoReader
 
     # one decoding thread: the overlay's processes keep the other cores busy meanwhile, and
@@ -532,21 +426,7 @@ def _read_video_frames(video_path: Path, wanted: dict[int, float], fps: float,
             f"the video {video_path} is {w}x{h} pixels but the poses were measured on a "
             f"{size[0]}x{size[1]} picture; give the video the poses came from"
         )
-    time_s, is_key = reader.layout()
-    passes = _decode_passes(wanted, time_s, is_key, fps)
-    got = _decode_reference_and_wanted(reader, passes)
-    rest = {f: t for f, t in wanted.items() if f not in got}
-    if not rest:
-        return got
-    for start, end, frames in _decode_passes(rest, time_s, is_key, fps):
-        need = set(frames)
-        for fr in reader.frames(start_s=start, end_s=end, only=frames):
-            if fr.index in need:
-                got[fr.index] = fr.image
-                need.discard(fr.index)
-                if not need:
-                    break
-    return got
+    return reader.pictures(frames)
 
 
 def render_key_frames(
@@ -585,11 +465,10 @@ def render_key_frames(
         return []
     poses = C.pixel_poses(analysis) if poses is None else poses
     width, height = int(poses.attrs["image_width_px"]), int(poses.attrs["image_height_px"])
-    fps = float(poses.attrs.get("fps", 30.0))
     pictures: dict[int, np.ndarray] = {}
     if video_path is not None:
-        pictures = _read_video_frames(Path(video_path), {k.frame: k.time_s for k in key_frames},
-                                      fps, (width, height))
+        pictures = _read_video_frames(Path(video_path), [k.frame for k in key_frames],
+                                      (width, height))
     pix = poses["position"].values
     near = C.near_side(analysis, poses)
     slope = float(poses.attrs.get("ground_slope", (analysis.body.attrs if analysis.body is not None
