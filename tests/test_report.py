@@ -97,19 +97,22 @@ def test_dashed_line_draws_only_visible_dashes_same_pixels():
         np.testing.assert_array_equal(a, b)
 
 
-def test_pixel_poses_cleaned_once_per_raw_poses(demo):
-    import copy
+def test_report_outputs_clean_the_poses_once(demo, tmp_path, monkeypatch):
+    """The overlay and the key frames share one cleaning of the raw poses."""
+    from posecoach import filtering, pipeline
 
-    from posecoach.report._common import pixel_poses
+    _, a, verdicts, video, _ = demo
+    calls = []
+    real = filtering.clean
 
-    a = demo[1]
-    first = pixel_poses(a)
-    assert pixel_poses(a) is first  # the overlay and the key frames share one cleaning
-    other = copy.copy(a)
-    other.poses = a.poses.copy(deep=True)
-    again = pixel_poses(other)
-    assert again is not first
-    np.testing.assert_array_equal(again["position"].values, first["position"].values)
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(filtering, "clean", counted)
+    files = pipeline.write_report_outputs(a, verdicts, tmp_path, video_path=video, progress=False)
+    assert {f.name for f in files} == {"report.html", "overlay.mp4"}
+    assert len(calls) == 1
 
 
 def test_plots_use_one_blas_thread_and_restore_it(demo, monkeypatch):

@@ -366,17 +366,22 @@ def write_report_outputs(
     started earlier for the overlay (default: started here).
     """
     from posecoach.report import start_overlay, write_report
+    from posecoach.report._common import pixel_poses
 
+    # the overlay and the key frames draw the same cleaned poses: clean them once
+    poses = pixel_poses(analysis) if analysis.poses is not None else None
     overlay = None
     if video_path is not None:
         if progress:
             log.info("Writing the report and the annotated video ...")
         # the overlay's processes draw and encode while this one writes report.html
-        overlay = start_overlay(analysis, video_path, out_dir / "overlay.mp4", workers=overlay_workers)
+        overlay = start_overlay(analysis, video_path, out_dir / "overlay.mp4", workers=overlay_workers,
+                                poses=poses)
     elif progress:
         log.info("Writing the report ...")
     try:
-        files = [write_report(analysis, verdicts, out_dir, video_path=video_path, title=title)]
+        files = [write_report(analysis, verdicts, out_dir, video_path=video_path, title=title,
+                              poses=poses)]
         if overlay is not None:
             files.append(overlay.result())
     finally:

@@ -15,7 +15,7 @@ __all__ = ["OverlayWorkers", "start_overlay", "write_overlay", "write_report"]
 
 
 def write_report(analysis, assessment, out_dir: str | Path, *, video_path: str | Path | None = None,
-                 title: str = "") -> Path:
+                 title: str = "", poses=None) -> Path:
     """Write ``out_dir/report.html``.
 
     Parameters
@@ -28,13 +28,17 @@ def write_report(analysis, assessment, out_dir: str | Path, *, video_path: str |
         background and the report says so.
     title : str
         Shown in the header (default: the source file's name).
+    poses : xarray.Dataset, optional
+        Cleaned pixel poses for the key frames (:func:`posecoach.report._common.pixel_poses`);
+        computed if omitted.
     """
     from posecoach.report import plots
     from posecoach.report.html import render_html
     from posecoach.report.keyframes import KeyFrameSelector, render_key_frames
 
     selector = KeyFrameSelector().detect(analysis)
-    key_frames = render_key_frames(analysis, selector.key_frames_, video_path) if selector.key_frames_ else []
+    key_frames = (render_key_frames(analysis, selector.key_frames_, video_path, poses=poses)
+                  if selector.key_frames_ else [])
     html = render_html(analysis, assessment, key_frames=key_frames, plots=plots.all_plots(analysis),
                        title=title)
     path = Path(out_dir) / "report.html"

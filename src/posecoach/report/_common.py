@@ -113,27 +113,20 @@ def contact_mask(contacts: pd.DataFrame, frames: np.ndarray, side: str) -> np.nd
     return mask
 
 
-#: The last :func:`pixel_poses` result, with a weak reference to the raw poses it came from.
-_LAST_PIXEL_POSES: list = []
-
-
 def pixel_poses(analysis) -> xr.Dataset:
     """The cleaned pixel poses to draw: the same cleaning the pipeline applied.
 
     ``analysis.poses`` holds the raw estimator output (with its leg swaps and dropped
     frames); drawing it would show the errors the analysis repaired, so it is cleaned
     again with :func:`posecoach.filtering.clean` (deterministic, a fraction of a second).
-    The overlay and the key frames both need them: the last result is kept for the same
-    raw-poses object (which nothing changes after the analysis), so ``analyze`` cleans once.
-    Treat the result as read-only.
+    The overlay and the key frames both need them: callers that make both compute them once
+    and pass them on (``poses=``).
 
     Raises
     ------
     ReportError
         If the analysis carries no pixel poses.
     """
-    import weakref
-
     from posecoach import filtering
 
     raw = analysis.poses
@@ -142,10 +135,7 @@ def pixel_poses(analysis) -> xr.Dataset:
             "this analysis has no pixel poses, so nothing can be drawn; run 'posecoach analyze' "
             "on the video or on its poses.nc file"
         )
-    if _LAST_PIXEL_POSES and _LAST_PIXEL_POSES[0]() is raw:
-        return _LAST_PIXEL_POSES[1]
     cleaned, _ = filtering.clean(raw)
-    _LAST_PIXEL_POSES[:] = [weakref.ref(raw), cleaned]
     return cleaned
 
 

@@ -108,7 +108,8 @@ class OverlayDrawing:
     _blend: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def from_analysis(cls, analysis, size: tuple[int, int], full_size: tuple[int, int]) -> OverlayDrawing:
+    def from_analysis(cls, analysis, size: tuple[int, int], full_size: tuple[int, int], *,
+                      poses=None) -> OverlayDrawing:
         """Collect the drawing of every frame from an analysis.
 
         Parameters
@@ -119,13 +120,15 @@ class OverlayDrawing:
             Width and height of the overlay's frames.
         full_size : (int, int)
             Width and height of the video's frames (the poses' pixels).
+        poses : xarray.Dataset, optional
+            Cleaned pixel poses (:func:`posecoach.report._common.pixel_poses`); computed if omitted.
 
         Raises
         ------
         ReportError
             If the analysis has no pixel poses.
         """
-        poses = C.pixel_poses(analysis)
+        poses = C.pixel_poses(analysis) if poses is None else poses
         out_w, out_h = size
         scale = np.array([out_w / full_size[0], out_h / full_size[1]])
         frames = poses["frame"].values.astype(np.int64)
@@ -442,11 +445,12 @@ class OverlayJob:
 def start_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
                   max_side_px: int = OVERLAY_MAX_SIDE_PX,
                   workers: int | OverlayWorkers | None = None,
-                  min_segment_frames: int = OVERLAY_MIN_SEGMENT_FRAMES) -> OverlayJob:
+                  min_segment_frames: int = OVERLAY_MIN_SEGMENT_FRAMES, poses=None) -> OverlayJob:
     """Start writing ``out_path`` (MP4) in worker processes; :meth:`OverlayJob.result` finishes it.
 
     Parameters are those of :func:`write_overlay`; ``workers`` may also be
-    :class:`OverlayWorkers` started earlier (they are used and left running). With
+    :class:`OverlayWorkers` started earlier (they are used and left running), and
+    ``poses`` the cleaned pixel poses when the caller has them already. With
     more than one worker and at least ``min_segment_frames`` frames, the workers
     (one per segment) start drawing at once and work while the caller does
     something else (e.g. writes ``report.html``); otherwise the work happens in
@@ -470,7 +474,8 @@ def start_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
     reader = VideoReader(video_path, max_side_px=max_side_px)
     out_w, out_h, _ = reader.output_size()
     info = reader.info
-    drawing = OverlayDrawing.from_analysis(analysis, (out_w, out_h), (info.width_px, info.height_px))
+    drawing = OverlayDrawing.from_analysis(analysis, (out_w, out_h), (info.width_px, info.height_px),
+                                           poses=poses)
     ready = workers if isinstance(workers, OverlayWorkers) else None
     if ready is not None:
         n_workers = ready.workers if ready.pool is not None else 1
