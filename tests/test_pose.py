@@ -195,6 +195,10 @@ def test_bad_parameters_raise_posecoach_errors():
 def test_task_bundle_is_a_zip_of_two_tflite_models():
     bundle = build_task_bundle(models.detector_model_path(), models.find_model("full"))
     import io
+    import time
+
+    time.sleep(2.1)  # zip entries carry a time stamp (2 s resolution): fixed, so builds are equal
+    assert build_task_bundle(models.detector_model_path(), models.find_model("full")) == bundle
 
     with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
         assert sorted(zf.namelist()) == ["pose_detector.tflite", "pose_landmarks_detector.tflite"]

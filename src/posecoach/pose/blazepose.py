@@ -135,7 +135,7 @@ def _with_image_metadata(model: bytes, mean: float, std: float, n_outputs: int) 
 
 
 #: Version of the bundle's layout; part of the cache key (bump when build_task_bundle changes).
-_BUNDLE_FORMAT = 1
+_BUNDLE_FORMAT = 2
 
 
 def cache_dir() -> Path:
@@ -230,8 +230,10 @@ def build_task_bundle(detector_path: Path, landmark_path: Path) -> bytes:
         ) from exc
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as bundle:
-        bundle.writestr("pose_detector.tflite", detector)
-        bundle.writestr("pose_landmarks_detector.tflite", landmark)
+        for name, data in (("pose_detector.tflite", detector),
+                           ("pose_landmarks_detector.tflite", landmark)):
+            # a fixed time stamp: the same models always give the same bytes
+            bundle.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
     return out.getvalue()
 
 
