@@ -361,15 +361,16 @@ def test_noise_drops_and_swaps_every_event_found_none_invented(name, fps, seed):
     assert not missing
     assert spurious.empty, spurious
     ic = err[err["kind"] == "initial_contact"]["err_frames"].abs()
-    # the issue's target is every IC within one frame; with 1.5 px noise the heel striker's
-    # ICs come 5-15 ms late at 60-120 fps (docs/accuracy.md), so this guards what is reached
-    assert ic.median() <= (1 if name == "pose_runner" else 2)
-    assert (ic <= 1).mean() >= (0.9 if name == "pose_runner" else 0.4)
-    assert ic.max() <= 4
+    # the issue's target is every IC within one frame; over 15 seeds 97-100 % of the ICs are,
+    # the worst 2-3 frames off (docs/accuracy.md), so this guards what is reached
+    assert ic.median() <= 1
+    assert (ic <= 1).mean() >= 0.9
+    assert ic.max() <= 3
     assert abs(cadence_spm(det) / truth.cadence_spm - 1) < 0.01
 
 
-def test_target_heel_striker_with_noise_every_ic_within_one_frame_at_120_fps():
+def test_heel_striker_with_noise_at_120_fps_seed_1_every_ic_within_one_frame():
+    """The IC target on one clip (over 15 seeds 98 % of such ICs are: docs/accuracy.md)."""
     ds, truth = SyntheticRunner(RunnerParams.heel_striker()).generate(duration_s=6.0, fps=120.0,
                                                                        seed=1)
     noisy, _ = add_faults(ds, jitter_px=1.5, dropped_frames=4, leg_swaps=2, seed=1)
