@@ -360,6 +360,18 @@ class VideoReader:
             return max(2, int(round(w * scale / 2)) * 2), max(2, int(round(h * scale / 2)) * 2), scale
         return w, h, 1.0
 
+    def _picture(self, frame) -> np.ndarray:
+        """A decoded frame as this reader's upright RGB picture (:meth:`output_size`)."""
+        out_w, out_h, _ = self.output_size()
+        rotation = self.info.rotation_deg
+        # the decoder's own (stored) size, before rotation
+        dec_w, dec_h = (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
+        if (frame.width, frame.height) == (dec_w, dec_h):
+            image = frame.to_ndarray(format="rgb24")
+        else:
+            image = _small_rgb(frame, dec_w, dec_h)
+        return _upright(image, rotation)
+
     def frames(self, *, start_s: float | None = None, end_s: float | None = None,
                only: Container[int] | None = None) -> Iterator[Frame]:
         """Yield upright frames in presentation order.
@@ -376,9 +388,6 @@ class VideoReader:
         import av
 
         out_w, out_h, scale = self.output_size()
-        rotation = self.info.rotation_deg
-        # the decoder's own (stored) size, before rotation
-        dec_w, dec_h = (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
         scale_x = scale_y = scale
         if scale != 1.0:
             full_w, full_h = self.info.width_px, self.info.height_px
@@ -411,14 +420,10 @@ class VideoReader:
                         break
                     if only is not None and index not in only:
                         continue
-                    if (dec_w, dec_h) == (frame.width, frame.height):
-                        image = frame.to_ndarray(format="rgb24")
-                    else:
-                        image = _small_rgb(frame, dec_w, dec_h)
                     yield Frame(
                         index=index,
                         time_s=float(time_s),
-                        image=_upright(image, rotation),
+                        image=self._picture(frame),
                         scale=float(np.sqrt(scale_x * scale_y)),
                     )
             except av.FFmpegError as exc:
@@ -469,9 +474,6 @@ class VideoReader:
         passes: dict[int, list[int]] = {}
         for f in wanted:  # one pass per key frame
             passes.setdefault(int(key_rows[np.searchsorted(key_rows, f, side="right") - 1]), []).append(f)
-        out_w, out_h, _ = self.output_size()
-        rotation = self.info.rotation_deg
-        dec_w, dec_h = (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
         got: dict[int, np.ndarray] = {}
         try:
             container = _open(self.path)
@@ -491,13 +493,8 @@ class VideoReader:
                         ctx.skip_frame = "DEFAULT" if packet.pts in need else "NONREF"
                         for frame in ctx.decode(packet):
                             f = need.pop(frame.pts, None) if frame.pts is not None else None
-                            if f is None:
-                                continue
-                            if (frame.width, frame.height) == (dec_w, dec_h):
-                                image = frame.to_ndarray(format="rgb24")
-                            else:
-                                image = _small_rgb(frame, dec_w, dec_h)
-                            got[f] = _upright(image, rotation)
+                            if f is not None:
+                                got[f] = self._picture(frame)
                         if not need:
                             break
                         # a wanted frame the decoder never gives back: stop at the next group

@@ -411,10 +411,11 @@ class ParallelPoseEstimator:
 
     def plan(self, video_path: str | Path, route: str | None = None) -> list[Segment]:
         """Segments for ``video_path`` (and a route: chunks differ) with these parameters."""
-        from posecoach.video import probe
+        from posecoach.video import VideoReader
 
-        time_s, is_key = frame_layout(video_path)
-        info = probe(video_path)
+        reader = VideoReader(video_path)
+        time_s, is_key = reader.layout()
+        info = reader.info
         # the estimator resets its model at these frames, so segments must start there
         chunk = self.estimator.chunk_frames(info.fps, route)
         decode_cost = self.decode_cost

@@ -461,12 +461,7 @@ def start_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
     ReportError
         If the analysis has no pixel poses.
     """
-    from posecoach.pose.parallel import (
-        decode_cost_for,
-        default_workers,
-        frame_layout,
-        plan_segments,
-    )
+    from posecoach.pose.parallel import decode_cost_for, default_workers, plan_segments
     from posecoach.video import VideoReader
 
     video_path, out_path = Path(video_path), Path(out_path)
@@ -485,7 +480,7 @@ def start_overlay(analysis, video_path: str | Path, out_path: str | Path, *,
     # with more than one core even a short clip gets a process of its own, so that it
     # is drawn while this process writes report.html
     if n_workers > 1 and info.n_frames >= min_segment_frames:
-        time_s, is_key = frame_layout(video_path)
+        time_s, is_key = reader.layout()
         # decoding costs about half of a frame's overlay work (drawing + encoding the rest)
         decode_cost = min(0.9, 2.5 * decode_cost_for(info.width_px, info.height_px))
         # processes started ahead are ready: every segment then starts at once
