@@ -134,6 +134,8 @@ def _with_image_metadata(model: bytes, mean: float, std: float, n_outputs: int) 
     return bytes(buffer)
 
 
+#: The two models' names inside a Tasks pose-landmarker bundle (person detector, landmarks).
+_BUNDLE_NAMES = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 #: Version of the bundle's layout; part of the cache key (bump when build_task_bundle changes).
 _BUNDLE_FORMAT = 2
 
@@ -152,8 +154,7 @@ def cache_dir() -> Path:
 def _valid_bundle(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as bundle:
-            return (sorted(bundle.namelist()) == ["pose_detector.tflite",
-                                                  "pose_landmarks_detector.tflite"]
+            return (sorted(bundle.namelist()) == sorted(_BUNDLE_NAMES)
                     and bundle.testzip() is None)
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
@@ -230,8 +231,7 @@ def build_task_bundle(detector_path: Path, landmark_path: Path) -> bytes:
         ) from exc
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as bundle:
-        for name, data in (("pose_detector.tflite", detector),
-                           ("pose_landmarks_detector.tflite", landmark)):
+        for name, data in zip(_BUNDLE_NAMES, (detector, landmark), strict=True):
             # a fixed time stamp: the same models always give the same bytes
             bundle.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
     return out.getvalue()
