@@ -549,11 +549,14 @@ script. Shared data: `{SHARED}` ({'present' if SHARED.is_dir() else '**missing: 
 KNOWN = """## What fails, and why
 
 - **Synthetic runners with noise: rare tails miss the strict targets (15 seeds).** Up to
-  5 seeds every noisy case met every target; over 15 seeds (630-705 events per case) every
-  noisy case misses one: 0-3 % of the ICs per case are two or three frames off (the
-  share "within 1 frame" rounds to 100 % for three of them), the heel striker at 60 fps lost one event and gained a spurious one, and the worst
-  clip's cadence is off by 0.56-0.57 % at 30 fps (target 0.5 %; median and most clips far
-  inside). The medians stay within a frame. The Pose runner's ICs come ~6 ms early at every
+  5 seeds every noisy case met every target; over 15 seeds (630-705 events per case) five of
+  the six noisy cases miss one: 0-3 % of the ICs per case are two or three frames off (the
+  share "within 1 frame" rounds to 100 % for two of them), and the heel striker at 60 fps
+  lost one event and gained a spurious one. The medians stay within a frame. Cadence now
+  meets its target everywhere (worst clip 0.23 %, was 0.57 %): the summary's cadence is
+  Theil's slope of contact time against step number over consecutive steps, in which one
+  contact's timing error is shared by half the chain, instead of 120 000 / the median
+  stride time, which keeps each contact's error whole. The Pose runner's ICs come ~6 ms early at every
   frame rate: the IC velocity cue fires when the heel's ground speed falls to a fifth of
   the running speed, and this runner's foot slows before contact (a lower share would fix
   it but make the force-plate ICs later: the real heel still moves ~1 m/s over the belt at

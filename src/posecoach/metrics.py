@@ -352,7 +352,108 @@ def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
                 sv = sv[np.isfinite(sv)]
                 c[side] = float(120000.0 / np.median(sv)) if sv.size else None
             c["method"] = "120000 / median stride time (ms)"
+    if "cadence_spm" in out and "step_time_ms" in steps and "ic_time_s" in steps:
+        clip = clip_cadence_spm(steps["ic_time_s"].to_numpy(dtype=float),
+                                steps["step_time_ms"].to_numpy(dtype=float))
+        if clip is not None:
+            out["cadence_spm"]["median"], out["cadence_spm"]["n"] = clip
+            out["cadence_spm"]["method"] = (
+                "60 / step time (s), the step time being Theil's slope of contact time against "
+                "step number over consecutive steps; IQR and left/right from strides"
+            )
     return out
+
+
+#: Steps outside this range of the median step time are not steps of the running rhythm
+#: (a contact split in two by the pose model, a section of another speed).
+STEP_INLIER_RANGE = (2 / 3, 3 / 2)
+
+
+def clip_cadence_spm(
+    ic_time_s: np.ndarray, step_time_ms: np.ndarray, *, min_steps: int = 4
+) -> tuple[float, int] | None:
+    """The clip's cadence from the times of consecutive contacts (Theil's slope).
+
+    Consecutive steps form chains of contact times ``t_0 .. t_n``; the step time is the
+    slope of contact time against step number. Theil's (1950) estimator pairs contact
+    ``i`` with contact ``i + h`` (``h`` = half the chain) and takes the median of those
+    slopes: each slope spans half the chain, so one contact's timing error is divided
+    by ``h`` steps (a median of per-step or per-stride cadences keeps it whole), and the
+    median ignores a contact that is far off (an end contact of a chain included). Slopes
+    from several chains (broken by a missed contact, a gap or a section left out) are
+    pooled in a median weighted by ``h**2`` (their inverse variance).
+
+    Steps outside :data:`STEP_INLIER_RANGE` of the median step (a contact split in two by
+    the pose model) and steps that end on a contact missing from the table (cut by the
+    clip's end or a gap) break the chains.
+
+    Parameters
+    ----------
+    ic_time_s : numpy.ndarray
+        Initial-contact time of each step (s).
+    step_time_ms : numpy.ndarray
+        Time from that contact to the other foot's next one (ms; NaN where the next contact
+        is not the other foot's).
+    min_steps : int
+        Fewest usable steps for an estimate.
+
+    Returns
+    -------
+    (cadence_spm, n_steps) or None
+        None when fewer than ``min_steps`` steps are usable.
+
+    References
+    ----------
+    Theil, H. (1950). A rank-invariant method of linear and polynomial regression analysis.
+    Proc. Koninklijke Nederlandse Akademie van Wetenschappen 53, 386-392.
+    """
+    ic = np.asarray(ic_time_s, dtype=float)
+    st = np.asarray(step_time_ms, dtype=float) / 1000.0
+    order = np.argsort(ic, kind="stable")
+    ic, st = ic[order], st[order]
+    end = ic + st
+    ok = np.isfinite(ic) & np.isfinite(st) & (st > 0)
+    if ok.sum() < min_steps:
+        return None
+    med = float(np.median(st[ok]))
+    lo, hi = STEP_INLIER_RANGE
+    ok &= (st >= lo * med) & (st <= hi * med)
+    # the step must end on a contact of the table
+    j = np.clip(np.searchsorted(ic, end - 1e-6), 0, len(ic) - 1)
+    ok &= np.abs(ic[j] - end) < 1e-6
+    if ok.sum() < min_steps:
+        return None
+    slopes, weights = [], []
+    chain: list[float] = []
+
+    def close(chain: list[float]) -> None:
+        t = np.asarray(chain)
+        h = max(1, len(t) // 2)
+        if len(t) >= 2:
+            slopes.append((t[h:] - t[: len(t) - h]) / h)
+            weights.append(np.full(len(t) - h, float(h) ** 2))
+
+    for i in np.flatnonzero(ok):
+        if chain and abs(chain[-1] - ic[i]) < 1e-6:
+            chain.append(end[i])
+        else:
+            if chain:
+                close(chain)
+            chain = [ic[i], end[i]]
+    close(chain)
+    slope = _weighted_median(np.concatenate(slopes), np.concatenate(weights))
+    return float(60.0 / slope), int(ok.sum())
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The value at which the sorted weights reach half their sum (the mean of two at a tie)."""
+    order = np.argsort(values)
+    v, c = values[order], np.cumsum(weights[order])
+    half = 0.5 * c[-1]
+    k = int(np.searchsorted(c, half))
+    if np.isclose(c[k], half) and k + 1 < len(v):
+        return float(0.5 * (v[k] + v[k + 1]))
+    return float(v[k])
 
 
 def foot_strike_summary(steps: pd.DataFrame) -> dict[str, str]:
