@@ -529,6 +529,29 @@ def test_refine_toe_off_last_rise_through_lift_speed():
     assert events.refine_toe_off(t, np.zeros_like(t), 0.6) == 0.6
 
 
+def test_refine_toe_off_follows_a_toe_that_rose_and_stopped_until_it_clears():
+    """Push-off noise lifts the toe 1 cm at 0.50 s where it rests for 100 ms; it leaves the
+    ground at 0.62 s. Searching 60 ms around the early guess finds the false rise; with the
+    toe's height and the stance threshold the sustained rise is found."""
+    dt = 1 / 60
+    t = np.arange(0, 1.0, dt)
+    t_to = 0.62
+    toe = np.clip((t - 0.49) / 0.03, 0, 1) * 0.01  # 1 cm false rise in 30 ms
+    toe = toe + np.where(t > t_to, 4.0 * (t - t_to) ** 2, 0.0)  # the real lift-off
+    vy = np.gradient(toe, t)
+    early = events.refine_toe_off(t, vy, 0.50)
+    assert early < 0.52  # the window alone keeps the false rise
+    got = events.refine_toe_off(t, vy, 0.50, toe_rel_m=toe, clear_m=0.02, until_s=0.95)
+    assert got == pytest.approx(t_to + 0.3 / 8.0, abs=dt)
+    # a toe that clears within the window keeps the window's answer; so does one that
+    # never clears before the next contact
+    lift = np.where(t > 0.5, 4.0 * (t - 0.5) ** 2, 0.0)
+    v2 = np.gradient(lift, t)
+    assert events.refine_toe_off(t, v2, 0.52, toe_rel_m=lift, clear_m=0.005) == pytest.approx(
+        events.refine_toe_off(t, v2, 0.52))
+    assert events.refine_toe_off(t, vy, 0.50, toe_rel_m=toe, clear_m=0.02, until_s=0.6) == early
+
+
 def test_velocity_cues_remove_the_noise_delay_of_heel_strikes():
     """Heel striker, 60 fps, 1.5 px jitter: the height threshold alone puts IC a median ~17 ms
     late (the band must clear the noise); with the velocity cue it is within a few ms."""

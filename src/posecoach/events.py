@@ -50,7 +50,9 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
    keeps compressing after contact: IC where the heel's forward speed over the ground falls
    to a fifth of the running speed (its velocity relative to the mid-hip reaches 80 % of the
    stance velocity; foot-velocity methods: Zeni et al. 2008, O'Connor et al. 2007), TO where
-   the toe rises through 0.3 m/s (toe vertical motion: Leitch et al. 2011). Both thresholds
+   the toe rises through 0.3 m/s (toe vertical motion: Leitch et al. 2011; a toe still below
+   the stance threshold at the window's end, one that rose a little on push-off noise and
+   stopped, is followed until it clears the ground). Both thresholds
    were measured against force plates (Fukuchi et al. 2017) and the synthetic runner
    (docs/accuracy.md); where a cue is not found the height-based time stays. A contact of
    only a few frames (a 30 fps sprint) whose height-based IC and TO nearly meet or cross
@@ -1260,6 +1262,9 @@ def refine_toe_off(
     *,
     lift_speed_mps: float = TO_LIFT_SPEED_MPS,
     window_s: float = VELOCITY_CUE_WINDOW_S,
+    toe_rel_m: np.ndarray | None = None,
+    clear_m: float = float("nan"),
+    until_s: float = float("inf"),
 ) -> float:
     """Toe-off from the toe's vertical velocity: the last rise through ``lift_speed_mps``.
 
@@ -1269,11 +1274,24 @@ def refine_toe_off(
     height-based toe-off (0.3 m/s measured against force plates and the synthetic runner,
     docs/accuracy.md); ``guess_s`` when there is none. ``toe_vy_mps`` is the toe's vertical
     velocity (m/s, up positive: ``np.gradient(toe_m, t)``, computed once per foot).
+
+    A lift-off is a rise that carries the toe clear of the ground. Given the toe's height
+    above its level (``toe_rel_m``) and the height that counts as clear (``clear_m``, the
+    stance threshold), a toe still below it at the window's end (it rose a little and
+    stopped: noise on a rocking push-off crossed the small band early) is followed until it
+    clears, or until ``until_s`` (the foot's next contact), and the last rise through the
+    lift speed before that is the toe-off.
     """
     if not np.isfinite(guess_s):
         return guess_s
     v = toe_vy_mps
     lo, hi = np.searchsorted(t, [guess_s - window_s, guess_s + window_s])
+    if toe_rel_m is not None and np.isfinite(clear_m) and hi < len(t):
+        stop = min(int(np.searchsorted(t, until_s)), len(t))
+        with np.errstate(invalid="ignore"):
+            clear = np.flatnonzero(toe_rel_m[hi:stop] >= clear_m)
+        if clear.size and not np.any(toe_rel_m[int(np.searchsorted(t, guess_s)):hi] >= clear_m):
+            hi = hi + int(clear[0])
     found = velocity_crossing(t, v, lift_speed_mps, lo, hi, falling=False, last=True)
     return found if np.isfinite(found) else guess_s
 
@@ -1613,7 +1631,7 @@ class GaitEventDetector:
         ics, tos = self._event_times(t, runs, heel_rel, toe_rel, noise, filt, dt, scale)
         self.levels_[side].update(self._timing_info)
         if self.velocity_cues:
-            ics, tos = self._velocity_cues(t, runs, ics, tos, sig, scale)
+            ics, tos = self._velocity_cues(t, runs, ics, tos, sig, scale, toe_rel, on)
         knee = angles["knee_flexion_deg"].sel(side=side).values if angles is not None else None
         out = []
         for (a, b), ic, to, k in zip(runs, ics, tos, scale, strict=True):
@@ -1728,7 +1746,7 @@ class GaitEventDetector:
             tos.append(c.time_s + offset("lift", k) if c is not None else float("nan"))
         return ics, tos
 
-    def _velocity_cues(self, t, runs, ics, tos, sig, scale):
+    def _velocity_cues(self, t, runs, ics, tos, sig, scale, toe_rel=None, clear_m=float("nan")):
         """Refine the height-based times by the feet's velocities (see the module docstring).
 
         The toe's lift speed follows each contact's local time scale (:func:`local_time_scale`:
@@ -1743,7 +1761,9 @@ class GaitEventDetector:
                   else None)
         toe_vy = np.gradient(sig.toe_m, t) if np.isfinite(sig.toe_m).sum() >= 5 else None
         out_ic, out_to = [], []
-        for (a, b), ic, to, k in zip(runs, ics, tos, scale, strict=True):
+        next_start = [float(t[runs[i + 1][0]]) if i + 1 < len(runs) else float("inf")
+                      for i in range(len(runs))]
+        for (a, b), ic, to, k, until in zip(runs, ics, tos, scale, next_start, strict=True):
             if heel_u is None:
                 out_ic.append(ic)
             else:
@@ -1754,7 +1774,8 @@ class GaitEventDetector:
                                               segment_s=(float(t[a]), float(t[b - 1])))
                 out_ic.append(combine_initial_contact(ic, v_ic, float(k)))
             out_to.append(to if toe_vy is None else
-                          refine_toe_off(t, toe_vy, to, lift_speed_mps=self.to_lift_speed_mps / k))
+                          refine_toe_off(t, toe_vy, to, lift_speed_mps=self.to_lift_speed_mps / k,
+                                         toe_rel_m=toe_rel, clear_m=clear_m, until_s=until))
         return out_ic, out_to
 
     def _contact(self, side, a, b, ic, to, t, frames, dt, sig, knee):
