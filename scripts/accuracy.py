@@ -495,7 +495,10 @@ IC where the heel's forward speed over the ground falls to 0.2 of the running sp
 whose height-based IC and TO meet, the running speed is the fastest backward heel motion
 within the segmented contact and the search starts from it; in a slow-motion contact, whose
 velocities are k times smaller in video time while the pose noise is not, the earlier of the
-height-based IC and the velocity cue is kept), TO where the toe rises
+height-based IC and the velocity cue is kept; in real time the IC is the mean of the two
+weighted by their inverse variance, each cue's timing error being its signal's noise over
+its rate of change at the crossing, with the height-based IC first moved by the foot's
+median difference between the cues so the velocity cue's calibration stays), TO where the toe rises
 through 0.3 m/s (toe vertical motion, Leitch et al. 2011; a toe still below the stance
 threshold at the window's end, one that rose a little and stopped, is followed until it
 clears the ground). Events are reported only where the foot is seen
@@ -550,25 +553,36 @@ script. Shared data: `{SHARED}` ({'present' if SHARED.is_dir() else '**missing: 
 
 KNOWN = """## What fails, and why
 
-- **Synthetic runners with noise: rare tails miss the strict targets (15 seeds).** Up to
-  5 seeds every noisy case met every target; over 15 seeds (630-705 events per case) five of
-  the six noisy cases miss one: 0-3 % of the ICs per case are two or three frames off (the
-  share "within 1 frame" rounds to 100 % for two of them). The medians stay within a frame.
-  Every event is found and none is spurious: the one toe-off that was not (heel striker,
-  60 fps, seed 13: the filtered toe rose 1 cm on push-off noise, rested there for 5 frames
-  and lifted off 100 ms later, out of the 60 ms window of the velocity cue) is now followed
-  until the toe clears the stance threshold (`events.refine_toe_off`). Cadence now
-  meets its target everywhere (worst clip 0.23 %, was 0.57 %): the summary's cadence is
-  Theil's slope of contact time against step number over consecutive steps, in which one
-  contact's timing error is shared by half the chain, instead of 120 000 / the median
-  stride time, which keeps each contact's error whole. The Pose runner's ICs come ~6 ms early at every
-  frame rate: the IC velocity cue fires when the heel's ground speed falls to a fifth of
-  the running speed, and this runner's foot slows before contact (a lower share would fix
-  it but make the force-plate ICs later: the real heel still moves ~1 m/s over the belt at
-  contact); 0.2 is the compromise measured on both. Combining the cue with the height-based
-  IC, weighted by their scatter, removes the Pose runner's two-frame ICs when the true
-  scatters are known, but estimated from one clip's 8-16 contacts the weights are too noisy
-  and the heel striker gets worse (tried, not adopted).
+- **Synthetic runners with noise: rare tails miss the strict IC target (15 seeds).** Over
+  15 seeds (630-705 events per case) four of the six noisy cases have one or two ICs (of
+  315-360) two frames off; the median and 99-100 % of the ICs are within a frame. Left:
+  heel striker 30 fps seed 10, the first contact 0.1 s into the clip (both cues ~64 ms late:
+  the foot's approach is not in the clip); heel striker 60 fps, two contacts 18-27 ms late;
+  one IC each at 120 fps just over one frame (8.5 ms late / 18 ms early). This round:
+  - IC: the velocity cue alone had 0-3 % of the ICs two or three frames off (21 in 2,010).
+    The Pose runner's foot slows before contact, so its velocity approaches the cue's level
+    slowly and hovers near it, and noise moves the crossing by 15-35 ms; the heel striker's
+    height-based IC is the noisy one (its band must clear the noise). The IC is now the mean
+    of both cues weighted by their inverse variance, each variance predicted per contact
+    from the rate at which its signal crosses its level (height rate against position noise;
+    velocity rate against the position noise times the derivative gain of the cleaning filter
+    and a central difference): 21 -> 5 two-frame ICs, IC spread 5.1 -> 3.7 ms (Pose runner,
+    120 fps), 4.1 -> 3.5 ms (heel striker, 120 fps), motion capture median IC error 8.1/8.2 ->
+    7.9/7.7 ms, real video unchanged. (Weights estimated from the scatter of one clip's 8-16
+    contacts had been tried and were too noisy; the rates need no scatter.)
+  - Every event is found and none is spurious: the one toe-off that was not (heel striker,
+    60 fps, seed 13: the filtered toe rose 1 cm on push-off noise, rested there for 5 frames
+    and lifted off 100 ms later, out of the 60 ms window of the velocity cue) is now followed
+    until the toe clears the stance threshold (`events.refine_toe_off`).
+  - Cadence meets its target everywhere (worst clip 0.14-0.20 %, was 0.57 %): the summary's
+    cadence is Theil's slope of contact time against step number over consecutive steps,
+    in which one contact's timing error is shared by half the chain, instead of 120 000 /
+    the median stride time, which keeps each contact's error whole.
+  - The Pose runner's ICs still come ~6 ms early at every frame rate: the IC velocity cue
+    fires when the heel's ground speed falls to a fifth of the running speed, and this
+    runner's foot slows before contact (a lower share would fix it but make the force-plate
+    ICs later: the real heel still moves ~1 m/s over the belt at contact); 0.2 is the
+    compromise measured on both.
 - **Motion capture at 3.5 m/s: contact time 15–20 ms short.** TO comes ~10 ms early because
   the rigid virtual toe lifts with the metatarsal heads (section 2); IC is ~8 ms late.
 - **Motion capture foot strike: midfoot, not the labelled forefoot** (section 2: the data

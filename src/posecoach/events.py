@@ -60,7 +60,12 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
    contact and is searched from the segment's start (:func:`refine_initial_contact`). In a
    slow-motion section (local time scale above ``TIME_SCALE_FACTOR``) the velocity is k
    times smaller in video time while the pose noise is not, so there the earlier of the
-   height-based IC and the velocity cue is kept (:func:`combine_initial_contact`).
+   height-based IC and the velocity cue is kept (:func:`combine_initial_contact`). In real
+   time the IC is the mean of the two weighted by their inverse variance, predicted per
+   contact from how fast each signal crosses its level (:func:`weighted_initial_contact`):
+   a foot that slows before it lands leans on its height, a heel that stops abruptly on its
+   velocity; the height-based time is first moved by the foot's median difference between
+   the cues, so the velocity cue's calibration stays.
 4. **Consistency of the two feet** (:func:`merge_duplicate_contacts`,
    :func:`merge_coincident_contacts`, :func:`drop_extra_contacts`, :func:`assign_sides`).
    In running the feet take turns at a steady rhythm; a 2-D pose model sometimes puts both
@@ -134,9 +139,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy.signal import freqz
 
 from posecoach._arrays import nanmid, true_runs
 from posecoach.errors import PosecoachError, PoseDataError
+from posecoach.filtering import lowpass_coefficients
 from posecoach.kinematics import SIDES
 
 EVENT_COLUMNS = ["side", "kind", "frame", "time_s", "confidence"]
@@ -1255,6 +1262,70 @@ def combine_initial_contact(height_s: float, velocity_s: float, time_scale: floa
     return velocity_s
 
 
+@functools.lru_cache(maxsize=64)
+def derivative_noise_gain(fps: float, cutoff_hz: float, order: int) -> float:
+    """How much the cleaning filter and a central difference amplify white position noise.
+
+    The ratio of the standard deviation of ``np.gradient(x, 1 / fps)`` to that of ``x``,
+    both after the zero-lag Butterworth low-pass of the cleaning stage
+    (:func:`posecoach.filtering.butterworth_zero_lag`; ``cutoff_hz`` NaN: no filter), for
+    white noise in, in 1/s. Computed from the frequency responses: filtfilt applies
+    ``|H(f)|**2``, so the noise power is ``|H|**4`` and the central difference multiplies
+    it by ``(fps * sin(2 pi f / fps))**2`` (Winter 2009, ch. 3).
+    """
+    f = np.linspace(0.0, fps / 2, 4097)
+    if np.isfinite(cutoff_hz) and 0 < cutoff_hz < fps / 2:
+        b, a = lowpass_coefficients(float(cutoff_hz), float(fps), int(order))
+        _, h = freqz(b, a, worN=f, fs=fps)
+        power = np.abs(h) ** 4
+    else:
+        power = np.ones_like(f)
+    diff = (fps * np.sin(2 * np.pi * f / fps)) ** 2
+    return float(np.sqrt(np.sum(power * diff) / np.sum(power)))
+
+
+#: Position noise of the heel relative to the mid-hip (the velocity cue's signal) over that
+#: of one point: var(heel - (left hip + right hip) / 2) = (1 + 1/2) var(one point).
+HEEL_REL_HIP_NOISE_RATIO = float(np.sqrt(1.5))
+
+
+def weighted_initial_contact(
+    height_s: float, velocity_s: float, height_rate_mps: float, velocity_rate_mps2: float,
+    *, offset_s: float, gain_per_s: float,
+) -> float:
+    """Initial contact as the two cues' mean weighted by their inverse variance.
+
+    A threshold crossing of a signal with noise ``sigma`` and slope ``r`` there is off
+    by about ``sigma / |r|``. The height-based IC crosses its band at the height rate
+    ``height_rate_mps`` with the keypoints' position noise; the velocity cue crosses its
+    level at ``velocity_rate_mps2``, with the velocity's noise ``gain_per_s`` times
+    :data:`HEEL_REL_HIP_NOISE_RATIO` times the same position noise
+    (:func:`derivative_noise_gain`). The position noise cancels from the weights, so
+    ``w_h = r_h**2`` and ``w_v = (r_v / (gain * ratio))**2``. A foot that slows before it
+    lands (the velocity hovers near its level) thus leans on the height, a heel that falls
+    fast but stops abruptly on the velocity. The height-based time is first moved by
+    ``offset_s``, the foot's median difference between the cues, so that the mean keeps the
+    velocity cue's calibration (force plates, docs/accuracy.md) and only its scatter falls
+    (the classic inverse-variance mean: Taylor 1997, ch. 7).
+
+    Returns the velocity cue where a weight or the offset is not finite.
+
+    References
+    ----------
+    Taylor, J. R. (1997). An Introduction to Error Analysis (2nd ed.). University Science
+    Books. Chapter 7 (weighted averages).
+    """
+    if not (np.isfinite(height_s) and np.isfinite(offset_s)):
+        return velocity_s
+    if not np.isfinite(velocity_s):
+        return height_s + offset_s
+    w_h = height_rate_mps**2
+    w_v = (velocity_rate_mps2 / (gain_per_s * HEEL_REL_HIP_NOISE_RATIO)) ** 2
+    if not (np.isfinite(w_h) and np.isfinite(w_v)) or w_h + w_v <= 0:
+        return velocity_s
+    return float((w_h * (height_s + offset_s) + w_v * velocity_s) / (w_h + w_v))
+
+
 def refine_toe_off(
     t: np.ndarray,
     toe_vy_mps: np.ndarray,
@@ -1407,6 +1478,9 @@ class GaitEventDetector:
         the running speed.
     to_lift_speed_mps : float
         Toe-off: the toe rises faster than this (m/s).
+    weigh_ic_cues : bool
+        In real time, IC is the height-based time and the velocity cue weighted by their
+        inverse variance (:func:`weighted_initial_contact`); False: the velocity cue alone.
     step_rhythm : bool
         Sort out the contacts of both feet by the rhythm of the steps
         (:func:`merge_coincident_contacts`, :func:`drop_extra_contacts`,
@@ -1436,6 +1510,7 @@ class GaitEventDetector:
         velocity_cues: bool = True,
         ic_speed_share: float = IC_GROUND_SPEED_SHARE,
         to_lift_speed_mps: float = TO_LIFT_SPEED_MPS,
+        weigh_ic_cues: bool = True,
         step_rhythm: bool = True,
     ) -> None:
         self.on_fraction = on_fraction
@@ -1452,6 +1527,7 @@ class GaitEventDetector:
         self.velocity_cues = velocity_cues
         self.ic_speed_share = ic_speed_share
         self.to_lift_speed_mps = to_lift_speed_mps
+        self.weigh_ic_cues = weigh_ic_cues
         self.step_rhythm = step_rhythm
         checks = {
             "on_fraction": (on_fraction, 0.0, MAX_ON_FRACTION),
@@ -1631,7 +1707,9 @@ class GaitEventDetector:
         ics, tos = self._event_times(t, runs, heel_rel, toe_rel, noise, filt, dt, scale)
         self.levels_[side].update(self._timing_info)
         if self.velocity_cues:
-            ics, tos = self._velocity_cues(t, runs, ics, tos, sig, scale, toe_rel, on)
+            with np.errstate(invalid="ignore"):
+                low_rel = np.fmin(heel_rel, toe_rel)
+            ics, tos = self._velocity_cues(t, runs, ics, tos, sig, scale, toe_rel, on, low_rel, filt)
         knee = angles["knee_flexion_deg"].sel(side=side).values if angles is not None else None
         out = []
         for (a, b), ic, to, k in zip(runs, ics, tos, scale, strict=True):
@@ -1746,7 +1824,8 @@ class GaitEventDetector:
             tos.append(c.time_s + offset("lift", k) if c is not None else float("nan"))
         return ics, tos
 
-    def _velocity_cues(self, t, runs, ics, tos, sig, scale, toe_rel=None, clear_m=float("nan")):
+    def _velocity_cues(self, t, runs, ics, tos, sig, scale, toe_rel=None, clear_m=float("nan"),
+                       low=None, filt=(float("nan"), 2)):
         """Refine the height-based times by the feet's velocities (see the module docstring).
 
         The toe's lift speed follows each contact's local time scale (:func:`local_time_scale`:
@@ -1763,15 +1842,35 @@ class GaitEventDetector:
         out_ic, out_to = [], []
         next_start = [float(t[runs[i + 1][0]]) if i + 1 < len(runs) else float("inf")
                       for i in range(len(runs))]
-        for (a, b), ic, to, k, until in zip(runs, ics, tos, scale, next_start, strict=True):
+        v_ics = []
+        for (a, b), ic, to in zip(runs, ics, tos, strict=True):
+            if heel_u is None:
+                v_ics.append(float("nan"))
+                continue
+            start = ic if np.isfinite(ic) else float(t[a])
+            end = to if np.isfinite(to) else float(t[b - 1])
+            v_ics.append(refine_initial_contact(t, heel_u, ic, (start, end),
+                                                share=self.ic_speed_share,
+                                                segment_s=(float(t[a]), float(t[b - 1]))))
+        weigh = self.weigh_ic_cues and heel_u is not None and low is not None
+        if weigh:
+            h_arr, v_arr = np.asarray(ics, dtype=float), np.asarray(v_ics, dtype=float)
+            real = (np.asarray(scale) == 1.0) & np.isfinite(h_arr) & np.isfinite(v_arr)
+            offset = float(np.median(v_arr[real] - h_arr[real])) if real.sum() >= 3 else np.nan
+            low_rate = np.gradient(low, t)
+            u_rate = np.gradient(heel_u, t)
+            cutoff, order = filt
+            gain = derivative_noise_gain(round(1.0 / float(np.median(np.diff(t))), 6),
+                                         float(cutoff), int(order))
+        for i, (ic, to, k, until) in enumerate(zip(ics, tos, scale, next_start, strict=True)):
+            v_ic = v_ics[i]
             if heel_u is None:
                 out_ic.append(ic)
+            elif weigh and k == 1.0 and np.isfinite(ic) and np.isfinite(v_ic):
+                out_ic.append(weighted_initial_contact(
+                    ic, v_ic, float(np.interp(ic, t, low_rate)), float(np.interp(v_ic, t, u_rate)),
+                    offset_s=offset, gain_per_s=gain))
             else:
-                start = ic if np.isfinite(ic) else float(t[a])
-                end = to if np.isfinite(to) else float(t[b - 1])
-                v_ic = refine_initial_contact(t, heel_u, ic, (start, end),
-                                              share=self.ic_speed_share,
-                                              segment_s=(float(t[a]), float(t[b - 1])))
                 out_ic.append(combine_initial_contact(ic, v_ic, float(k)))
             out_to.append(to if toe_vy is None else
                           refine_toe_off(t, toe_vy, to, lift_speed_mps=self.to_lift_speed_mps / k,

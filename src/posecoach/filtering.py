@@ -86,6 +86,7 @@ __all__ = [
     "glitch_scores",
     "interpolate_gaps",
     "lowpass",
+    "lowpass_coefficients",
     "mask_low_confidence",
     "repair_leg_swaps",
     "repeated_frames",
@@ -975,13 +976,16 @@ def butterworth_zero_lag(
     ndarray
         Filtered signal, same shape.
     """
-    b, a = _lowpass_coefficients(float(cutoff_hz), float(fs_hz), int(order))
+    b, a = lowpass_coefficients(float(cutoff_hz), float(fs_hz), int(order))
     return filtfilt(b, a, x, axis=axis)
 
 
 @functools.lru_cache(maxsize=32)
-def _lowpass_coefficients(cutoff_hz: float, fs_hz: float, order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Butterworth design of :func:`butterworth_zero_lag` (the same for every stretch and point)."""
+def lowpass_coefficients(cutoff_hz: float, fs_hz: float, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Butterworth design (b, a) of :func:`butterworth_zero_lag`: the single pass's coefficients.
+
+    Cached: the same for every stretch and point; the arrays are read-only.
+    """
     wn = _design_hz(cutoff_hz, fs_hz, order) / (fs_hz / 2.0)
     b, a = butter(order, wn, btype="low")
     b.setflags(write=False)  # shared between calls
