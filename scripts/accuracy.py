@@ -556,9 +556,12 @@ KNOWN = """## What fails, and why
 - **Synthetic runners with noise: rare tails miss the strict IC target (15 seeds).** Over
   15 seeds (630-705 events per case) four of the six noisy cases have one or two ICs (of
   315-360) two frames off; the median and 99-100 % of the ICs are within a frame. Left:
-  heel striker 30 fps seed 10, the first contact 0.1 s into the clip (both cues ~64 ms late:
-  the foot's approach is not in the clip); heel striker 60 fps, two contacts 18-27 ms late;
-  one IC each at 120 fps just over one frame (8.5 ms late / 18 ms early). This round:
+  heel striker 30 fps seed 10, the first contact 0.1 s into the clip (height-based IC 74 ms
+  late and no velocity cue within 60 ms of it: the foot's approach is hardly in the clip);
+  heel striker 60 fps, two contacts 18-27 ms late (seed 3: the heel bounced back above the
+  band after contact, height-based IC 58 ms late against a velocity cue 1 ms early, and the
+  weights, predicted from local rates, cannot tell which cue is off); one IC each at 120 fps
+  just over one frame (8.5 ms late / 18 ms early). This round:
   - IC: the velocity cue alone had 0-3 % of the ICs two or three frames off (21 in 2,010).
     The Pose runner's foot slows before contact, so its velocity approaches the cue's level
     slowly and hovers near it, and noise moves the crossing by 15-35 ms; the heel striker's

@@ -787,6 +787,21 @@ def test_weighing_the_ic_cues_narrows_the_ic_errors_and_keeps_their_bias(name, f
     assert abs(np.median(weighted) - np.median(velocity)) < 0.002
 
 
+def test_a_contact_without_a_velocity_cue_keeps_its_height_based_time(monkeypatch):
+    """Where the velocity cue is not found in its window it is no measurement: the weighing
+    must not pull the height-based IC towards it (nor shift it by the foot's offset)."""
+    ds, truth = SyntheticRunner(RunnerParams.heel_striker()).generate(duration_s=4.0, fps=60.0,
+                                                                      seed=0)
+    ds, _ = add_faults(ds, jitter_px=1.5, seed=0)
+    body = body_of(ds, truth)
+    angles = kinematics.joint_angles(body)
+    monkeypatch.setattr(events, "refine_initial_contact", lambda t, u, guess, *a, **k: guess)
+    weighed = GaitEventDetector().detect(body, angles).contacts_["ic_time_s"]
+    alone = GaitEventDetector(weigh_ic_cues=False).detect(body, angles).contacts_["ic_time_s"]
+    assert len(weighed) >= 10
+    np.testing.assert_array_equal(weighed.to_numpy(), alone.to_numpy())
+
+
 def test_match_events_pairs_nearest_same_side_and_kind_and_reports_the_rest():
     ref = pd.DataFrame({"side": ["left", "right", "left", "left"],
                         "kind": ["initial_contact"] * 3 + ["toe_off"],

@@ -1855,7 +1855,8 @@ class GaitEventDetector:
         weigh = self.weigh_ic_cues and heel_u is not None and low is not None
         if weigh:
             h_arr, v_arr = np.asarray(ics, dtype=float), np.asarray(v_ics, dtype=float)
-            real = (np.asarray(scale) == 1.0) & np.isfinite(h_arr) & np.isfinite(v_arr)
+            # a cue not found in its window returns the height-based time: not a measurement
+            real = (np.asarray(scale) == 1.0) & np.isfinite(h_arr) & np.isfinite(v_arr) & (v_arr != h_arr)
             offset = float(np.median(v_arr[real] - h_arr[real])) if real.sum() >= 3 else np.nan
             low_rate = np.gradient(low, t)
             u_rate = np.gradient(heel_u, t)
@@ -1866,7 +1867,7 @@ class GaitEventDetector:
             v_ic = v_ics[i]
             if heel_u is None:
                 out_ic.append(ic)
-            elif weigh and k == 1.0 and np.isfinite(ic) and np.isfinite(v_ic):
+            elif weigh and k == 1.0 and np.isfinite(ic) and np.isfinite(v_ic) and v_ic != ic:
                 out_ic.append(weighted_initial_contact(
                     ic, v_ic, float(np.interp(ic, t, low_rate)), float(np.interp(v_ic, t, u_rate)),
                     offset_s=offset, gain_per_s=gain))
