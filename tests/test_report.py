@@ -220,6 +220,28 @@ def test_overlay_by_workers_started_ahead(demo, tmp_path):
             == probe(video).n_frames
 
 
+def test_analyze_with_workers_limits_the_overlay_processes_too(demo, tmp_path, monkeypatch):
+    """``posecoach analyze --workers 1`` keeps to one process for the overlay as well (the pose
+    pass is replaced by the demo's poses here: its workers are tested in test_pose_parallel)."""
+    from posecoach import report
+    from posecoach.report.overlay import OverlayWorkers
+
+    _, a, _, video, _ = demo
+    made = []
+
+    class Recording(OverlayWorkers):
+        def __init__(self, workers=None):
+            made.append(workers)
+            super().__init__(workers)
+
+    monkeypatch.setattr(report, "OverlayWorkers", Recording)
+    monkeypatch.setattr(pipeline, "estimate_poses", lambda *args, **kw: a.poses)
+    res = pipeline.run_analyze(video, tmp_path / "out", progress=False, workers=1)
+    assert made == [1]
+    assert (tmp_path / "out" / "overlay.mp4").exists()
+    assert res.analysis.quality["detected_fraction"] > 0.9
+
+
 def test_joining_different_parts_fails(demo, tmp_path):
     from posecoach.report._common import ReportError
     from posecoach.report.overlay import join_h264

@@ -46,7 +46,8 @@ def _worker_count(text: str) -> int:
 
 def _add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_worker_count, default=None, metavar="N",
-                   help=f"processes for pose estimation (default: all cores, {os.cpu_count()} here)")
+                   help="processes for pose estimation and for drawing the annotated video "
+                        f"(default: all cores, {os.cpu_count()} here)")
 
 
 def _add_video_job_args(p: argparse.ArgumentParser) -> None:

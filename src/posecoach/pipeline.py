@@ -338,8 +338,9 @@ def run_analyze(
             info = probe(source)
             poses = estimate_poses(source, model=model, model_path=model_path, progress=progress,
                                    workers=workers)
-            # the overlay's processes start up while this one analyses the poses
-            overlay_workers = OverlayWorkers()
+            # the overlay's processes start up while this one analyses the poses; --workers
+            # limits them too (a user who keeps cores free keeps them free throughout)
+            overlay_workers = OverlayWorkers(workers)
             files += save_pose_outputs(poses, out_dir)
             video_path = source
             video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
