@@ -498,7 +498,9 @@ velocities are k times smaller in video time while the pose noise is not, the ea
 height-based IC and the velocity cue is kept; in real time the IC is the mean of the two
 weighted by their inverse variance, each cue's timing error being its signal's noise over
 its rate of change at the crossing, with the height-based IC first moved by the foot's
-median difference between the cues so the velocity cue's calibration stays), TO where the toe rises
+median difference between the cues so the velocity cue's calibration stays, and where the
+two disagree far more than usual the one the neighbouring contacts' rhythm agrees with is
+kept), TO where the toe rises
 through 0.3 m/s (toe vertical motion, Leitch et al. 2011; a toe still below the stance
 threshold at the window's end, one that rose a little and stopped, is followed until it
 clears the ground). Events are reported only where the foot is seen
@@ -554,14 +556,12 @@ script. Shared data: `{SHARED}` ({'present' if SHARED.is_dir() else '**missing: 
 KNOWN = """## What fails, and why
 
 - **Synthetic runners with noise: rare tails miss the strict IC target (15 seeds).** Over
-  15 seeds (630-705 events per case) four of the six noisy cases have one or two ICs (of
-  315-360) two frames off; the median and 99-100 % of the ICs are within a frame. Left:
+  15 seeds (630-705 events per case) four of the six noisy cases have one IC (of 315-360)
+  two or three frames off; the median and 99.7-100 % of the ICs are within a frame. Left:
   heel striker 30 fps seed 10, the first contact 0.1 s into the clip (height-based IC 74 ms
   late and no velocity cue within 60 ms of it: the foot's approach is hardly in the clip);
-  heel striker 60 fps, two contacts 18-27 ms late (seed 3: the heel bounced back above the
-  band after contact, height-based IC 58 ms late against a velocity cue 1 ms early, and the
-  weights, predicted from local rates, cannot tell which cue is off); one IC each at 120 fps
-  just over one frame (8.5 ms late / 18 ms early). This round:
+  heel striker 60 fps seed 5, both cues ~18 ms late; one IC each at 120 fps just over one
+  frame (8.5 ms late / 18 ms early). This round:
   - IC: the velocity cue alone had 0-3 % of the ICs two or three frames off (21 in 2,010).
     The Pose runner's foot slows before contact, so its velocity approaches the cue's level
     slowly and hovers near it, and noise moves the crossing by 15-35 ms; the heel striker's
@@ -572,7 +572,12 @@ KNOWN = """## What fails, and why
     and a central difference): 21 -> 5 two-frame ICs, IC spread 5.1 -> 3.7 ms (Pose runner,
     120 fps), 4.1 -> 3.5 ms (heel striker, 120 fps), motion capture median IC error 8.1/8.2 ->
     7.9/7.7 ms, real video unchanged. (Weights estimated from the scatter of one clip's 8-16
-    contacts had been tried and were too noisy; the rates need no scatter.)
+    contacts had been tried and were too noisy; the rates need no scatter.) Where the two
+    cues of a contact differ far more than the foot's usual difference (4 robust SD and 1.5
+    frames), the cue closer to the middle of the neighbouring contacts is kept
+    (`events.resolve_disagreeing_cues`; heel striker 60 fps seed 3: the heel bounced back
+    above the band after contact, height-based IC 58 ms late, weighted mean 27 ms late, now
+    the velocity cue, 1 ms early); 5 -> 4 two-frame ICs, nothing else changed.
   - Every event is found and none is spurious: the one toe-off that was not (heel striker,
     60 fps, seed 13: the filtered toe rose 1 cm on push-off noise, rested there for 5 frames
     and lifted off 100 ms later, out of the 60 ms window of the velocity cue) is now followed

@@ -787,6 +787,36 @@ def test_weighing_the_ic_cues_narrows_the_ic_errors_and_keeps_their_bias(name, f
     assert abs(np.median(weighted) - np.median(velocity)) < 0.002
 
 
+def test_disagreeing_ic_cues_are_settled_by_the_rhythm():
+    """Contact 5's heel bounced back above the height band: its height-based IC is 60 ms late,
+    the weighted mean 30 ms. The cues differ far more than on the other contacts, so the one
+    the neighbours' rhythm agrees with is kept; without both neighbours nothing changes."""
+    rng = np.random.default_rng(0)
+    truth = 0.75 * np.arange(10) + 0.2
+    h = truth + rng.normal(0, 0.004, 10)
+    v = truth + rng.normal(0, 0.003, 10)
+    h[5] += 0.060
+    ics = 0.5 * (h + v)
+    usable = np.ones(10, dtype=bool)
+    out = events.resolve_disagreeing_cues(ics, h, v, usable, frame_s=1 / 60)
+    assert out[5] == v[5]
+    np.testing.assert_array_equal(np.delete(out, 5), np.delete(ics, 5))
+    # a missing neighbour (contact 6 not found): no rhythm to ask
+    gap = ics.copy()
+    gap[6] = np.nan
+    assert events.resolve_disagreeing_cues(gap, h, v, usable, frame_s=1 / 60)[5] == ics[5]
+    # a velocity cue far off is caught the same way
+    h2, v2 = h.copy(), v.copy()
+    h2[5] -= 0.060
+    v2[3] -= 0.050
+    out2 = events.resolve_disagreeing_cues(0.5 * (h2 + v2), h2, v2, usable, frame_s=1 / 60)
+    assert out2[3] == h2[3]
+    # too few usable contacts to know the cues' usual difference
+    few = np.zeros(10, dtype=bool)
+    few[:3] = True
+    np.testing.assert_array_equal(events.resolve_disagreeing_cues(ics, h, v, few, frame_s=1 / 60), ics)
+
+
 def test_a_contact_without_a_velocity_cue_keeps_its_height_based_time(monkeypatch):
     """Where the velocity cue is not found in its window it is no measurement: the weighing
     must not pull the height-based IC towards it (nor shift it by the foot's offset)."""

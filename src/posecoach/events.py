@@ -65,7 +65,10 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
    contact from how fast each signal crosses its level (:func:`weighted_initial_contact`):
    a foot that slows before it lands leans on its height, a heel that stops abruptly on its
    velocity; the height-based time is first moved by the foot's median difference between
-   the cues, so the velocity cue's calibration stays.
+   the cues, so the velocity cue's calibration stays. Where the two cues of a contact differ
+   far more than the foot's usual difference, one of them is far off (a heel bouncing back
+   above the band), and the one closer to the middle of the neighbouring contacts is kept
+   (:func:`resolve_disagreeing_cues`).
 4. **Consistency of the two feet** (:func:`merge_duplicate_contacts`,
    :func:`merge_coincident_contacts`, :func:`drop_extra_contacts`, :func:`assign_sides`).
    In running the feet take turns at a steady rhythm; a 2-D pose model sometimes puts both
@@ -1326,6 +1329,64 @@ def weighted_initial_contact(
     return float((w_h * (height_s + offset_s) + w_v * velocity_s) / (w_h + w_v))
 
 
+def resolve_disagreeing_cues(
+    ics: np.ndarray, height_s: np.ndarray, velocity_s: np.ndarray, usable: np.ndarray,
+    *, frame_s: float, widths: float = 4.0, stride_tolerance: float = 0.25,
+) -> np.ndarray:
+    """Where the two IC cues of one contact disagree, keep the one the rhythm agrees with.
+
+    The weighted mean (:func:`weighted_initial_contact`) assumes both cues scatter by their
+    predicted amounts. A cue can also be far off (a heel bouncing back above the height band
+    after contact delays the height-based IC by several frames), and then the mean is off by
+    a share of that. A contact whose cues (the height-based one already moved by the foot's
+    offset) differ by more than ``widths`` robust standard deviations of that difference over
+    the foot's contacts (MAD x 1.4826; Rousseeuw & Croux 1993), and by more than 1.5 frames,
+    takes the cue closer to the middle of its neighbours' ICs, when both neighbours are one
+    stride away (within ``stride_tolerance`` of the foot's median stride): a runner's strides
+    vary by a few per cent, far less than such a disagreement.
+
+    Parameters
+    ----------
+    ics : ndarray
+        The foot's IC times so far (s), in order.
+    height_s, velocity_s : ndarray
+        Each contact's height-based IC (moved by the offset) and velocity cue (s).
+    usable : ndarray of bool
+        Contacts in real time with both cues found.
+    frame_s : float
+        Frame interval (s).
+
+    Returns
+    -------
+    ndarray
+        The IC times, changed only where the cues disagree and the rhythm decides.
+    """
+    out = np.array(ics, dtype=float)
+    if usable.sum() < 4:
+        return out
+    d = velocity_s - height_s
+    med = float(np.median(d[usable]))
+    spread = 1.4826 * float(np.median(np.abs(d[usable] - med)))
+    limit = max(widths * spread, 1.5 * frame_s)
+    stride = np.diff(ics)
+    stride = stride[np.isfinite(stride)]
+    if stride.size < 2:
+        return out
+    typical = float(np.median(stride))
+    for i in np.flatnonzero(usable & (np.abs(d - med) > limit)):
+        if i == 0 or i + 1 >= len(ics):
+            continue
+        before, after = ics[i - 1], ics[i + 1]
+        if not (np.isfinite(before) and np.isfinite(after)):
+            continue
+        if abs(0.5 * (after - before) / typical - 1) > stride_tolerance:
+            continue  # a neighbour missing (or another foot's contact): no rhythm to ask
+        middle = 0.5 * (before + after)
+        cands = np.array([height_s[i], velocity_s[i]])
+        out[i] = float(cands[np.argmin(np.abs(cands - middle))])
+    return out
+
+
 def refine_toe_off(
     t: np.ndarray,
     toe_vy_mps: np.ndarray,
@@ -1876,6 +1937,10 @@ class GaitEventDetector:
             out_to.append(to if toe_vy is None else
                           refine_toe_off(t, toe_vy, to, lift_speed_mps=self.to_lift_speed_mps / k,
                                          toe_rel_m=toe_rel, clear_m=clear_m, until_s=until))
+        if weigh and np.isfinite(offset):
+            out_ic = resolve_disagreeing_cues(np.asarray(out_ic, dtype=float), h_arr + offset, v_arr,
+                                              real, frame_s=float(np.median(np.diff(t))))
+            out_ic = [float(x) for x in out_ic]
         return out_ic, out_to
 
     def _contact(self, side, a, b, ic, to, t, frames, dt, sig, knee):
