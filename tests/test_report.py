@@ -44,7 +44,13 @@ def test_report_is_self_contained_and_complete(demo):
     assert "<script" not in html
     for r in verdicts.results:
         assert f'id="rule-{r.id}"' in html
-    assert html.count('src="data:image/jpeg') >= 10  # 5 key frames per foot (plus rule pictures)
+    # every key frame (5 per foot) is embedded once and shown by reference, in the key-frame
+    # section and again beside the rules that use it
+    defs = re.findall(r'<image id="(kf-[a-z_]+-[a-z_]+)"[^>]*href="data:image/jpeg;base64,', html)
+    assert len(defs) == len(set(defs)) >= 10
+    assert html.count("data:image/jpeg") == len(defs)
+    uses = re.findall(r'<use href="#(kf-[a-z_]+-[a-z_]+)"/>', html)
+    assert set(uses) == set(defs) and len(uses) > len(defs)
     assert html.count('src="data:image/png') == 4  # the four plots
     for text in ("Top priorities", "Changing technique takes months", "Data quality", "evidence",
                  "@media print"):
@@ -305,6 +311,23 @@ _PROBE = """<script>
     const net = performance.getEntriesByType('resource').filter(e => !e.name.startsWith('data:'));
     document.body.setAttribute('data-images', imgs.length + '/' + ok.length);
     document.body.setAttribute('data-fetched', String(net.length));
+    // key frames: SVG <image> defined once, shown by <use>; each must decode, each use show
+    const defs = [...document.querySelectorAll('svg image')];
+    const uses = [...document.querySelectorAll('svg use')];
+    const shown = uses.filter(u => {
+      const r = u.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && document.getElementById(u.getAttribute('href').slice(1));
+    });
+    let decoded = 0, done = 0;
+    const report = () => document.body.setAttribute('data-keyframes',
+      defs.length + '/' + decoded + '/' + uses.length + '/' + shown.length);
+    if (!defs.length) report();
+    for (const d of defs) {
+      const probe = new Image();
+      probe.onload = () => { if (probe.naturalWidth > 0) decoded++; if (++done === defs.length) report(); };
+      probe.onerror = () => { if (++done === defs.length) report(); };
+      probe.src = d.getAttribute('href');
+    }
   });
 </script></body>"""
 
@@ -339,7 +362,12 @@ def test_report_renders_in_headless_chromium(demo, tmp_path):
     m = re.search(r'data-images="(\d+)/(\d+)"', res.stdout)
     assert m, "the browser did not run the check"
     total, visible = int(m.group(1)), int(m.group(2))
-    assert total >= 14 and visible == total  # key frames and plots all decode and take up space
+    assert total == 4 and visible == total  # the plots decode and take up space
+    m = re.search(r'data-keyframes="(\d+)/(\d+)/(\d+)/(\d+)"', res.stdout)
+    assert m, "the browser did not check the key frames"
+    defs, decoded, uses, shown = map(int, m.groups())
+    assert defs >= 10 and decoded == defs  # each key frame decodes
+    assert uses > defs and shown == uses  # and every place that shows one has its size
     assert 'data-fetched="0"' in res.stdout  # nothing fetched (resource timing, after load)
     assert _page_requests(netlog) == []  # nor at the network layer
     shot = tmp_path / "shot.png"

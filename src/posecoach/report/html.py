@@ -1,8 +1,10 @@
 """The self-contained HTML report (Jinja2): one file, images inline, no network needed.
 
 Everything the page shows is embedded: key frames (JPEG) and plots (PNG) as base64
-``data:`` URIs, styles inline, no script, no web font. A print style sheet makes it
-printable to PDF from any browser.
+``data:`` URIs, styles inline, no script, no web font. Each key frame is embedded once, as
+an SVG ``<image>`` in a hidden ``<defs>``, and shown by ``<use>`` in the key-frame section
+and beside every rule that refers to it (the repeated copies were ~60 % of the page). A
+print style sheet makes it printable to PDF from any browser.
 """
 
 from __future__ import annotations
@@ -70,16 +72,20 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
 
     key_frames = key_frames or []
     plots = plots or {}
-    kf_src: dict[tuple[str, str], str] = {}
+    # each key frame is embedded once (an SVG <image> in a hidden <defs>) and shown wherever
+    # it is needed by <use>: the key-frame section and the rules' sections show the same
+    # pictures, which as separate data URIs were ~60 % of the page's bytes
+    kf_defs: list[dict] = []
+    kf_ref: dict[tuple[str, str], dict] = {}
     by_side: dict[str, list[dict]] = {}
     for k in key_frames:
         if k.image is None:
             continue
-        src = data_uri(encode_jpeg(k.image), "image/jpeg")
-        kf_src[(k.side, k.phase)] = src
-        by_side.setdefault(k.side, []).append({
-            "title": k.title, "src": src,
-            "caption": f"{PHASE_TITLES[k.phase]} (frame {k.frame})",
+        ref = {"id": f"kf-{k.side}-{k.phase}", "w": int(k.image.shape[1]), "h": int(k.image.shape[0])}
+        kf_defs.append(ref | {"src": data_uri(encode_jpeg(k.image), "image/jpeg")})
+        kf_ref[(k.side, k.phase)] = ref
+        by_side.setdefault(k.side, []).append(ref | {
+            "title": k.title, "caption": f"{PHASE_TITLES[k.phase]} (frame {k.frame})",
         })
     near = (analysis.runner or {}).get("facing")
     near_side = "left" if near == "left" else "right"  # a side view shows the facing side nearer
@@ -90,10 +96,10 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
         for r in results:
             if r.group != gid:
                 continue
-            src = None
+            kf = None
             if r.key_frame:
-                src = kf_src.get((near_side, r.key_frame)) or next(
-                    (v for (s, ph), v in kf_src.items() if ph == r.key_frame), None)
+                kf = kf_ref.get((near_side, r.key_frame)) or next(
+                    (v for (s, ph), v in kf_ref.items() if ph == r.key_frame), None)
             sides = ""
             if r.left is not None or r.right is not None:
                 sides = f"left {_num(r.left, r.unit)} · right {_num(r.right, r.unit)}"
@@ -102,7 +108,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                 "status_text": STATUS_TEXT[r.status], "value_text": _value_text(r),
                 "sides_text": sides, "band_text": r.band_text, "reason": r.reason, "cue": r.cue,
                 "drills": [assessment.drills.get(d, {}).get("name", d) for d in r.drills],
-                "kf_src": src,
+                "kf": kf,
             })
         if rules:
             groups.append({"id": gid, "title": gtitle, "rules": rules})
@@ -158,7 +164,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
         running=analysis.gait.get("classification") == "running",
         gait_reason=analysis.gait.get("reason", ""),
         score_text=score_text, score_detail=score_detail, stats=stats, priorities=priorities,
-        keyframes=by_side, keyframes_from_video=all(k.from_video for k in key_frames) if key_frames else False,
+        keyframe_defs=kf_defs, keyframes=by_side, keyframes_from_video=all(k.from_video for k in key_frames) if key_frames else False,
         groups=groups,
         plots=[{"title": PLOT_TITLES.get(k, k), "src": data_uri(b, "image/png")} for k, b in plots.items()],
         plan=plan, plan_warning=assessment.plan_warning, recommended=recommended,
