@@ -90,3 +90,20 @@ def test_csv_export_has_named_columns(tmp_path):
     assert len(df) == 5
     assert {"frame", "time_s", "left_heel_x_px", "left_heel_y_px", "nose_confidence"} <= set(df.columns)
     assert df["left_heel_x_px"].iloc[0] == pytest.approx(ds["position"].values[0, 29, 0], abs=1e-4)
+
+
+def test_csv_export_writes_what_pandas_would(tmp_path):
+    """Row-at-a-time formatting gives the bytes of pandas' to_csv: integer frames, 4 decimals,
+    empty fields for missing values (dropped frames, -0.0 and large values included)."""
+    from posecoach import synthetic
+    from posecoach.io.poses import to_dataframe
+
+    p = synthetic.RunnerParams.heel_striker()
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=1.0, fps=60.0, seed=0)
+    ds, _ = synthetic.add_faults(ds, jitter_px=1.0, dropped_frames=5, seed=0)
+    ds["position"][0, 0, 0] = -0.00001
+    ds["position"][1, 0, 0] = 123456.789
+    assert np.isnan(ds["position"].values).any()
+    ours = export_csv(ds, tmp_path / "ours.csv").read_bytes()
+    to_dataframe(ds).to_csv(tmp_path / "pandas.csv", index=False, float_format="%.4f")
+    assert ours == (tmp_path / "pandas.csv").read_bytes()
