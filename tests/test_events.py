@@ -60,7 +60,8 @@ def contact_time_error_s(det: GaitEventDetector, truth) -> float:
 
 
 def cadence_spm(det: GaitEventDetector) -> float:
-    """120 000 / median stride time, as in metrics.summarise."""
+    """120 000 / median stride time of the detected contacts (the summary's fallback; its
+    own value is :func:`posecoach.metrics.clip_cadence_spm`, which needs the step table)."""
     strides = []
     for side in ("left", "right"):
         ic = np.sort(det.contacts_.loc[det.contacts_["side"] == side, "ic_time_s"].dropna())

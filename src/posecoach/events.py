@@ -1770,7 +1770,8 @@ class GaitEventDetector:
         if self.velocity_cues:
             with np.errstate(invalid="ignore"):
                 low_rel = np.fmin(heel_rel, toe_rel)
-            ics, tos = self._velocity_cues(t, runs, ics, tos, sig, scale, toe_rel, on, low_rel, filt)
+            ics, tos = self._velocity_cues(t, runs, ics, tos, sig, scale, toe_rel, on, low_rel, filt,
+                                           dt)
         knee = angles["knee_flexion_deg"].sel(side=side).values if angles is not None else None
         out = []
         for (a, b), ic, to, k in zip(runs, ics, tos, scale, strict=True):
@@ -1885,8 +1886,7 @@ class GaitEventDetector:
             tos.append(c.time_s + offset("lift", k) if c is not None else float("nan"))
         return ics, tos
 
-    def _velocity_cues(self, t, runs, ics, tos, sig, scale, toe_rel=None, clear_m=float("nan"),
-                       low=None, filt=(float("nan"), 2)):
+    def _velocity_cues(self, t, runs, ics, tos, sig, scale, toe_rel, clear_m, low, filt, dt):
         """Refine the height-based times by the feet's velocities (see the module docstring).
 
         The toe's lift speed follows each contact's local time scale (:func:`local_time_scale`:
@@ -1913,7 +1913,7 @@ class GaitEventDetector:
             v_ics.append(refine_initial_contact(t, heel_u, ic, (start, end),
                                                 share=self.ic_speed_share,
                                                 segment_s=(float(t[a]), float(t[b - 1]))))
-        weigh = self.weigh_ic_cues and heel_u is not None and low is not None
+        weigh = self.weigh_ic_cues and heel_u is not None
         if weigh:
             h_arr, v_arr = np.asarray(ics, dtype=float), np.asarray(v_ics, dtype=float)
             # a cue not found in its window returns the height-based time: not a measurement
@@ -1922,8 +1922,7 @@ class GaitEventDetector:
             low_rate = np.gradient(low, t)
             u_rate = np.gradient(heel_u, t)
             cutoff, order = filt
-            gain = derivative_noise_gain(round(1.0 / float(np.median(np.diff(t))), 6),
-                                         float(cutoff), int(order))
+            gain = derivative_noise_gain(round(1.0 / dt, 6), float(cutoff), int(order))
         for i, (ic, to, k, until) in enumerate(zip(ics, tos, scale, next_start, strict=True)):
             v_ic = v_ics[i]
             if heel_u is None:
@@ -1939,7 +1938,7 @@ class GaitEventDetector:
                                          toe_rel_m=toe_rel, clear_m=clear_m, until_s=until))
         if weigh and np.isfinite(offset):
             out_ic = resolve_disagreeing_cues(np.asarray(out_ic, dtype=float), h_arr + offset, v_arr,
-                                              real, frame_s=float(np.median(np.diff(t))))
+                                              real, frame_s=dt)
             out_ic = [float(x) for x in out_ic]
         return out_ic, out_to
 

@@ -423,24 +423,15 @@ def clip_cadence_spm(
     ok &= np.abs(ic[j] - end) < 1e-6
     if ok.sum() < min_steps:
         return None
+    # chains: runs of usable steps, each starting where the previous one ended
+    idx = np.flatnonzero(ok)
+    starts = np.r_[0, np.flatnonzero(np.abs(ic[idx[1:]] - end[idx[:-1]]) >= 1e-6) + 1]
     slopes, weights = [], []
-    chain: list[float] = []
-
-    def close(chain: list[float]) -> None:
-        t = np.asarray(chain)
-        h = max(1, len(t) // 2)
-        if len(t) >= 2:
-            slopes.append((t[h:] - t[: len(t) - h]) / h)
-            weights.append(np.full(len(t) - h, float(h) ** 2))
-
-    for i in np.flatnonzero(ok):
-        if chain and abs(chain[-1] - ic[i]) < 1e-6:
-            chain.append(end[i])
-        else:
-            if chain:
-                close(chain)
-            chain = [ic[i], end[i]]
-    close(chain)
+    for a, b in zip(starts, np.r_[starts[1:], idx.size], strict=True):
+        t = np.r_[ic[idx[a]], end[idx[a:b]]]  # the chain's contact times
+        h = len(t) // 2
+        slopes.append((t[h:] - t[:-h]) / h)
+        weights.append(np.full(len(t) - h, float(h) ** 2))
     slope = _weighted_median(np.concatenate(slopes), np.concatenate(weights))
     return float(60.0 / slope), int(ok.sum())
 

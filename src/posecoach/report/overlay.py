@@ -309,6 +309,16 @@ def join_h264(parts: list[Path], out_path: Path) -> Path:
     return out_path
 
 
+def _spawn_pool(n: int) -> Any:
+    """``n`` worker processes, spawned: the calling process may hold MediaPipe and threads
+    (fork is unsafe then).
+    """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"))
+
+
 def _warm_up() -> int:
     """Import what drawing a part needs (run in a fresh worker before the work arrives)."""
     import av  # noqa: F401
@@ -336,17 +346,12 @@ class OverlayWorkers:
     """
 
     def __init__(self, workers: int | None = None) -> None:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
         from posecoach.pose.parallel import default_workers
 
         self.workers = default_workers() if workers is None else max(1, int(workers))
         self.pool: Any = None
         if self.workers > 1:
-            # spawn: the calling process may hold MediaPipe and threads (fork is unsafe then)
-            self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                            mp_context=mp.get_context("spawn"))
+            self.pool = _spawn_pool(self.workers)
             for _ in range(self.workers):  # every process starts now and imports its modules
                 self.pool.submit(_warm_up)
 
@@ -389,13 +394,8 @@ class OverlayJob:
             self._start_pool(pool)
 
     def _start_pool(self, pool: Any = None) -> None:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
         self._tmp = Path(tempfile.mkdtemp(prefix=".overlay-", dir=self.out_path.parent))
-        # spawn: the calling process may hold MediaPipe and threads (fork is unsafe then)
-        self._pool = pool or ProcessPoolExecutor(max_workers=len(self.segments),
-                                                 mp_context=mp.get_context("spawn"))
+        self._pool = pool or _spawn_pool(len(self.segments))
         for i, (first, end, start_s, end_s) in enumerate(self.segments):
             self._futures.append(self._pool.submit(
                 _draw_part, self.drawing.subset(first, end), str(self.video_path),
