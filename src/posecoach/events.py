@@ -1203,10 +1203,11 @@ def refine_initial_contact(
     Returns
     -------
     float
-        The refined time, or ``guess_s`` when the cue is not found.
+        The time of the cue, or NaN when it is not found (no stance velocity, or no crossing
+        in the window): the caller keeps its height-based time then.
     """
     if not np.isfinite(guess_s):
-        return guess_s
+        return float("nan")
     u = heel_u_mps
     t0, t1 = stance_s
     mid = (t >= t0 + 0.4 * (t1 - t0)) & (t <= t0 + 0.6 * (t1 - t0))
@@ -1218,12 +1219,11 @@ def refine_initial_contact(
         u_s = float(u[seg].min()) if seg.any() else np.nan
         start = min(guess_s, segment_s[0])
     else:
-        return guess_s
+        return float("nan")
     if not u_s < 0:
-        return guess_s
+        return float("nan")
     lo, hi = np.searchsorted(t, [start - window_s, guess_s + window_s])
-    found = velocity_crossing(t, u, u_s + share * abs(u_s), lo, hi, falling=True, last=False)
-    return found if np.isfinite(found) else guess_s
+    return float(velocity_crossing(t, u, u_s + share * abs(u_s), lo, hi, falling=True, last=False))
 
 
 def combine_initial_contact(height_s: float, velocity_s: float, time_scale: float) -> float:
@@ -1404,7 +1404,7 @@ def refine_toe_off(
     the best kinematic toe-off cue of Leitch et al. (2011) (also Handsaker et al. 2016). The
     time is the last upward crossing of ``lift_speed_mps`` within ``window_s`` of the
     height-based toe-off (0.3 m/s measured against force plates and the synthetic runner,
-    docs/accuracy.md); ``guess_s`` when there is none. ``toe_vy_mps`` is the toe's vertical
+    docs/accuracy.md); NaN when there is none (the caller keeps its height-based time). ``toe_vy_mps`` is the toe's vertical
     velocity (m/s, up positive: ``np.gradient(toe_m, t)``, computed once per foot).
 
     A lift-off is a rise that carries the toe clear of the ground. Given the toe's height
@@ -1415,7 +1415,7 @@ def refine_toe_off(
     lift speed before that is the toe-off.
     """
     if not np.isfinite(guess_s):
-        return guess_s
+        return float("nan")
     v = toe_vy_mps
     lo, hi = np.searchsorted(t, [guess_s - window_s, guess_s + window_s])
     if toe_rel_m is not None and np.isfinite(clear_m) and hi < len(t):
@@ -1424,8 +1424,7 @@ def refine_toe_off(
             clear = np.flatnonzero(toe_rel_m[hi:stop] >= clear_m)
         if clear.size and not np.any(toe_rel_m[int(np.searchsorted(t, guess_s)):hi] >= clear_m):
             hi = hi + int(clear[0])
-    found = velocity_crossing(t, v, lift_speed_mps, lo, hi, falling=False, last=True)
-    return found if np.isfinite(found) else guess_s
+    return float(velocity_crossing(t, v, lift_speed_mps, lo, hi, falling=False, last=True))
 
 
 def local_time_scale(
@@ -1916,8 +1915,7 @@ class GaitEventDetector:
         weigh = self.weigh_ic_cues and heel_u is not None
         if weigh:
             h_arr, v_arr = np.asarray(ics, dtype=float), np.asarray(v_ics, dtype=float)
-            # a cue not found in its window returns the height-based time: not a measurement
-            real = (np.asarray(scale) == 1.0) & np.isfinite(h_arr) & np.isfinite(v_arr) & (v_arr != h_arr)
+            real = (np.asarray(scale) == 1.0) & np.isfinite(h_arr) & np.isfinite(v_arr)
             offset = float(np.median(v_arr[real] - h_arr[real])) if real.sum() >= 3 else np.nan
             low_rate = np.gradient(low, t)
             u_rate = np.gradient(heel_u, t)
@@ -1927,15 +1925,16 @@ class GaitEventDetector:
             v_ic = v_ics[i]
             if heel_u is None:
                 out_ic.append(ic)
-            elif weigh and k == 1.0 and np.isfinite(ic) and np.isfinite(v_ic) and v_ic != ic:
+            elif weigh and k == 1.0 and np.isfinite(ic) and np.isfinite(v_ic):
                 out_ic.append(weighted_initial_contact(
                     ic, v_ic, float(np.interp(ic, t, low_rate)), float(np.interp(v_ic, t, u_rate)),
                     offset_s=offset, gain_per_s=gain))
             else:
                 out_ic.append(combine_initial_contact(ic, v_ic, float(k)))
-            out_to.append(to if toe_vy is None else
-                          refine_toe_off(t, toe_vy, to, lift_speed_mps=self.to_lift_speed_mps / k,
-                                         toe_rel_m=toe_rel, clear_m=clear_m, until_s=until))
+            v_to = (float("nan") if toe_vy is None else
+                    refine_toe_off(t, toe_vy, to, lift_speed_mps=self.to_lift_speed_mps / k,
+                                   toe_rel_m=toe_rel, clear_m=clear_m, until_s=until))
+            out_to.append(v_to if np.isfinite(v_to) else to)
         if weigh and np.isfinite(offset):
             out_ic = resolve_disagreeing_cues(np.asarray(out_ic, dtype=float), h_arr + offset, v_arr,
                                               real, frame_s=dt)
