@@ -626,13 +626,20 @@ KNOWN = """## What fails, and why
   in its window: 91 fixed, 142 two frames early), and a per-contact (instead of pooled)
   noise estimate did not narrow the far foot's thresholds (its stances are noisy in real
   time too); none of these is used. Overground: IC 142
-  is 5 frames late and also the one spurious contact. The pose data do not show that
+  is 4 frames late and also the one spurious contact. The pose data do not show that
   contact: the heel's image keeps sinking (4.7 cm above its resting height at the label,
   2 cm at +4 frames) and keeps moving forward in the picture at ~0.8 m/s (static camera,
   so over the ground) until 4-5 frames after the label; the velocity cue falls to its
-  threshold at 146.4 and the height-based IC at 148.5. The cue's ±60 ms window is not the
+  threshold at 146.4 and the height-based IC at 148.5 (145.1 after the foot's offset
+  between the cues), weighted mean 145.8. The cue's ±60 ms window is not the
   cause (no earlier crossing exists), and the rhythm of the steps would put the contact at
-  ~140. IC 20 has the heel outside the picture (unreachable: the ceiling is 4/5).
+  ~140. What does mark these heel strikes is the foot's pitch: the toe-up angle of the
+  heel-to-toe line (23-29°) starts to fall one or two frames before the labelled frame for
+  ICs 60, 100 and 142 (the forefoot comes down about the heel while BlazePose's heel point
+  still sinks), but for IC 182 it falls from 4 frames before the label; with four labelled
+  heel strikes in one clip and none in the force-plate data (RBDS001 lands level) there is
+  nothing to validate such a cue on, so it is not used. IC 20 has the heel outside the picture
+  (unreachable: the ceiling is 4/5).
 - **Synthetic slow motion, heel striker: the height-based IC comes late in a 4x slow section
   once there is noise.** Its heel speeds up into contact, so the constant-speed touch-down
   model is off by a time that the local time scale multiplies too; the velocity cue keeps the
