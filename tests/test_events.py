@@ -542,6 +542,49 @@ def test_refine_initial_contact_finds_where_the_foot_stops_on_the_ground():
     assert np.isnan(events.refine_initial_contact(t, np.gradient(x, t), np.nan, (0.5, 0.7)))
 
 
+def test_refine_initial_contact_looks_back_when_the_heel_stopped_before_the_window():
+    """30 fps: the heel lands at 0.1 s (its ground speed falls from 1 m/s to 0 over 20 ms),
+    but noise kept the height-based IC 74 ms late, so the cue's 60 ms window opens after the
+    heel has stopped. Without ``back_s`` there is no cue; with it the stop before the window
+    is found, within a frame of the contact."""
+    dt = 1 / 30
+    t = np.arange(0, 1.0, dt)
+    fine = np.arange(0, 1.0, 1 / 3000)
+    t_ic, belt = 0.1, 3.0
+    u_fine = np.clip((t_ic - fine) / 0.02, 0, 1) * 1.0 - belt
+    x_fine = np.concatenate([[0.0], np.cumsum(0.5 * (u_fine[1:] + u_fine[:-1]) / 3000)])
+    ux = np.gradient(np.interp(t, fine, x_fine), t)
+    late = t_ic + 0.074
+    stance = (late, 0.33)
+    assert np.isnan(events.refine_initial_contact(t, ux, late, stance))
+    got = events.refine_initial_contact(t, ux, late, stance, back_s=0.06)
+    assert abs(got - t_ic) < dt
+    # a cue found in the window is kept whatever back_s says
+    near = events.refine_initial_contact(t, ux, t_ic + 0.02, stance)
+    assert events.refine_initial_contact(t, ux, t_ic + 0.02, stance, back_s=0.06) == near
+
+
+def test_first_contact_of_a_clip_is_timed_when_its_height_based_ic_is_late():
+    """Heel striker, 30 fps, noise, drops and swaps (docs/accuracy.md's case, seed 10): the
+    right foot lands 0.1 s into the clip and noise keeps its filtered heel near the band, so
+    the height-based IC is 74 ms late and the velocity cue's window opens after the heel
+    stopped. The IC is within one frame of the truth."""
+    from posecoach import pipeline
+
+    p = RunnerParams.heel_striker()
+    ds, truth = SyntheticRunner(p).generate(duration_s=8.0, fps=30.0, seed=10)
+    ds, _ = add_faults(ds, seed=110, jitter_px=1.5, dropped_frames=6, leg_swaps=2)
+    a = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=p.speed_mps)
+    m, missing, spurious = events.match_events(a.events, truth.events, t_end_s=truth.duration_s,
+                                               tol_s=0.08, edge_s=0.1)
+    assert len(missing) == 0 and len(spurious) == 0
+    ic = m[m["kind"] == "initial_contact"]
+    first = ic.loc[ic["time_s"].idxmin()]
+    assert first["time_s"] == pytest.approx(0.1) and first["side"] == "right"
+    assert abs(first["err_s"]) < 1 / 30
+    assert (ic["det_frame"] - ic["ref_frame"]).abs().max() <= 1
+
+
 def test_refine_toe_off_last_rise_through_lift_speed():
     dt = 1 / 120
     t = np.arange(0, 1.0, dt)

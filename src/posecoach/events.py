@@ -1214,6 +1214,7 @@ def refine_initial_contact(
     share: float = IC_GROUND_SPEED_SHARE,
     window_s: float = VELOCITY_CUE_WINDOW_S,
     segment_s: tuple[float, float] | None = None,
+    back_s: float = 0.0,
 ) -> float:
     """Initial contact from the heel's horizontal velocity: when the foot stops on the ground.
 
@@ -1251,6 +1252,16 @@ def refine_initial_contact(
         difference mixes swing into the others, which only makes ``u`` less negative),
         and the cue is searched from ``window_s`` before the segment's start, since the
         height-based time is not to be trusted.
+    back_s : float
+        When the window holds no crossing because the heel is already below the level as
+        the window opens, the last crossing within ``back_s`` before the window is the cue
+        (0: not looked for). A height-based IC can come more than the window late where
+        noise keeps the heel's filtered height near its band after the contact (a heel
+        striker's first contact, 0.1 s into a 30 fps clip: 74 ms late). The detector uses
+        it in real time only; in slow motion (local time scale > 1) the velocity cue may
+        only move the IC earlier (:func:`combine_initial_contact`), and searching further
+        back there put a slow-motion contact of the treadmill clip two frames early
+        (docs/accuracy.md).
 
     Returns
     -------
@@ -1275,7 +1286,13 @@ def refine_initial_contact(
     if not u_s < 0:
         return float("nan")
     lo, hi = np.searchsorted(t, [start - window_s, guess_s + window_s])
-    return float(velocity_crossing(t, u, u_s + share * abs(u_s), lo, hi, falling=True, last=False))
+    level = u_s + share * abs(u_s)
+    found = velocity_crossing(t, u, level, lo, hi, falling=True, last=False)
+    if not np.isfinite(found) and back_s > 0 and 0 < lo < len(u) and u[lo - 1] <= level:
+        # the heel had already stopped when the window opens: its stop lies before it
+        first = int(np.searchsorted(t, start - window_s - back_s))
+        found = velocity_crossing(t, u, level, first, lo - 1, falling=True, last=True)
+    return float(found)
 
 
 def combine_initial_contact(height_s: float, velocity_s: float, time_scale: float) -> float:
@@ -1955,7 +1972,7 @@ class GaitEventDetector:
         next_start = [float(t[runs[i + 1][0]]) if i + 1 < len(runs) else float("inf")
                       for i in range(len(runs))]
         v_ics = []
-        for (a, b), ic, to in zip(runs, ics, tos, strict=True):
+        for (a, b), ic, to, k in zip(runs, ics, tos, scale, strict=True):
             if heel_u is None:
                 v_ics.append(float("nan"))
                 continue
@@ -1963,7 +1980,8 @@ class GaitEventDetector:
             end = to if np.isfinite(to) else float(t[b - 1])
             v_ics.append(refine_initial_contact(t, heel_u, ic, (start, end),
                                                 share=self.ic_speed_share,
-                                                segment_s=(float(t[a]), float(t[b - 1]))))
+                                                segment_s=(float(t[a]), float(t[b - 1])),
+                                                back_s=VELOCITY_CUE_WINDOW_S if k == 1.0 else 0.0))
         weigh = self.weigh_ic_cues and heel_u is not None
         if weigh:
             h_arr, v_arr = np.asarray(ics, dtype=float), np.asarray(v_ics, dtype=float)
