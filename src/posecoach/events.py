@@ -57,7 +57,9 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
    (docs/accuracy.md); where a cue is not found the height-based time stays. A contact of
    only a few frames (a 30 fps sprint) whose height-based IC and TO nearly meet or cross
    takes its stance velocity from the fastest backward heel motion within the segmented
-   contact and is searched from the segment's start (:func:`refine_initial_contact`). In a
+   contact and is searched from the segment's start (:func:`refine_initial_contact`); in
+   real time, a heel that has already stopped when the IC window opens (its height-based IC
+   more than 60 ms late) is looked for up to 60 ms before the window. In a
    slow-motion section (local time scale above ``TIME_SCALE_FACTOR``) the velocity is k
    times smaller in video time while the pose noise is not, so there the earlier of the
    height-based IC and the velocity cue is kept (:func:`combine_initial_contact`). In real
@@ -1473,8 +1475,9 @@ def refine_toe_off(
     the best kinematic toe-off cue of Leitch et al. (2011) (also Handsaker et al. 2016). The
     time is the last upward crossing of ``lift_speed_mps`` within ``window_s`` of the
     height-based toe-off (0.3 m/s measured against force plates and the synthetic runner,
-    docs/accuracy.md); NaN when there is none (the caller keeps its height-based time). ``toe_vy_mps`` is the toe's vertical
-    velocity (m/s, up positive: ``np.gradient(toe_m, t)``, computed once per foot).
+    docs/accuracy.md); NaN when there is none (the caller keeps its height-based time).
+    ``toe_vy_mps`` is the toe's vertical velocity (m/s, up positive:
+    ``np.gradient(toe_m, t)``, computed once per foot).
 
     A lift-off is a rise that carries the toe clear of the ground. Given the toe's height
     above its level (``toe_rel_m``) and the height that counts as clear (``clear_m``, the
