@@ -306,13 +306,29 @@ CLIP_SPECS = {
 }
 
 
+def pose_cache_key(clip: Path) -> str:
+    """What the cached poses of ``clip`` depend on: its bytes, the pose code and MediaPipe.
+
+    Not the file's modification time: the shared data are copied anew now and then (same
+    bytes, new time), while a change to the pose code must redo the estimation.
+    """
+    import hashlib
+    from importlib.metadata import version
+
+    h = hashlib.sha256(clip.read_bytes())
+    for path in sorted((REPO / "src" / "posecoach" / "pose").glob("*.py")) + [
+            REPO / "src" / "posecoach" / "video.py"]:
+        h.update(path.read_bytes())
+    h.update(f"mediapipe {version('mediapipe')}".encode())
+    return h.hexdigest()[:16]
+
+
 def estimate_cached(clip: Path, cache: Path, log):
     from posecoach.io import load_poses, save_poses
     from posecoach.pose import BlazePoseEstimator
 
     cache.mkdir(parents=True, exist_ok=True)
-    stat = clip.stat()
-    target = cache / f"{clip.stem}-{stat.st_size}-{int(stat.st_mtime)}.poses.nc"
+    target = cache / f"{clip.stem}-{pose_cache_key(clip)}.poses.nc"
     if target.exists():
         return load_poses(target)
     log(f"pose estimation of {clip.name} (once; cached in {cache}) ...")

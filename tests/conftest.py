@@ -62,8 +62,9 @@ def estimated_poses(relpath: str | Path, **estimator_kwargs):
     """Pose dataset of a shared clip, estimated once and cached on disk across test runs.
 
     The cache (``.pytest_cache/posecoach-poses``, never committed) is keyed by the clip's
-    size and modification time, the estimator's arguments and a digest of the pose code;
-    a file lock lets parallel test workers share one estimation.
+    bytes (not its modification time: the shared data are copied anew now and then), the
+    estimator's arguments and a digest of the pose code; a file lock lets parallel test
+    workers share one estimation.
     """
     import fcntl
     import hashlib
@@ -72,10 +73,9 @@ def estimated_poses(relpath: str | Path, **estimator_kwargs):
     from posecoach.pose import BlazePoseEstimator
 
     clip = shared_file(relpath)
-    stat = clip.stat()
     key = hashlib.sha256(
-        f"{clip.name}|{stat.st_size}|{stat.st_mtime_ns}|{sorted(estimator_kwargs.items())}|"
-        f"{_pose_code_digest()}".encode()
+        f"{clip.name}|{hashlib.sha256(clip.read_bytes()).hexdigest()}|"
+        f"{sorted(estimator_kwargs.items())}|{_pose_code_digest()}".encode()
     ).hexdigest()[:16]
     _POSE_CACHE.mkdir(parents=True, exist_ok=True)
     target = _POSE_CACHE / f"{clip.stem}-{key}.nc"
