@@ -1998,7 +1998,7 @@ class GaitEventDetector:
             v_ic = v_ics[i]
             if heel_u is None:
                 out_ic.append(ic)
-            elif weigh and k == 1.0 and np.isfinite(ic) and np.isfinite(v_ic):
+            elif weigh and real[i]:  # real time, both cues found
                 out_ic.append(weighted_initial_contact(
                     ic, v_ic, float(np.interp(ic, t, low_rate)), float(np.interp(v_ic, t, u_rate)),
                     offset_s=offset, gain_per_s=gain))
