@@ -73,6 +73,42 @@ def test_video_with_no_person(tmp_path):
     res = run_cli("pose", str(clip), "-o", str(tmp_path / "out"), cwd=tmp_path)
     assert res.returncode == 6
     assert "no person was found" in res.stderr and "Traceback" not in res.stderr
+    assert "frame/s" not in res.stderr  # no progress bar in a pipe or log file
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_progress_bar_is_shown_on_a_terminal_only(tmp_path):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    clip = tmp_path / "street.mp4"
+    with VideoWriter(clip, fps=30, width_px=160, height_px=120) as w:
+        for _ in range(12):
+            w.write(np.full((120, 160, 3), 100, np.uint8))
+    leader, follower = pty.openpty()
+    # A new pseudo-terminal is 0 columns wide, and tqdm draws nothing in 0 columns.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    try:
+        proc = subprocess.run([*POSECOACH, "pose", str(clip), "-o", str(tmp_path / "out"), "--workers", "1"],
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=follower, timeout=600)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    seen = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 6 and "no person was found" in seen
+    assert "pose street.mp4" in seen and "frame" in seen  # the bar, on a terminal
 
 
 def test_existing_results_are_not_overwritten(tmp_path):

@@ -127,7 +127,9 @@ def _configure_logging(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from posecoach import pipeline
 
-    progress = not args.quiet
+    # A progress bar is for a person watching: in a log file or a pipe its
+    # hundreds of carriage-return updates are noise (as pip and FFmpeg do).
+    progress = not args.quiet and _is_terminal(sys.stderr)
     if args.command == "pose":
         out = args.output or Path("posecoach-output") / args.video.stem
         result = pipeline.run_pose(
@@ -193,6 +195,13 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.parse_args(["models", "--help"])
     parser.print_help()
     return 2
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):  # closed or unusual streams
+        return False
 
 
 @contextlib.contextmanager
