@@ -98,16 +98,18 @@ def test_segment_contacts_merges_only_lifts_shorter_than_a_swing():
 def test_band_crossing_on_a_sampled_ramp_is_exact():
     t = np.arange(0, 0.5, 0.01)
     h = unit_hinge(t, 0.2345, speed=0.8)
-    c = events.band_crossing(t, h, 25, 0.02, downward=True, lo=0, hi=len(t), window_s=0.01)
+    c = events.band_crossing(t, h, 25, 0.02, downward=True, lo=0, hi=len(t))
     assert c is not None
     assert c.time_s == pytest.approx(0.2345 - 0.02 / 0.8, abs=1e-9)
-    assert c.slope_mps == pytest.approx(-0.8, rel=1e-6)
+    # the two samples that bracket the crossing
+    assert t[c.index_before] < c.time_s <= t[c.index_after]
+    assert c.index_after == c.index_before + 1
 
 
 def test_band_crossing_none_when_point_never_comes_down():
     t = np.arange(0, 0.5, 0.01)
     h = np.full(t.size, 0.3)
-    assert events.band_crossing(t, h, 25, 0.02, downward=True, lo=0, hi=len(t), window_s=0.01) is None
+    assert events.band_crossing(t, h, 25, 0.02, downward=True, lo=0, hi=len(t)) is None
 
 
 @settings(max_examples=150, deadline=None)
@@ -123,8 +125,7 @@ def test_band_crossing_times_match_band_crossing_for_every_band(seed, downward):
     bands = np.concatenate([np.abs(rng.normal(0, 0.02, 12)) + 1e-4, [h.max() + 1, h.min() - 1]])
     got = events._band_crossing_times(t, h, anchor, bands, downward=downward)
     for band, g in zip(bands, got, strict=True):
-        c = events.band_crossing(t, h, anchor, band, downward=downward, lo=0, hi=n,
-                                 window_s=1 / 60)
+        c = events.band_crossing(t, h, anchor, band, downward=downward, lo=0, hi=n)
         if c is None:
             assert np.isnan(g)
         else:
@@ -166,7 +167,7 @@ def test_fit_event_timing_undoes_the_low_pass_filter(fps, shape):
     his = [min(len(t), a + int(0.15 / dt)) for a in anchors]
 
     def crossings(band):
-        return [events.band_crossing(t, h, a, band, downward=down, lo=lo, hi=hi, window_s=dt)
+        return [events.band_crossing(t, h, a, band, downward=down, lo=lo, hi=hi)
                 for a, lo, hi in zip(anchors, los, his, strict=True)]
 
     ratio = events.SECANT_BAND_RATIO[shape]

@@ -69,6 +69,7 @@ class Analysis:
 
     @property
     def is_running(self) -> bool:
+        """True when the gait was classified as running (not walking or unknown)."""
         return self.gait.get("classification") == "running"
 
     def to_json_dict(self) -> dict:

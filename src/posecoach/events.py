@@ -471,15 +471,6 @@ def segment_contacts(
     return merged
 
 
-def _line_slope(t: np.ndarray, h: np.ndarray) -> float:
-    """Least-squares slope of ``h`` over ``t`` (finite pairs; NaN with fewer than 2 times)."""
-    ok = np.isfinite(t) & np.isfinite(h)
-    if ok.sum() < 2 or np.ptp(t[ok]) == 0:
-        return float("nan")
-    dt = t[ok] - t[ok].mean()  # closed form of np.polyfit(t, h, 1)[0], ~10x cheaper
-    return float(np.dot(dt, h[ok] - h[ok].mean()) / np.dot(dt, dt))
-
-
 def _crossing(t: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float) -> float:
     """Time where ``h`` crosses ``level`` between samples ``i0`` and ``i1`` (linear)."""
     h0, h1 = h[i0], h[i1]
@@ -491,11 +482,10 @@ def _crossing(t: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float) -> f
 
 @dataclass
 class BandCrossing:
-    """Where a foot point crosses a band above its level, and how fast it moves there."""
+    """Where a foot point crosses a band above its level."""
 
     time_s: float
-    slope_mps: float  # least-squares slope around the crossing (m/s); NaN if not measurable
-    index_before: int
+    index_before: int  # the samples that bracket the crossing
     index_after: int
 
 
@@ -508,9 +498,8 @@ def band_crossing(
     downward: bool,
     lo: int,
     hi: int,
-    window_s: float,
 ) -> BandCrossing | None:
-    """The crossing of ``band_m`` next to a stance boundary, with the local slope.
+    """The crossing of ``band_m`` next to a stance boundary.
 
     Parameters
     ----------
@@ -524,10 +513,6 @@ def band_crossing(
         True for touch-down (the point comes down through the band), False for lift-off.
     lo, hi : int
         The crossing must lie in samples ``lo .. hi - 1``.
-    window_s : float
-        Half-width of the least-squares slope window around the crossing; the two samples
-        bracketing the crossing are always used, samples below a quarter of the band never
-        (they may already rest on the ground).
 
     Returns
     -------
@@ -554,13 +539,7 @@ def band_crossing(
     above, below = (i0, i1) if downward else (i1, i0)
     if not (h[above] > band_m >= h[below]):
         return None
-    tc = _crossing(t, h, i0, i1, band_m)
-    sel = (t >= tc - window_s - 1e-9) & (t <= tc + window_s + 1e-9) & (h > 0.25 * band_m)
-    sel[:max(lo, 0)] = False
-    sel[min(hi, n):] = False
-    sel[i0] = sel[i1] = True
-    slope = _line_slope(t[sel], h[sel])
-    return BandCrossing(tc, slope, i0, i1)
+    return BandCrossing(_crossing(t, h, i0, i1, band_m), i0, i1)
 
 
 def lowpass_record(attrs: dict) -> tuple[float, int]:
@@ -1872,7 +1851,7 @@ class GaitEventDetector:
                 down = kind != "lift"
                 cache[kind, band] = [
                     band_crossing(t, base[kind] - dz, a if down else b, band, downward=down,
-                                  lo=lo, hi=hi, window_s=dt)
+                                  lo=lo, hi=hi)
                     for dz, (a, b), (lo, hi) in zip(
                         shift[kind], runs, bounds_ic if down else bounds_to, strict=True)
                 ]

@@ -161,17 +161,6 @@ def near_side(analysis, poses: xr.Dataset | None = None) -> str:
     return "right" if means["right"] >= means["left"] else "left"
 
 
-def frame_rows(poses: xr.Dataset) -> dict[int, int]:
-    """Map each decoded frame index (``frame`` coordinate) to its row in the dataset."""
-    return {int(f): i for i, f in enumerate(poses["frame"].values)}
-
-
-def points_at(poses: xr.Dataset, row: int) -> dict[str, np.ndarray]:
-    """Pixel positions of every keypoint at one dataset row (NaN where unknown)."""
-    pos = poses["position"].values[row]
-    return {str(k): pos[j] for j, k in enumerate(poses["keypoint"].values)}
-
-
 def midpoint(pts: dict[str, np.ndarray], a: str, b: str) -> np.ndarray:
     """Midpoint of two keypoints, or whichever is known (NaN if neither)."""
     pa, pb = pts.get(a), pts.get(b)
@@ -323,12 +312,6 @@ def _font(size_px: int):
 
     path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans", weight="bold"))
     return ImageFont.truetype(path, size=max(6, int(size_px)))
-
-
-def text_size(text: str, size_px: int) -> tuple[int, int]:
-    """Width and height in pixels of ``text`` drawn with :func:`draw_labels`."""
-    left, top, right, bottom = _font(size_px).getbbox(text)
-    return int(right - left), int(bottom - top)
 
 
 def draw_labels(

@@ -64,7 +64,7 @@ def _panel_lines(analysis) -> list[tuple[str, tuple[int, int, int]]]:
     fs = (analysis.foot_strike or {}).get("pattern")
     if fs and fs != "unknown":
         lines.append((f"Foot strike: {fs}", (230, 230, 230)))
-    if analysis.gait.get("classification") != "running":
+    if not analysis.is_running:
         lines.append((f"Gait: {analysis.gait.get('classification')}", (255, 180, 80)))
     return lines
 
