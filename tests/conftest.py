@@ -47,14 +47,17 @@ _POSE_CACHE = REPO / ".pytest_cache" / "posecoach-poses"
 
 
 def _pose_code_digest() -> str:
-    """Hash of the pose-estimation code, so cached poses are redone when it changes."""
+    """Hash of the pose-estimation code and MediaPipe's version, so cached poses are redone
+    when either changes (as ``scripts/accuracy.py``'s ``pose_cache_key`` does)."""
     import hashlib
+    from importlib.metadata import version
 
     h = hashlib.sha256()
     for path in sorted((REPO / "src" / "posecoach" / "pose").glob("*.py")) + [
         REPO / "src" / "posecoach" / "video.py"
     ]:
         h.update(path.read_bytes())
+    h.update(f"mediapipe {version('mediapipe')}".encode())
     return h.hexdigest()[:12]
 
 
