@@ -134,6 +134,59 @@ def test_variable_frame_rate_times_are_true(tmp_path):
     np.testing.assert_allclose(got, np.array(times_ms) / 1000, atol=2e-3)
 
 
+def _write_timed(path: Path, times_ms: list[int], *, faststart: bool = False, b_frames: int = 0) -> Path:
+    """An H.264 clip of the moving-bar pattern with the given presentation times (ms)."""
+    options = {"movflags": "+faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as out:
+        st = out.add_stream("libx264", rate=50)
+        st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
+        st.options = {"bf": str(b_frames), "g": "250"}
+        st.codec_context.time_base = Fraction(1, 1000)
+        st.time_base = Fraction(1, 1000)
+        for i, t in enumerate(times_ms):
+            fr = av.VideoFrame.from_ndarray(_pattern(i), format="rgb24")
+            fr.pts = t
+            fr.time_base = Fraction(1, 1000)
+            for p in st.encode(fr):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    return path
+
+
+def test_a_dropped_frame_is_not_a_lower_frame_rate(tmp_path):
+    """A 50 fps clip with one frame missing from its times (as a phone or screen recorder
+    drops one) is still 50 fps and constant-rate; the frame times stay the true ones."""
+    times_ms = [20 * i for i in range(30) if i != 12]
+    info = probe(_write_timed(tmp_path / "dropped.mp4", times_ms))
+    assert info.fps == 50.0  # the mean interval would say 48.3
+    assert not info.is_variable_frame_rate
+    got = [f.time_s for f in iter_frames(tmp_path / "dropped.mp4")]
+    np.testing.assert_allclose(got, np.array(times_ms) / 1000, atol=1e-9)
+
+
+def test_a_truncated_file_keeps_its_frame_rate(tmp_path):
+    """Cutting a file with B-frames off mid-way loses the B-frames shown before the last
+    frame that is left: a gap in the frame times, not a lower or variable frame rate."""
+    data = _write_timed(tmp_path / "full.mp4", [20 * i for i in range(100)], faststart=True,
+                        b_frames=3).read_bytes()
+    gaps = readable = 0
+    for frac in np.arange(0.26, 0.95, 0.03):
+        cut = tmp_path / "cut.mp4"
+        cut.write_bytes(data[: int(len(data) * frac)])
+        try:
+            reader = VideoReader(cut)
+        except VideoError as exc:
+            assert "truncated" in str(exc)
+            continue
+        readable += 1
+        # frames missing inside the time span the file's frames cover
+        gaps += int(round(reader.info.duration_s * 50) > reader.info.n_frames)
+        assert reader.info.fps == 50.0, frac
+        assert not reader.info.is_variable_frame_rate, frac
+    assert readable >= 10 and gaps >= 3  # the case above did occur
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(VideoError, match="not found"):
         probe(tmp_path / "nope.mp4")

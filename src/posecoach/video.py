@@ -50,7 +50,9 @@ class VideoInfo:
         Counter-clockwise rotation applied to the stored pixels to show them
         upright (0, 90, 180 or 270).
     fps : float
-        Average frames per second (frame count / duration of the frame times).
+        Nominal frames per second: one over the median interval between frame times
+        (frames missing from the times, such as a truncated file's lost B-frames or
+        frames a phone dropped, leave gaps that do not lower it).
     n_frames : int
         Number of video frames in the file (counted from its packets).
     duration_s : float
@@ -58,7 +60,8 @@ class VideoInfo:
     codec : str
         Decoder name (e.g. ``"h264"``).
     is_variable_frame_rate : bool
-        True when frame intervals differ by more than 5 %.
+        True when the frame intervals scatter by more than 5 % (standard deviation) about
+        whole multiples of the median interval.
     """
 
     path: Path
@@ -329,10 +332,21 @@ class VideoReader:
                 )
             if n >= 2:
                 dt = np.diff(times)
-                mean_dt = float(dt.mean())
-                fps = 1.0 / mean_dt if mean_dt > 0 else float(stream.average_rate or 0)
-                vfr = bool(np.std(dt) > _VFR_TOLERANCE * mean_dt) if mean_dt > 0 else False
-                duration = float(times[-1] - times[0]) + mean_dt
+                ticks = float(np.median(np.diff(np.asarray(pts, dtype=np.int64))))
+                step_exact = Fraction(ticks) * Fraction(tb)  # so 50 fps is 50.0, not 49.99999999999996
+                step = float(step_exact)
+                if step > 0:
+                    # the typical interval, not the mean: frames missing from the times (the
+                    # B-frames cut off a truncated file, frames a phone dropped) leave gaps of
+                    # whole intervals, which would make the mean rate too low; such gaps are
+                    # not a variable rate either
+                    fps = float(1 / step_exact)
+                    whole = np.maximum(np.round(dt / step), 1.0) * step
+                    vfr = bool(np.std(dt - whole) > _VFR_TOLERANCE * step)
+                else:
+                    fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+                    vfr = False
+                duration = float(times[-1] - times[0]) + 1.0 / fps
             else:
                 fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
                 vfr = False
