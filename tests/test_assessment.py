@@ -330,6 +330,48 @@ def test_missing_occluded_and_too_few_steps(rules):
     assert res.score["n_assessed"] == 1 and res.score["value_pct"] == 0.0
 
 
+def test_a_short_clip_is_warned_about_once(rules):
+    """Three steps (a 2-second clip): the rules say "too few steps" each, and the assessment
+    adds one warning for the clip that says what to film; five steps: judged, with a warning
+    that the verdicts rest on few steps; a long clip whose rule lacks steps only because
+    body points were hidden gets no such warning (the rule's reason covers it)."""
+    summary = {"foot_strike_angle_deg": entry(15.0, n=3), "overstride_pct_leg": entry(25.0, n=3)}
+    uses = sum(r.metric in summary for r in rules.rules)
+    steps = pd.DataFrame({"side": ["right", "left", "right"]})
+    res = assess(hand_analysis(summary, steps=steps), rules)
+    assert len(res.warnings) == 1
+    w = res.warnings[0]
+    assert "too short to judge" in w and "holds 3 step(s)" in w
+    assert f"{uses} of {len(rules.rules)} rules need 4 steps" in w and "film at least 8 steps" in w
+    enough = {"foot_strike_angle_deg": entry(15.0, n=5)}
+    five = pd.DataFrame({"side": ["right", "left"] * 2 + ["right"]})
+    (w,) = assess(hand_analysis(enough, steps=five), rules).warnings
+    assert "the clip is short: it holds 5 steps" in w and "film at least 8 steps" in w
+    long_clip = pd.DataFrame({"side": ["right", "left"] * 15})
+    assert assess(hand_analysis(summary, steps=long_clip), rules).warnings == []
+    walking = hand_analysis(summary, steps=steps, gait="walking")  # has its own warning
+    assert assess(walking, rules).warnings == []
+
+
+@pytest.mark.parametrize("duration_s, expected", [(1.2, "too short to judge"),
+                                                  (1.8, "the clip is short"), (8.0, None)])
+def test_judge_adds_the_short_clip_warning_to_the_analysis(duration_s, expected):
+    """A synthetic runner filmed for 1.2 s (3 steps), 1.8 s (5 steps) and 8 s: the warning
+    lands in quality.warnings (so in analysis.json, the report and the CLI's output) once,
+    however often the clip is judged, and not at all for the 8-s clip."""
+    p = synthetic.RunnerParams.pose_runner()
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=duration_s, fps=60.0, seed=0)
+    a = pipeline.analyze_poses(ds, height_m=p.height_m)
+    assert a.gait["classification"] == "running"
+    pipeline.judge(a)
+    pipeline.judge(a)
+    short = [w for w in a.quality["warnings"] if "too short to judge" in w or "clip is short" in w]
+    if expected is None:
+        assert short == []
+    else:
+        assert len(short) == 1 and expected in short[0]
+
+
 def test_slow_motion_withholds_time_verdicts_only(rules):
     summary = {"ground_contact_ms": entry(600.0), "cadence_spm": entry(80.0),
                "foot_strike_angle_deg": entry(-4.0)}

@@ -777,6 +777,7 @@ class Assessment:
     caveat: str
     plan_warning: str = ""
     recommended_drills: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def get(self, rule_id: str) -> RuleResult:
         for r in self.results:
@@ -1045,11 +1046,15 @@ def assess(analysis: Any, rules: RuleSet | None = None) -> Assessment:
         ``results`` (one :class:`RuleResult` per rule, in file order),
         ``score`` (:func:`weighted_score`), ``priorities`` (top 3,
         :func:`rank_priorities`), the drill catalogue, the transition plan, the
-        rule file's version and the evidence caveat.
+        rule file's version, the evidence caveat and ``warnings`` for the whole clip
+        (:func:`too_few_steps_warning`; :func:`posecoach.pipeline.judge` adds them to
+        ``analysis.quality["warnings"]``).
     """
     rules = rules if rules is not None else load_rules()
     results = [assess_rule(rule, analysis) for rule in rules.rules]
     priorities = rank_priorities(results, n=3)
+    steps = getattr(analysis, "steps", None)
+    n_steps = 0 if steps is None else len(steps)
     return Assessment(
         results=results,
         score=weighted_score(results, rules.points, rules.score_method),
@@ -1060,7 +1065,35 @@ def assess(analysis: Any, rules: RuleSet | None = None) -> Assessment:
         caveat=rules.caveat,
         plan_warning=rules.plan_warning,
         recommended_drills=_recommended_drills(results, priorities),
+        warnings=[w for w in [too_few_steps_warning(results, rules, n_steps)] if w],
     )
+
+
+def too_few_steps_warning(results: list[RuleResult], rules: RuleSet, n_steps: int) -> str | None:
+    """One warning for the whole clip when it holds too few steps for steady verdicts.
+
+    Each rule that lacked steps already says so in its own reason, and every verdict
+    carries its ``n``; but a short clip (a 2-second phone clip holds three to five steps)
+    leaves most rules unjudged, or judged on a handful of steps, and the user should hear
+    that once, with what to film instead. Given when the clip holds fewer than twice the
+    largest ``min_steps`` of the rules (at least that many per foot) and something was
+    measured (a clip that is not running has its own warning). In a longer clip a rule
+    short of steps lacks visible body points, which its own reason covers. None otherwise.
+    """
+    need = max((rule.min_steps for rule in rules.rules if rule.metric is not None), default=0)
+    if n_steps >= 2 * need or not any(r.n > 0 for r in results):
+        return None
+    film = (f"film at least {2 * need} steps ({need} per foot) of steady running: about 10 s on "
+            "a treadmill, or 4 strides past the camera")
+    per_rule = {rule.id: rule.min_steps for rule in rules.rules}
+    starved = [r for r in results if r.status == "not_assessable" and r.metric is not None
+               and 0 < r.n < per_rule.get(r.id, 0)]
+    if starved:
+        return (f"the clip is too short to judge the technique: it holds {n_steps} step(s), and "
+                f"{len(starved)} of {len(results)} rules need {need} steps with a value, so they "
+                f"were not judged; {film}")
+    return (f"the clip is short: it holds {n_steps} steps, so each verdict rests on {n_steps} "
+            f"steps or fewer and one odd step moves it; {film}")
 
 
 # ---------------------------------------------------------------------------
