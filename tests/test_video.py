@@ -58,6 +58,7 @@ def test_probe_reports_properties(clip):
     assert info.codec == "h264"
     assert info.rotation_deg == 0
     assert not info.is_variable_frame_rate
+    assert info.missing_frames == 0
 
 
 def test_frames_have_times_indices_and_content(clip):
@@ -161,6 +162,7 @@ def test_a_dropped_frame_is_not_a_lower_frame_rate(tmp_path):
     info = probe(_write_timed(tmp_path / "dropped.mp4", times_ms))
     assert info.fps == 50.0  # the mean interval would say 48.3
     assert not info.is_variable_frame_rate
+    assert info.missing_frames == 1 and info.n_frames == 29
     got = [f.time_s for f in iter_frames(tmp_path / "dropped.mp4")]
     np.testing.assert_allclose(got, np.array(times_ms) / 1000, atol=1e-9)
 

@@ -62,6 +62,10 @@ class VideoInfo:
     is_variable_frame_rate : bool
         True when the frame intervals scatter by more than 5 % (standard deviation) about
         whole multiples of the median interval.
+    missing_frames : int
+        Frames absent from the frame times: intervals of two or more median intervals
+        (frames a recorder dropped, or a truncated file's lost B-frames) count one less
+        than their length. The frames present keep their true times.
     """
 
     path: Path
@@ -73,6 +77,7 @@ class VideoInfo:
     duration_s: float
     codec: str
     is_variable_frame_rate: bool
+    missing_frames: int = 0
 
     def to_dict(self) -> dict:
         """Plain-JSON representation."""
@@ -86,6 +91,7 @@ class VideoInfo:
             "duration_s": self.duration_s,
             "codec": self.codec,
             "is_variable_frame_rate": self.is_variable_frame_rate,
+            "missing_frames": self.missing_frames,
         }
 
 
@@ -341,15 +347,18 @@ class VideoReader:
                     # whole intervals, which would make the mean rate too low; such gaps are
                     # not a variable rate either
                     fps = float(1 / step_exact)
-                    whole = np.maximum(np.round(dt / step), 1.0) * step
-                    vfr = bool(np.std(dt - whole) > _VFR_TOLERANCE * step)
+                    k = np.maximum(np.round(dt / step), 1.0)
+                    vfr = bool(np.std(dt - k * step) > _VFR_TOLERANCE * step)
+                    missing = int(np.sum(k - 1.0))
                 else:
                     fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
                     vfr = False
+                    missing = 0
                 duration = float(times[-1] - times[0]) + 1.0 / fps
             else:
                 fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
                 vfr = False
+                missing = 0
                 duration = n / fps
             return VideoInfo(
                 path=self.path,
@@ -361,6 +370,7 @@ class VideoReader:
                 duration_s=float(duration),
                 codec=stream.codec_context.name,
                 is_variable_frame_rate=vfr,
+                missing_frames=missing,
             )
         finally:
             container.close()
