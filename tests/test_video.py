@@ -189,6 +189,48 @@ def test_a_truncated_file_keeps_its_frame_rate(tmp_path):
     assert readable >= 10 and gaps >= 3  # the case above did occur
 
 
+def test_a_raw_stream_without_frame_times_is_refused_with_the_repair(clip, tmp_path):
+    """A raw H.264 stream (as some cameras write it) has no frame times: a clear error
+    naming the ffmpeg command that puts it into a container, not a crash after the pose pass."""
+    raw = tmp_path / "camera.h264"
+    with av.open(str(clip)) as inp, av.open(str(raw), "w", format="h264") as out:
+        ost = out.add_stream_from_template(inp.streams.video[0])
+        for packet in inp.demux(inp.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = ost
+                out.mux(packet)
+    with pytest.raises(VideoError, match="no frame times") as err:
+        probe(raw)
+    assert "ffmpeg -framerate" in str(err.value) and "camera.mp4" in str(err.value)
+
+
+def test_frames_that_all_share_one_time_are_refused_with_the_repair(tmp_path):
+    """A badly muxed file whose frames all sit at 0 s (frames encoded without times)."""
+    good = _write_timed(tmp_path / "good.mp4", [40 * i for i in range(10)])
+    path = tmp_path / "zero.mp4"
+    with av.open(str(good)) as inp, av.open(str(path), "w") as out:
+        ost = out.add_stream_from_template(inp.streams.video[0])
+        for packet in inp.demux(inp.streams.video[0]):
+            if packet.size:
+                packet.pts = packet.dts = 0
+                packet.stream = ost
+                out.mux(packet)
+    with av.open(str(path)) as c:  # the fixture is what it says
+        assert {p.pts for p in c.demux(video=0) if p.size} == {0}
+    with pytest.raises(VideoError, match="frame times are broken") as err:
+        probe(path)
+    assert "10 of 10 frames" in str(err.value) and "setpts=N/(" in str(err.value)
+
+
+def test_a_still_picture_is_not_a_video(tmp_path):
+    from PIL import Image
+
+    for name in ("photo.jpg", "photo.png"):
+        Image.fromarray(_pattern(0)).save(tmp_path / name)
+        with pytest.raises(VideoError, match="still picture"):
+            probe(tmp_path / name)
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(VideoError, match="not found"):
         probe(tmp_path / "nope.mp4")

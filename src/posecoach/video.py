@@ -22,6 +22,7 @@ Errors the user can act on raise :class:`~posecoach.errors.VideoError`.
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -137,7 +138,43 @@ def _open(path: Path):
     if not container.streams.video:
         container.close()
         raise VideoError(f"{path} has no video stream (audio or data only).")
+    if container.format.name == "image2" or container.format.name.endswith("_pipe"):
+        name = container.format.name
+        container.close()
+        raise VideoError(f"{path} is a still picture ({name}), not a video: posecoach needs a "
+                         "video of the runner running, filmed from the side over several steps.")
     return container
+
+
+def _check_frame_times(path: Path, pts: list[int], untimed: int, stream) -> None:
+    """Refuse a video whose frames carry no usable times, saying how to repair it.
+
+    posecoach times every step from the frames' presentation times. A raw stream
+    (``.h264`` as some cameras write it) has none; a badly muxed file may give many
+    frames the same time (all at 0 s). Either would fail much later, after the whole
+    pose pass, with an error that says nothing useful.
+    """
+    # an example for the command only (the message asks for the true rate): the codec's or
+    # the container's stated rate before the average, which broken times make meaningless
+    rates = [r for r in (stream.codec_context.framerate, stream.guessed_rate, stream.average_rate)
+             if r and 1 <= float(r) <= 1000]
+    rate_txt = f"{float(rates[0]):.3g}" if rates else "25"
+    if untimed and not pts:
+        raise VideoError(
+            f"{path} has no frame times (a raw video stream without a container?), so its steps "
+            "cannot be timed. Put it into a container at the rate it was filmed at, e.g. "
+            f"`ffmpeg -framerate {rate_txt} -i {path.name} -c copy {path.stem}.mp4` (use the true "
+            "frame rate), and analyse that file."
+        )
+    shared = sum(c for c in Counter(pts).values() if c > 1)
+    if shared:
+        raise VideoError(
+            f"{path}: the frame times are broken ({shared} of {len(pts)} frames share a time with "
+            "another), so its steps cannot be timed. Re-encode it with "
+            "fresh times at the rate it was filmed at, e.g. "
+            f"`ffmpeg -i {path.name} -vf \"setpts=N/({rate_txt}*TB)\" -r {rate_txt} {path.stem}-fixed.mp4` "
+            "(use the true frame rate), and analyse that file."
+        )
 
 
 #: Probe results of recently opened files (see :func:`_file_key`), newest last.
@@ -296,13 +333,17 @@ class VideoReader:
             tb = stream.time_base or Fraction(1, 90000)
             pts: list[int] = []
             keys: list[bool] = []
+            untimed = 0
             try:
                 for packet in container.demux(stream):
                     if packet.size and packet.pts is not None:
                         pts.append(int(packet.pts))
                         keys.append(bool(packet.is_keyframe))
+                    elif packet.size:
+                        untimed += 1
             except av.FFmpegError as exc:
                 self.warnings.append(f"reading packets stopped early ({exc}); the file may be truncated")
+            _check_frame_times(self.path, pts, untimed, stream)
             order = np.argsort(np.asarray(pts, dtype=np.int64), kind="stable")
             self._pts = [pts[i] for i in order]
             self._key = np.asarray(keys, dtype=bool)[order]
