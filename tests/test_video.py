@@ -112,34 +112,12 @@ def test_portrait_phone_clip_with_sideways_pixels(tmp_path):
     assert got[32, 40].mean() > 150 and got[32, 5].mean() < 90
 
 
-def test_variable_frame_rate_times_are_true(tmp_path):
-    """Frame times come from the container, not index / fps."""
-    path = tmp_path / "vfr.mp4"
-    times_ms = [0, 33, 66, 100, 150, 200, 216, 233, 300, 400]
-    with av.open(str(path), "w") as out:
-        st = out.add_stream("libx264", rate=30)
-        st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
-        st.codec_context.time_base = Fraction(1, 1000)
-        st.time_base = Fraction(1, 1000)
-        for i, t in enumerate(times_ms):
-            fr = av.VideoFrame.from_ndarray(_pattern(i), format="rgb24")
-            fr.pts = t
-            fr.time_base = Fraction(1, 1000)
-            for p in st.encode(fr):
-                out.mux(p)
-        for p in st.encode():
-            out.mux(p)
-    info = probe(path)
-    assert info.is_variable_frame_rate
-    got = [f.time_s for f in iter_frames(path)]
-    np.testing.assert_allclose(got, np.array(times_ms) / 1000, atol=2e-3)
-
-
-def _write_timed(path: Path, times_ms: list[int], *, faststart: bool = False, b_frames: int = 0) -> Path:
+def _write_timed(path: Path, times_ms: list[int], *, rate: int = 50, faststart: bool = False,
+                 b_frames: int = 0) -> Path:
     """An H.264 clip of the moving-bar pattern with the given presentation times (ms)."""
     options = {"movflags": "+faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as out:
-        st = out.add_stream("libx264", rate=50)
+        st = out.add_stream("libx264", rate=rate)
         st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
         st.options = {"bf": str(b_frames), "g": "250"}
         st.codec_context.time_base = Fraction(1, 1000)
@@ -153,6 +131,16 @@ def _write_timed(path: Path, times_ms: list[int], *, faststart: bool = False, b_
         for p in st.encode():
             out.mux(p)
     return path
+
+
+def test_variable_frame_rate_times_are_true(tmp_path):
+    """Frame times come from the container, not index / fps."""
+    times_ms = [0, 33, 66, 100, 150, 200, 216, 233, 300, 400]
+    path = _write_timed(tmp_path / "vfr.mp4", times_ms, rate=30)
+    info = probe(path)
+    assert info.is_variable_frame_rate
+    got = [f.time_s for f in iter_frames(path)]
+    np.testing.assert_allclose(got, np.array(times_ms) / 1000, atol=2e-3)
 
 
 def test_a_dropped_frame_is_not_a_lower_frame_rate(tmp_path):
