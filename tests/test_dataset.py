@@ -107,3 +107,28 @@ def test_csv_export_writes_what_pandas_would(tmp_path):
     ours = export_csv(ds, tmp_path / "ours.csv").read_bytes()
     to_dataframe(ds).to_csv(tmp_path / "pandas.csv", index=False, float_format="%.4f")
     assert ours == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_at_capture_rate_divides_the_times_and_nothing_else():
+    """A clip filmed at 240 frames/s that plays at 30: times / 8, fps 240, the file's rate
+    and a note kept; positions, confidences and frame indices as they were; input untouched."""
+    ds = _toy(6)
+    out = dataset.at_capture_rate(ds, 240.0)
+    np.testing.assert_allclose(out["time"].values, np.arange(6) / 240.0)
+    assert out.attrs["fps"] == 240.0 and out.attrs["playback_fps"] == 30.0
+    assert out.attrs["warnings"][:2] == ["a", "b"] and "filmed at 240" in out.attrs["warnings"][2]
+    np.testing.assert_array_equal(out["position"].values, ds["position"].values)
+    np.testing.assert_array_equal(out["confidence"].values, ds["confidence"].values)
+    np.testing.assert_array_equal(out["frame"].values, ds["frame"].values)
+    assert ds.attrs["fps"] == 30.0 and ds.attrs["warnings"] == ["a", "b"]
+    np.testing.assert_allclose(ds["time"].values, np.arange(6) / 30.0)
+    dataset.validate(out)
+    assert dataset.at_capture_rate(ds, 30.0).attrs["fps"] == 30.0  # not slow motion: unchanged times
+
+
+def test_at_capture_rate_refuses_a_rate_below_the_clips():
+    from posecoach.errors import UsageError
+
+    with pytest.raises(UsageError, match="below the clip's own 30"):
+        dataset.at_capture_rate(_toy(), 25.0)
+    assert UsageError.exit_code == 2

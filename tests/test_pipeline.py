@@ -47,6 +47,48 @@ def test_analyze_a_saved_pose_file_via_cli(synthetic_poses, tmp_path):
     assert any("without the video" in w for w in doc["quality"]["warnings"])
 
 
+def _as_slow_motion_export(ds, playback_fps: float):
+    """A pose dataset filmed at ``ds.attrs["fps"]`` as a slow-motion export stores it:
+    the same frames, played (and timed) at ``playback_fps``."""
+    factor = ds.attrs["fps"] / playback_fps
+    out = ds.assign_coords(time=ds["time"].copy(data=ds["time"].values * factor))
+    out.attrs = {**ds.attrs, "fps": playback_fps}
+    return out
+
+
+def test_capture_fps_puts_a_slow_motion_export_back_into_real_time(tmp_path):
+    """A Pose runner filmed at 240 frames/s and exported to play at 30 (8x slow motion):
+    without --capture-fps the cadence is 8x too low and flagged as not real time; with it
+    the numbers are those of the poses analysed in their own (real) time, the file's rate
+    is kept as video.fps, and a capture rate below the clip's own is refused."""
+    from posecoach.cli import main
+
+    p = synthetic.RunnerParams.pose_runner()
+    filmed, truth = synthetic.SyntheticRunner(p).generate(duration_s=4.0, fps=240.0, seed=3)
+    export = _as_slow_motion_export(filmed, 30.0)
+    nc = save_poses(export, tmp_path / "slomo.nc")
+    assert main(["-q", "analyze", str(nc), "-o", str(tmp_path / "plain"),
+                 "--height-cm", str(p.height_m * 100)]) == 0
+    plain = json.loads((tmp_path / "plain" / "analysis.json").read_text())
+    assert plain["summary"]["cadence_spm"]["median"] == pytest.approx(truth.cadence_spm / 8, rel=0.02)
+    assert any("not plausible in real time" in w for w in plain["quality"]["warnings"])
+
+    assert main(["-q", "analyze", str(nc), "-o", str(tmp_path / "real"), "--capture-fps", "240",
+                 "--height-cm", str(p.height_m * 100)]) == 0
+    doc = json.loads((tmp_path / "real" / "analysis.json").read_text())
+    jsonschema.validate(doc, load_schema())
+    assert doc["summary"]["cadence_spm"]["median"] == pytest.approx(truth.cadence_spm, rel=0.005)
+    # exactly what the 240 frames/s poses give when analysed in their own time
+    native = pipeline.analyze_poses(filmed, height_m=p.height_m).summary
+    for name in ("ground_contact_ms", "flight_ms", "cadence_spm", "vertical_oscillation_cm"):
+        assert doc["summary"][name]["median"] == pytest.approx(native[name]["median"], rel=1e-9)
+    assert doc["video"]["fps"] == 30.0 and doc["video"]["capture_fps"] == 240.0
+    assert any("filmed at 240" in w for w in doc["quality"]["warnings"])
+    assert not any("not plausible in real time" in w for w in doc["quality"]["warnings"])
+    # a capture rate below the clip's own is a usage error (exit 2), not a silent mistake
+    assert main(["-q", "analyze", str(nc), "-o", str(tmp_path / "bad"), "--capture-fps", "25"]) == 2
+
+
 def test_too_short_clip_is_not_judged(tmp_path):
     p = synthetic.RunnerParams.pose_runner()
     ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=0.5, fps=60.0, seed=0)
@@ -102,3 +144,18 @@ def test_saved_poses_keep_the_pose_pass_scan(synthetic_poses, tmp_path):
     plain = pipeline.analyze_poses(ds, height_m=p.height_m)
     assert "duplicate_picture_share" not in plain.quality
     assert any("without the video" in w for w in plain.quality["warnings"])
+
+
+def test_a_capture_rate_below_the_videos_is_refused_before_the_pose_pass(tmp_path, capsys):
+    """--capture-fps is checked against the video's own rate as soon as it is probed (a
+    blank 25 fps clip: the pose pass, which would find nobody, never starts)."""
+    from posecoach.cli import main
+    from posecoach.video import VideoWriter
+
+    clip = tmp_path / "blank.mp4"
+    with VideoWriter(clip, fps=25, width_px=64, height_px=48) as w:
+        for _ in range(10):
+            w.write(np.zeros((48, 64, 3), np.uint8))
+    assert main(["analyze", str(clip), "-o", str(tmp_path / "out"), "--capture-fps", "20"]) == 2
+    err = capsys.readouterr().err
+    assert "--capture-fps 20 is below the clip's own 25" in err and "person" not in err

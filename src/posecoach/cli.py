@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="treadmill belt speed in km/h (gives step length and speed)")
     p.add_argument("--rules", type=Path, default=None,
                    help="a rule file (TOML) with your own bands, weights or cues; see docs/rules.md")
+    p.add_argument("--capture-fps", type=float, default=None, metavar="FPS",
+                   help="for a slow-motion clip: the rate it was filmed at (e.g. 240 for a phone's "
+                        "slow motion that plays at 30); times are then real time")
     _add_video_job_args(p)
 
     p = sub.add_parser("demo", help="run posecoach on its built-in synthetic runners")
@@ -145,7 +148,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     if args.command == "analyze":
         for name, value, lo, hi in (("--height-cm", args.height_cm, 100, 230),
-                                    ("--speed-kmh", args.speed_kmh, 3, 40)):
+                                    ("--speed-kmh", args.speed_kmh, 3, 40),
+                                    ("--capture-fps", args.capture_fps, 1, 10000)):
             if value is not None and not lo <= value <= hi:
                 parser.error(f"{name} {value:g} is outside {lo}-{hi}")
         out = args.output or Path("posecoach-output") / args.source.stem
@@ -154,7 +158,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             height_m=args.height_cm / 100 if args.height_cm else None,
             speed_mps=args.speed_kmh / 3.6 if args.speed_kmh else None,
             rules_path=args.rules, model=args.model, model_path=args.model_path, overwrite=args.overwrite,
-            progress=progress, workers=args.workers,
+            progress=progress, workers=args.workers, capture_fps=args.capture_fps,
         )
         a = result.analysis
         for w in a.quality["warnings"]:

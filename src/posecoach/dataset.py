@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from posecoach.errors import PoseDataError
+from posecoach.errors import PoseDataError, UsageError
 
 #: The 33 BlazePose landmarks, in the model's output order.
 BLAZEPOSE_KEYPOINTS: tuple[str, ...] = (
@@ -247,6 +247,51 @@ def validate(ds: xr.Dataset) -> xr.Dataset:
     if np.isinf(pos).any():
         raise PoseDataError("position contains infinite values (use NaN for unknown)")
     return ds
+
+
+def check_capture_rate(capture_fps: float, playback_fps: float) -> None:
+    """Raise :class:`~posecoach.errors.UsageError` unless ``capture_fps`` can be the rate a
+    clip playing at ``playback_fps`` was filmed at (slow motion: at least that rate).
+    """
+    if not (np.isfinite(capture_fps) and capture_fps >= playback_fps * (1 - 1e-6)):
+        raise UsageError(
+            f"--capture-fps {capture_fps:g} is below the clip's own {playback_fps:g} frames/s: it "
+            "is the rate a slow-motion clip was filmed at (e.g. 240 for a phone's slow motion "
+            "played at 30), at least the rate it plays at"
+        )
+
+
+def at_capture_rate(ds: xr.Dataset, capture_fps: float) -> xr.Dataset:
+    """The dataset in real time, for a slow-motion clip filmed at ``capture_fps``.
+
+    A phone's slow-motion export (filmed at 120 or 240 frames/s, played at 30) stores
+    playback times: every time is ``capture_fps / fps`` times too long. This returns a
+    new dataset whose times are divided by that factor and whose ``fps`` is the capture
+    rate; frame indices, positions and confidences are unchanged. The file's own rate is
+    kept in ``attrs["playback_fps"]`` and a note is added to ``attrs["warnings"]``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A pose dataset in the file's (playback) time.
+    capture_fps : float
+        The rate the clip was filmed at; at least the file's ``fps`` (this undoes slow
+        motion, not time-lapse).
+
+    Raises
+    ------
+    UsageError
+        If ``capture_fps`` is below the dataset's ``fps`` (:func:`check_capture_rate`).
+    """
+    playback = float(ds.attrs["fps"])
+    check_capture_rate(capture_fps, playback)
+    factor = capture_fps / playback
+    out = ds.assign_coords(time=ds["time"].copy(data=ds["time"].values / factor))
+    note = (f"times are real time: the clip plays at {playback:g} frames/s and was filmed at "
+            f"{capture_fps:g} (--capture-fps), so every time was divided by {factor:.3g}")
+    out.attrs = {**ds.attrs, "fps": float(capture_fps), "playback_fps": playback,
+                 "warnings": [*list(ds.attrs.get("warnings", [])), note]}
+    return out
 
 
 def keypoint_xy(ds: xr.Dataset, name: str) -> np.ndarray:

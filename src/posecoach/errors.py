@@ -47,3 +47,9 @@ class NotRunningError(PosecoachError):
     """The motion in the video is not running (e.g. walking), or too short to judge."""
 
     exit_code = 7
+
+
+class UsageError(PosecoachError, ValueError):
+    """An option's value does not fit the input (e.g. a capture rate below the clip's)."""
+
+    exit_code = 2

@@ -320,8 +320,14 @@ def run_analyze(
     overwrite: bool = False,
     progress: bool = True,
     workers: int | None = None,
+    capture_fps: float | None = None,
 ) -> AnalyzeResult:
-    """``posecoach analyze``: a video (or a saved pose dataset) -> ``OUT/analysis.json``."""
+    """``posecoach analyze``: a video (or a saved pose dataset) -> ``OUT/analysis.json``.
+
+    ``capture_fps``: the rate a slow-motion clip was filmed at; its times are then put
+    back into real time before the analysis (:func:`posecoach.dataset.at_capture_rate`;
+    the saved pose files keep the file's own times).
+    """
     from posecoach.assessment import load_rules
     from posecoach.io import load_poses
     from posecoach.report import OverlayWorkers
@@ -335,9 +341,11 @@ def run_analyze(
     try:
         if source.suffix.lower() == ".nc":
             poses = load_poses(source)
-            video_path, video_info = None, None
+            video_path, video_info = None, {}
         else:
             info = probe(source)
+            if capture_fps is not None:  # before the long pose pass
+                dataset.check_capture_rate(capture_fps, info.fps)
             poses = estimate_poses(source, model=model, model_path=model_path, progress=progress,
                                    workers=workers)
             # the overlay's processes start up while this one analyses the poses; --workers
@@ -346,6 +354,10 @@ def run_analyze(
             files += save_pose_outputs(poses, out_dir)
             video_path = source
             video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
+        if capture_fps is not None:
+            video_info["fps"] = float(poses.attrs["fps"])  # the file's (playback) rate
+            poses = dataset.at_capture_rate(poses, capture_fps)
+            video_info["capture_fps"] = float(capture_fps)
         result = analyze_poses(poses, video_path=video_path, height_m=height_m,
                                speed_mps=speed_mps, video_info=video_info)
         verdicts = judge(result, rules_path)
