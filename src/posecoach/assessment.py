@@ -844,8 +844,8 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
     if plausible_running_cadence(cadence):
         return None
     return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible, "
-            "so the clip is probably slow motion or re-timed; film in real time (or give the "
-            "original clip) to judge this")
+            "so the clip is probably slow motion or re-timed; give the rate it was filmed at "
+            "(--capture-fps), or film in real time, to judge this")
 
 
 def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:

@@ -260,7 +260,8 @@ def analyze_poses(
     if gait == "running" and not quality.plausible_running_cadence(cad):
         warnings_.append(
             f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real time: the "
-            "clip is probably slow motion (or re-timed); times and cadence are in video time"
+            "clip is probably slow motion (or re-timed); times and cadence are in video time (if you "
+            "know the rate it was filmed at, pass it with --capture-fps)"
         )
     if gait == "walking":
         warnings_.append(f"{reason}. posecoach judges running technique only; no running verdicts "
