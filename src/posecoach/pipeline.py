@@ -270,7 +270,11 @@ def analyze_poses(
         warnings_.append(f"{reason}; film at least 6 steps (3 per foot) of running")
     q["warnings"] = warnings_
     info = dict(video_info or {})
-    info.setdefault("fps", fps)
+    # after dataset.at_capture_rate, fps is the capture rate and the file plays at playback_fps
+    playback_fps = float(poses.attrs.get("playback_fps", fps))
+    info.setdefault("fps", playback_fps)
+    if "playback_fps" in poses.attrs:
+        info["capture_fps"] = fps
     info.setdefault("n_frames", int(poses.sizes["time"]))
     info.setdefault("width", int(poses.attrs["image_width_px"]))
     info.setdefault("height", int(poses.attrs["image_height_px"]))
@@ -342,7 +346,7 @@ def run_analyze(
     try:
         if source.suffix.lower() == ".nc":
             poses = load_poses(source)
-            video_path, video_info = None, {}
+            video_path, video_info = None, None
         else:
             info = probe(source)
             if capture_fps is not None:  # before the long pose pass
@@ -356,9 +360,7 @@ def run_analyze(
             video_path = source
             video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
         if capture_fps is not None:
-            video_info["fps"] = float(poses.attrs["fps"])  # the file's (playback) rate
             poses = dataset.at_capture_rate(poses, capture_fps)
-            video_info["capture_fps"] = float(capture_fps)
         result = analyze_poses(poses, video_path=video_path, height_m=height_m,
                                speed_mps=speed_mps, video_info=video_info)
         verdicts = judge(result, rules_path)

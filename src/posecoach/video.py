@@ -378,23 +378,19 @@ class VideoReader:
                     "frames present are analysed"
                 )
             if n >= 2:
-                dt = np.diff(times)
-                ticks = float(np.median(np.diff(np.asarray(pts, dtype=np.int64))))
-                step_exact = Fraction(ticks) * Fraction(tb)  # so 50 fps is 50.0, not 49.99999999999996
+                # the typical interval, not the mean: frames missing from the times (the
+                # B-frames cut off a truncated file, frames a phone dropped) leave gaps of
+                # whole intervals, which would make the mean rate too low; such gaps are not
+                # a variable rate either. The times are strictly increasing here
+                # (_check_frame_times), so the median interval is positive.
+                dt_ticks = np.diff(np.asarray(pts, dtype=np.int64))
+                step_exact = Fraction(float(np.median(dt_ticks))) * Fraction(tb)  # 50.0, not 49.99999999999996
                 step = float(step_exact)
-                if step > 0:
-                    # the typical interval, not the mean: frames missing from the times (the
-                    # B-frames cut off a truncated file, frames a phone dropped) leave gaps of
-                    # whole intervals, which would make the mean rate too low; such gaps are
-                    # not a variable rate either
-                    fps = float(1 / step_exact)
-                    k = np.maximum(np.round(dt / step), 1.0)
-                    vfr = bool(np.std(dt - k * step) > _VFR_TOLERANCE * step)
-                    missing = int(np.sum(k - 1.0))
-                else:
-                    fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
-                    vfr = False
-                    missing = 0
+                dt = dt_ticks * float(tb)
+                fps = float(1 / step_exact)
+                k = np.maximum(np.round(dt / step), 1.0)
+                vfr = bool(np.std(dt - k * step) > _VFR_TOLERANCE * step)
+                missing = int(np.sum(k - 1.0))
                 duration = float(times[-1] - times[0]) + 1.0 / fps
             else:
                 fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
