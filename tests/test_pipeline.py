@@ -83,6 +83,9 @@ def test_capture_fps_puts_a_slow_motion_export_back_into_real_time(tmp_path):
     for name in ("ground_contact_ms", "flight_ms", "cadence_spm", "vertical_oscillation_cm"):
         assert doc["summary"][name]["median"] == pytest.approx(native[name]["median"], rel=1e-9)
     assert doc["video"]["fps"] == 30.0 and doc["video"]["capture_fps"] == 240.0
+    # duration_s is the file's, like fps (960 frames playing at 30 frames/s)
+    assert doc["video"]["duration_s"] == pytest.approx(plain["video"]["duration_s"], rel=1e-12)
+    assert doc["video"]["duration_s"] == pytest.approx(960 / 30.0, rel=1e-9)
     assert any("filmed at 240" in w for w in doc["quality"]["warnings"])
     assert not any("not plausible in real time" in w for w in doc["quality"]["warnings"])
     # a capture rate below the clip's own is a usage error (exit 2), not a silent mistake

@@ -278,8 +278,9 @@ def analyze_poses(
     info.setdefault("n_frames", int(poses.sizes["time"]))
     info.setdefault("width", int(poses.attrs["image_width_px"]))
     info.setdefault("height", int(poses.attrs["image_height_px"]))
-    t = poses["time"].values
-    info.setdefault("duration_s", float(t[-1] - t[0] + 1 / fps) if len(t) else 0.0)
+    # the file's duration (like fps): times scaled back from real time to playback time
+    t = poses["time"].values * (fps / playback_fps)
+    info.setdefault("duration_s", float(t[-1] - t[0] + 1 / playback_fps) if len(t) else 0.0)
     info["effective_fps"] = effective_fps
     runner = {
         "facing": sc.facing, "setting": sc.setting, "camera": sc.camera,
