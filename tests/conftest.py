@@ -88,3 +88,21 @@ def estimated_poses(relpath: str | Path, **estimator_kwargs):
             ds = BlazePoseEstimator(**estimator_kwargs).estimate(clip, progress=False)
             save_poses(ds, target, overwrite=True)
         return load_poses(target)
+
+
+def with_damaged_packet(src: Path, dst: Path, k: int) -> Path:
+    """A copy of ``src`` whose ``k``-th packet (decoding order) is overwritten with zeros, as a
+    damaged block in the middle of a file: the decoder rejects that packet."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        ins = inp.streams.video[0]
+        ost = out.add_stream_from_template(ins)
+        for i, packet in enumerate(p for p in inp.demux(ins) if p.dts is not None):
+            if i == k:
+                zeros = av.Packet(bytes(packet.size))
+                zeros.pts, zeros.dts, zeros.time_base = packet.pts, packet.dts, packet.time_base
+                packet = zeros
+            packet.stream = ost
+            out.mux(packet)
+    return dst

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CLIPS, estimated_poses
+from conftest import CLIPS, estimated_poses, with_damaged_packet
 from posecoach import pipeline, synthetic
 from posecoach.report import plots, write_overlay, write_report
 from posecoach.report.keyframes import PHASES, KeyFrameSelector
@@ -201,6 +201,19 @@ def test_overlay_in_parallel_parts_is_one_stream(demo, tmp_path, workers, min_fr
         assert np.abs(fp.image.astype(int) - fs.image.astype(int)).mean() < 3
         n += 1
     assert n == src.n_frames
+
+
+def test_overlay_of_a_damaged_video_keeps_every_frame_time(demo, tmp_path):
+    """A frame lost to damaged data is held (the picture before it is shown again), so the
+    overlay keeps the input's frame count and times, in one process or in parts."""
+    from posecoach.report.overlay import start_overlay
+
+    _, a, _, video, _ = demo
+    bad = with_damaged_packet(video, tmp_path / "damaged.mp4", 100)
+    for workers, name in ((1, "one.mp4"), (2, "two.mp4")):
+        out = start_overlay(a, bad, tmp_path / name, workers=workers, min_segment_frames=60).result()
+        info = probe(out)
+        assert info.n_frames == probe(video).n_frames and info.missing_frames == 0
 
 
 def test_overlay_by_workers_started_ahead(demo, tmp_path):

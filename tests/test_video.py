@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 
+from conftest import with_damaged_packet
 from posecoach.errors import VideoError
 from posecoach.video import VideoReader, VideoWriter, iter_frames, probe
 
@@ -217,6 +218,35 @@ def test_a_still_picture_is_not_a_video(tmp_path):
         Image.fromarray(_pattern(0)).save(tmp_path / name)
         with pytest.raises(VideoError, match="still picture"):
             probe(tmp_path / name)
+
+
+@pytest.mark.parametrize("b_frames", [0, 2])
+@pytest.mark.parametrize("threads", [0, 1])
+def test_damaged_data_mid_file_loses_only_the_pictures_it_damages(tmp_path, b_frames, threads):
+    """A damaged packet in the middle of a clip used to end decoding there ("probably
+    truncated": everything after it lost). Now the damaged stretch, up to the next key frame
+    (pictures predicted from a lost one are wrong although the decoder does not say so), is
+    left out and named in a warning, and every picture given out is exactly the undamaged
+    file's; with ``keep_damaged`` (the overlay) only the lost packet's picture is missing."""
+    src = _write_timed(tmp_path / "clean.mp4", [20 * i for i in range(60)], b_frames=b_frames)
+    keys = np.flatnonzero(VideoReader(src).layout()[1])  # key frames, presentation order
+    clean = {f.index: f.image for f in VideoReader(src).frames()}
+    bad = with_damaged_packet(src, tmp_path / "damaged.mp4", 25)
+    reader = VideoReader(bad, decoder_threads=threads)
+    got = {f.index: f.image for f in reader.frames()}
+    missing = sorted(set(clean) - set(got))
+    assert missing and missing[-1] < 40 and len(got) >= 45  # not everything after frame 25
+    next_key = min(k for k in keys if k > missing[0])
+    assert missing == list(range(missing[0], next_key))  # one stretch, up to the key frame
+    assert all(np.array_equal(got[i], clean[i]) for i in got)
+    (note,) = reader.warnings
+    assert f"frames {missing[0]}-{missing[-1]} " in note and "truncated" not in note
+    kept = VideoReader(bad, decoder_threads=threads, keep_damaged=True)
+    assert len(list(kept.frames())) == 59
+    # a segment that starts after the damage has nothing to report
+    late = VideoReader(bad, decoder_threads=threads)
+    assert min(f.index for f in late.frames(start_s=next_key * 0.02)) == next_key
+    assert not late.warnings
 
 
 def test_missing_file(tmp_path):

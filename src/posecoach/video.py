@@ -27,6 +27,7 @@ from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -272,6 +273,11 @@ class VideoReader:
         for every core). 1 saves the threads' overhead (~0.5 ms of CPU per 1080p
         frame) when every core already runs a process of its own. Decoding is
         bit-exact either way.
+    keep_damaged : bool
+        Also yield pictures the decoder marks as damaged (a corrupt packet in the file,
+        or a reference picture lost with it), as FFmpeg concealed them: for pictures to
+        look at (the overlay). By default they are left out (no pose is measured on
+        them) and named in :attr:`warnings`.
 
     Attributes
     ----------
@@ -282,8 +288,10 @@ class VideoReader:
     """
 
     def __init__(self, path: str | Path, *, max_side_px: int | None = None,
-                 skip_loop_filter: bool = False, decoder_threads: int = 0) -> None:
+                 skip_loop_filter: bool = False, decoder_threads: int = 0,
+                 keep_damaged: bool = False) -> None:
         self.path = Path(path)
+        self.keep_damaged = bool(keep_damaged)
         self.max_side_px = max_side_px
         self.skip_loop_filter = bool(skip_loop_filter)
         self.decoder_threads = max(0, int(decoder_threads))
@@ -466,8 +474,14 @@ class VideoReader:
             if start_s is not None and start_s > 0 and t0 is not None:
                 container.seek(int((t0 + start_s) / tb), stream=stream, backward=True, any_frame=False)
             count = 0
+            lost: list[int | None] = []  # time stamps of packets the decoder rejected
+            left_out: dict[int, float] = {}  # frame index -> time, frames damaged or lost
+            previous = None
+            # after damage, pictures predicted from a lost or damaged one are wrong (without
+            # the decoder noticing) until the next key frame, where decoding starts afresh
+            damaged = False
             try:
-                for frame in container.decode(stream):
+                for frame in _decode_packets(container, stream, lost):
                     if frame.pts is not None and self._pts:
                         index = bisect.bisect_left(self._pts, int(frame.pts))
                         time_s = frame.pts * tb - t0
@@ -475,11 +489,28 @@ class VideoReader:
                         index = count
                         time_s = float(frame.time or 0.0) - (t0 or 0.0)
                     count += 1
-                    if start_s is not None and time_s < start_s - 1e-9:
-                        continue
                     if end_s is not None and time_s >= end_s - 1e-9:
                         break
+                    before = start_s is not None and time_s < start_s - 1e-9
+                    if previous is not None and index > previous + 1 and self._pts:
+                        # frames the decoder never gave back (their packet was rejected;
+                        # with frame threads the error is reported for a later packet)
+                        for i in range(previous + 1, index):
+                            t_i = float(self._pts[i] * tb - t0)
+                            if start_s is None or t_i >= start_s - 1e-9:
+                                left_out[i] = t_i
+                        damaged = True
+                    previous = max(index, previous if previous is not None else index)
+                    if damaged and index < len(self._key) and self._key[index]:
+                        damaged = False
+                    damaged = damaged or bool(lost) or frame.is_corrupt
+                    lost.clear()
+                    if before:
+                        continue
                     if only is not None and index not in only:
+                        continue
+                    if damaged and not self.keep_damaged:
+                        left_out[index] = float(time_s)
                         continue
                     yield Frame(
                         index=index,
@@ -496,6 +527,13 @@ class VideoReader:
                     f"decoding stopped at frame {count} of {self.info.n_frames} ({exc}); the file is "
                     "probably truncated, so only the frames before that point are analysed"
                 )
+            if count == 0 and (lost or left_out):
+                raise VideoError(
+                    f"{self.path}: no frame could be decoded (every packet read was damaged). "
+                    "The file is damaged: copy or export it again."
+                )
+            if left_out:  # (a rejected packet whose frames all came back lost nothing here)
+                self.warnings.append(_damage_note(left_out, self.keep_damaged))
         finally:
             container.close()
 
@@ -577,6 +615,57 @@ class VideoReader:
                                   end_s=float(time_s[rest[-1]]) + half, only=set(rest)):
                 got[fr.index] = fr.image
         return got
+
+
+def _damage_note(left_out: dict[int, float], kept: bool) -> str:
+    """The warning for frames lost (or, unless ``kept``, damaged) while decoding."""
+    frames = sorted(left_out)
+    runs: list[list[int]] = []
+    for i in frames:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    listed = ", ".join(
+        f"{a} ({left_out[a]:.2f} s)" if a == b else f"{a}-{b} ({left_out[a]:.2f}-{left_out[b]:.2f} s)"
+        for a, b in runs[:5])
+    more = f" and {len(runs) - 5} more stretches" if len(runs) > 5 else ""
+    one = len(frames) == 1
+    how = "was lost" if one else "were lost"
+    if not kept:
+        how = (f"{'was' if one else 'were'} lost or damaged (up to the next key frame) and left "
+               "out: no pose there")
+    return (f"the video holds damaged data: frame{'' if one else 's'} {listed}{more} {how}; the "
+            "other frames are analysed. If the file was copied or uploaded, copy or export it again")
+
+
+def _decode_packets(container: Any, stream: Any, lost: list[int | None]) -> Iterator[Any]:
+    """``container.decode(stream)``, but a packet the decoder rejects is skipped.
+
+    PyAV's own loop ends at the first packet the decoder refuses (``InvalidDataError``:
+    a block of damaged bytes in the middle of a file), losing every frame after it,
+    while FFmpeg's command line reports such a packet and goes on. This goes on too,
+    appending the rejected packet's time stamp to ``lost``. An error reading the file
+    itself (its end cut off) still ends the loop, after the frames the decoder holds
+    for reordering have been flushed.
+    """
+    import av
+
+    try:
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.FFmpegError:
+                lost.append(packet.pts)
+                continue
+            yield from frames
+    except av.FFmpegError as exc:
+        try:
+            held = stream.codec_context.decode(None)
+        except av.FFmpegError:
+            held = []
+        yield from held
+        raise exc
 
 
 def probe(path: str | Path) -> VideoInfo:

@@ -230,15 +230,22 @@ def _draw_part(
 
         cv2.setNumThreads(1)
         threadpool_limits(limits=1, user_api="blas")  # for the rest of this worker's life
-    reader = VideoReader(video_path, max_side_px=max_side_px, skip_loop_filter=True)
+    reader = VideoReader(video_path, max_side_px=max_side_px, skip_loop_filter=True,
+                         keep_damaged=True)
     out_w, out_h = drawing.size
     n = 0
+    previous = None
     with VideoWriter(Path(out_path), fps=fps, width_px=out_w, height_px=out_h, crf=OVERLAY_CRF,
                      preset=OVERLAY_PRESET, threads=threads) as writer:
         for fr in reader.frames(start_s=start_s, end_s=end_s):
+            if previous is not None:  # a frame lost in a damaged file: hold the last picture
+                for _ in range(fr.index - previous[0] - 1):
+                    writer.write_rgb_fast(previous[1])
+                    n += 1
             img = drawing.draw(np.ascontiguousarray(fr.image), fr.index)
             writer.write_rgb_fast(img)
             n += 1
+            previous = (fr.index, img)
     return n
 
 
