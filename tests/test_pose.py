@@ -357,6 +357,63 @@ def test_link_tracks_keeps_two_crossing_people_apart():
         assert np.all(np.diff(xs) > 0) or np.all(np.diff(xs) < 0)
 
 
+def test_frames_the_video_did_not_deliver_are_rows_without_a_person():
+    """Frames left out as damaged (indices 3-4 missing) become rows where nobody was found,
+    at times interpolated by frame index, so later stages sampling at the frame rate see a
+    gap instead of one interval; the camera shift and the delivered rows are unchanged."""
+    delivered = [0, 1, 2, 5, 6]
+    frames = CandidateFrames(
+        time_s=np.array(delivered) / 10, frame=np.array(delivered),
+        candidates=[runner_pose(i, 10.0, cx=400)[None] for i in delivered], fps=10.0,
+        image_width_px=1280, image_height_px=720,
+        camera_step_px=np.array([[0, 0], [1, 0], [1, 0], [3, 0], [1, 0]], float),
+        frame_diff_grey=np.array([np.nan, 1, 2, 3, 4.0]),
+        left_out={3: 0.29, 4: 0.41},  # the reader's true times (here off the grid on purpose)
+    )
+    full = frames.with_lost_frames()
+    np.testing.assert_array_equal(full.frame, np.arange(7))
+    np.testing.assert_allclose(full.time_s, [0, 0.1, 0.2, 0.29, 0.41, 0.5, 0.6])
+    assert [len(c) for c in full.candidates] == [1, 1, 1, 0, 0, 1, 1]
+    np.testing.assert_allclose(np.cumsum(full.camera_step_px, axis=0)[[0, 1, 2, 5, 6]],
+                               np.cumsum(frames.camera_step_px, axis=0))
+    assert np.isnan(full.frame_diff_grey[[3, 4]]).all()
+    ds = candidates_to_dataset(frames)
+    assert ds.sizes["time"] == 7
+    found = np.isfinite(ds["position"].values).any(axis=(1, 2))
+    np.testing.assert_array_equal(found, [1, 1, 1, 0, 0, 1, 1])
+    assert ds.attrs["detected_fraction"] == pytest.approx(5 / 7)
+    assert ds.attrs["warnings"][0].startswith("the video holds damaged data: frames 3-4 (0.29-0.41 s)")
+    # segments that each saw part of the damage give one note for the clip
+    a, b = frames.select(np.arange(5) < 3), frames.select(np.arange(5) >= 3)
+    a.left_out, b.left_out = {3: 0.29}, {3: 0.29, 4: 0.41}
+    joined = CandidateFrames.concat([a, b])
+    assert joined.left_out == {3: 0.29, 4: 0.41}
+    notes = [w for w in candidates_to_dataset(joined).attrs["warnings"] if "damaged" in w]
+    assert len(notes) == 1 and "frames 3-4 " in notes[0]
+    # nothing to fill: the same object back
+    assert a.with_lost_frames() is a
+
+
+def test_a_hole_of_damaged_frames_does_not_split_the_runner():
+    """2 s of frames left out as damaged (60-119) lie between the runner's running and her
+    standing on the belt's rails (legs still) while a bigger spotter stands by. Tracked
+    across the hole as if it were one frame interval, she stays one track and is kept in
+    both parts; with the hole as a 2 s gap her second part was a track of its own, whose
+    legs do not alternate, and was dropped (the real spotter clip, damaged, kept 25 %)."""
+    fps = 30.0
+    delivered = [i for i in range(150) if not 60 <= i < 120]
+    cands = [np.stack([runner_pose(i, fps, cx=400) if i < 60 else synthetic_pose(400, 300, 300),
+                       spotter_pose()]) for i in delivered]
+    frames = CandidateFrames(time_s=np.array(delivered) / fps, frame=np.array(delivered),
+                             candidates=cands, fps=fps, image_width_px=1280, image_height_px=720,
+                             left_out={i: i / fps for i in range(60, 120)})
+    ds = candidates_to_dataset(frames)
+    hips = ds["position"].sel(keypoint="left_hip").values[:, 0]
+    found = np.isfinite(hips)
+    np.testing.assert_array_equal(found, [not 60 <= i < 120 for i in range(150)])
+    np.testing.assert_allclose(hips[found], hips[0], atol=40)  # the runner, not the spotter
+
+
 def test_candidates_to_dataset_and_segments_join():
     fps, n = 30.0, 40
     t = np.arange(n) / fps

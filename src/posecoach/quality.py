@@ -53,7 +53,8 @@ def duplicate_pictures(frame_diff: np.ndarray, fps: float, *, ratio: float = 0.3
         return DuplicateReport(0.0, fps, 1)
     dup = np.zeros(d.size, dtype=bool)
     for i in range(1, d.size - 1):
-        nb = np.nanmax([d[i - 1] if i > 1 else np.nan, d[i + 1]])
+        both = [d[i - 1] if i > 1 else np.nan, d[i + 1]]
+        nb = max((x for x in both if np.isfinite(x)), default=np.nan)  # NaN: frame not delivered
         if np.isfinite(d[i]) and np.isfinite(nb) and nb > 0.2 and d[i] < ratio * nb:
             dup[i] = True
     share = float(dup[1:].mean())

@@ -285,6 +285,9 @@ class VideoReader:
         Properties of the file, read when the reader is created.
     warnings : list of str
         Problems met while decoding (e.g. a truncated file), for the user.
+    left_out : dict
+        Frame index -> time (s) of every frame left out so far because the file's data
+        were damaged (or lost; see ``keep_damaged``), also named in :attr:`warnings`.
     """
 
     def __init__(self, path: str | Path, *, max_side_px: int | None = None,
@@ -296,6 +299,7 @@ class VideoReader:
         self.skip_loop_filter = bool(skip_loop_filter)
         self.decoder_threads = max(0, int(decoder_threads))
         self.warnings: list[str] = []
+        self.left_out: dict[int, float] = {}
         self._pts: list[int] = []
         self._key: np.ndarray = np.zeros(0, dtype=bool)
         self._time_base = Fraction(1, 90000)
@@ -533,7 +537,8 @@ class VideoReader:
                     "The file is damaged: copy or export it again."
                 )
             if left_out:  # (a rejected packet whose frames all came back lost nothing here)
-                self.warnings.append(_damage_note(left_out, self.keep_damaged))
+                self.left_out.update(left_out)
+                self.warnings.append(damage_note(left_out, kept=self.keep_damaged))
         finally:
             container.close()
 
@@ -617,8 +622,20 @@ class VideoReader:
         return got
 
 
-def _damage_note(left_out: dict[int, float], kept: bool) -> str:
-    """The warning for frames lost (or, unless ``kept``, damaged) while decoding."""
+#: How :func:`damage_note` begins (to tell it from other warnings).
+DAMAGE_NOTE_START = "the video holds damaged data"
+
+
+def damage_note(left_out: dict[int, float], *, kept: bool = False) -> str:
+    """The warning for frames lost (or, unless ``kept``, damaged and left out) while decoding.
+
+    Parameters
+    ----------
+    left_out : dict
+        Frame index -> time (s) of each such frame (:attr:`VideoReader.left_out`).
+    kept : bool
+        The damaged pictures were given out (``keep_damaged``); only lost ones are named.
+    """
     frames = sorted(left_out)
     runs: list[list[int]] = []
     for i in frames:
@@ -635,7 +652,7 @@ def _damage_note(left_out: dict[int, float], kept: bool) -> str:
     if not kept:
         how = (f"{'was' if one else 'were'} lost or damaged (up to the next key frame) and left "
                "out: no pose there")
-    return (f"the video holds damaged data: frame{'' if one else 's'} {listed}{more} {how}; the "
+    return (f"{DAMAGE_NOTE_START}: frame{'' if one else 's'} {listed}{more} {how}; the "
             "other frames are analysed. If the file was copied or uploaded, copy or export it again")
 
 

@@ -1,7 +1,7 @@
 """The pose-estimator interface and what every estimator hands on.
 
 An estimator turns a video into the pose dataset (:mod:`posecoach.dataset`): one
-entry per decoded frame, the runner's 33 landmarks in pixels of the upright
+entry per frame (frames the video could not deliver included), the runner's 33 landmarks in pixels of the upright
 full-resolution picture, NaN where nobody was found.
 
 Estimation is split in two steps so that long videos can later be cut into time
@@ -24,13 +24,13 @@ the analysis needs no second pass over the video.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from posecoach.pose.tracking import RunnerTracker
+from posecoach.pose.tracking import _N_KEYPOINTS, RunnerTracker
 
 if TYPE_CHECKING:  # xarray is imported only where a dataset is built (not in pose workers)
     import xarray as xr
@@ -52,7 +52,7 @@ class PoseEstimator(Protocol):
     ) -> xr.Dataset:
         """Return the pose dataset of ``video_path`` (frames with ``start_s <= time_s < end_s``).
 
-        One entry per decoded frame; NaN where no runner was found; attrs
+        One entry per frame; NaN where no runner was found (or the frame was damaged); attrs
         ``source_software``, ``model``, ``source_file`` and ``warnings`` (list of str).
         """
         ...
@@ -91,6 +91,10 @@ class CandidateFrames:
     frame_diff_grey : ndarray, shape (n,), optional
         Mean absolute grey difference to the previous decoded frame (0..255,
         NaN for the first frame of a segment).
+    left_out : dict
+        Frame index -> time (s) of frames the video could not deliver cleanly
+        (damaged data, :attr:`~posecoach.video.VideoReader.left_out`); they are
+        not among ``frame``.
     """
 
     time_s: np.ndarray
@@ -106,6 +110,7 @@ class CandidateFrames:
     attrs: dict[str, Any] = field(default_factory=dict)
     camera_step_px: np.ndarray | None = None
     frame_diff_grey: np.ndarray | None = None
+    left_out: dict[int, float] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -131,6 +136,47 @@ class CandidateFrames:
             camera_step_px=None if self.camera_step_px is None
             else np.reshape(self.camera_step_px, (-1, 2))[idx],
             frame_diff_grey=None if self.frame_diff_grey is None else self.frame_diff_grey[idx],
+            left_out=dict(self.left_out),
+        )
+
+    def with_lost_frames(self) -> CandidateFrames:
+        """Every frame from the first to the last, with nobody found in frames the video
+        did not deliver (left out as damaged, see :class:`~posecoach.video.VideoReader`).
+
+        Without these rows the later stages, which sample the poses at the frame rate,
+        would filter and differentiate across the hole as if it were one frame interval;
+        with them it is a gap like any frame without a person (bounded interpolation, or a
+        break in the filtered stretches). The rows' times are interpolated from their
+        neighbours' by frame index; their camera step is 0 (the next delivered frame's
+        step spans the hole) and their picture difference NaN.
+        """
+        if len(self) < 2 or int(self.frame[-1] - self.frame[0]) == len(self) - 1:
+            return self
+        frame = np.arange(int(self.frame[0]), int(self.frame[-1]) + 1, dtype=np.int64)
+        row = np.searchsorted(self.frame, frame)
+        have = self.frame[np.minimum(row, len(self) - 1)] == frame
+        empty = np.zeros((0, _N_KEYPOINTS, 3))
+        step = diff = None
+        if self.camera_step_px is not None:
+            step = np.zeros((frame.size, 2))
+            step[have] = np.reshape(self.camera_step_px, (-1, 2))
+        if self.frame_diff_grey is not None:
+            diff = np.full(frame.size, np.nan)
+            diff[have] = self.frame_diff_grey
+        time_s = np.interp(frame, self.frame, self.time_s)
+        for i, t in self.left_out.items():  # the true times, where the reader gave them
+            if frame[0] <= i <= frame[-1]:
+                time_s[i - frame[0]] = t
+        return replace(
+            self,
+            time_s=time_s,
+            frame=frame,
+            candidates=[self.candidates[r] if h else empty for r, h in zip(row, have, strict=True)],
+            warnings=list(self.warnings),
+            attrs=dict(self.attrs),
+            camera_step_px=step,
+            frame_diff_grey=diff,
+            left_out=dict(self.left_out),
         )
 
     @classmethod
@@ -163,7 +209,26 @@ class CandidateFrames:
                 [np.reshape(p.camera_step_px, (-1, 2)) for p in parts])[idx] if scanned else None,
             frame_diff_grey=np.concatenate([p.frame_diff_grey for p in parts])[idx]
             if scanned else None,
+            left_out={i: t for p in parts for i, t in p.left_out.items()
+                      if i not in set(frame[idx].tolist())},
         )
+
+
+def _holes_closed(time_s: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """Frame times with every hole in the frame indices shortened to one frame interval.
+
+    The interval is the median one between consecutive frame indices (the runner tracker
+    links poses across short gaps only; a hole of frames the video never delivered is
+    not a gap in what it saw).
+    """
+    t = np.asarray(time_s, dtype=np.float64)
+    f = np.asarray(frame)
+    if t.size < 2 or int(f[-1] - f[0]) == t.size - 1:
+        return t
+    dt, df = np.diff(t), np.diff(f)
+    one = df == 1
+    step = float(np.median(dt[one])) if one.any() else float(np.median(dt / df))
+    return t[0] + np.concatenate([[0.0], np.cumsum(np.where(one, dt, step))])
 
 
 def candidates_to_dataset(
@@ -188,13 +253,26 @@ def candidates_to_dataset(
         ``frame_diff_grey`` (time).
     """
     from posecoach import dataset
+    from posecoach.video import damage_note
 
+    delivered = frames
+    frames = frames.with_lost_frames()
+    # the runner is tracked over the frames the video delivered, with the holes left by
+    # damaged data closed up: a hole is a lack of pictures, not of the runner, and must not
+    # split the runner's track in two (of which only one might be kept)
     tracker = (tracker or RunnerTracker()).detect(
-        frames.candidates, frames.time_s, frames.image_width_px, frames.image_height_px
+        delivered.candidates, _holes_closed(delivered.time_s, delivered.frame),
+        frames.image_width_px, frames.image_height_px
     )
     n = len(frames)
+    have = np.isin(frames.frame, delivered.frame)
+    position = np.full((n, *tracker.position_.shape[1:]), np.nan)
+    confidence = np.full((n, *tracker.confidence_.shape[1:]), np.nan)
+    position[have], confidence[have] = tracker.position_, tracker.confidence_
     warnings = list(frames.warnings) + list(tracker.warnings_)
-    found = np.isfinite(tracker.position_).any(axis=(1, 2))
+    if frames.left_out:  # one note for the whole clip (segments each saw a part)
+        warnings.insert(0, damage_note(frames.left_out))
+    found = np.isfinite(position).any(axis=(1, 2))
     detected = float(found.mean()) if n else 0.0
     if n and not found.any():
         warnings.append("no person was found in any frame")
@@ -207,8 +285,8 @@ def candidates_to_dataset(
         "max_people_in_view": int(tracker.people_per_frame_.max()) if n else 0,
     }
     ds = dataset.from_arrays(
-        tracker.position_,
-        tracker.confidence_,
+        position,
+        confidence,
         frames.time_s,
         fps=frames.fps,
         image_width_px=frames.image_width_px,

@@ -660,7 +660,7 @@ class BlazePoseEstimator:
             If the video cannot be read.
         """
         from posecoach.camera import FrameScanner, pose_boxes_px
-        from posecoach.video import VideoReader
+        from posecoach.video import DAMAGE_NOTE_START, VideoReader
 
         route = route or self.mode
         if route not in MODES:
@@ -754,7 +754,10 @@ class BlazePoseEstimator:
             source_file=str(video_path),
             model=f"blazepose-{self.model}",
             source_software=self.source_software,
-            warnings=list(dict.fromkeys(reader.warnings)),
+            # damaged frames are named once for the whole clip, by candidates_to_dataset
+            warnings=[w for w in dict.fromkeys(reader.warnings) if not w.startswith(DAMAGE_NOTE_START)],
+            left_out={i: t for i, t in reader.left_out.items()
+                      if first_frame is None or i >= first_frame},
             attrs=attrs,
             camera_step_px=np.asarray(steps, dtype=np.float64).reshape(-1, 2) if scanner else None,
             frame_diff_grey=np.asarray(diffs, dtype=np.float64) if scanner else None,
@@ -773,7 +776,7 @@ class BlazePoseEstimator:
         Returns
         -------
         xarray.Dataset
-            The pose dataset: one entry per decoded frame, NaN where the runner
+            The pose dataset: one entry per frame, NaN where the runner
             was not found; attrs ``source_software="mediapipe-blazepose"``,
             ``model="blazepose-<size>"``, ``source_file``, ``warnings`` (list of
             str, e.g. when a second person was ignored), ``detected_fraction``.
