@@ -164,26 +164,41 @@ class StepMetrics:
         """
         t = body["time"].values
         frames = body["frame"].values
-        pos = body["position"]
+        # one array, looked up by name: xarray's .sel per step and keypoint cost ~0.5 ms each
+        pos = body["position"].transpose("time", "keypoint", "space").sel(space=["x", "y"]).values
+        column = {str(k): i for i, k in enumerate(body["keypoint"].values)}
 
         def xy(name: str) -> np.ndarray:
-            return pos.sel(keypoint=name).values
+            return pos[:, column[name], :]
+
+        side_angles = {
+            s: {str(name): angles[name].sel(side=s).values for name in angles.data_vars
+                if "side" in angles[name].dims}
+            for s in ("left", "right")
+        }
 
         hip = _nanmid(xy("left_hip"), xy("right_hip"))
         shoulder = _nanmid(xy("left_shoulder"), xy("right_shoulder"))
         nose = xy("nose")
         complete = contacts[contacts["complete"]] if len(contacts) else contacts
         ics = contacts.dropna(subset=["ic_time_s"]).sort_values("ic_time_s") if len(contacts) else contacts
+        ic_times = ics["ic_time_s"].to_numpy(dtype=float) if len(ics) else np.zeros(0)
+        ic_sides = ics["side"].to_numpy() if len(ics) else np.zeros(0, dtype=object)
+
+        def first_after(ic: float, side: str | None = None) -> float:
+            """The earliest contact (of ``side``, or of either foot) after ``ic``."""
+            later = np.flatnonzero(ic_times > ic + 1e-6)
+            if side is not None:
+                later = later[ic_sides[later] == side]
+            return float(ic_times[later[0]]) if later.size else np.nan
+
         rows = []
         for _, c in complete.iterrows():
             side, other = c["side"], "right" if c["side"] == "left" else "left"
             ic, to = float(c["ic_time_s"]), float(c["to_time_s"])
-            later = ics[ics["ic_time_s"] > ic + 1e-6]
-            nxt_other = later[later["side"] == other]["ic_time_s"]
-            nxt_same = later[later["side"] == side]["ic_time_s"]
-            next_ic = float(later["ic_time_s"].iloc[0]) if len(later) else np.nan
-            next_other = float(nxt_other.iloc[0]) if len(nxt_other) else np.nan
-            next_same = float(nxt_same.iloc[0]) if len(nxt_same) else np.nan
+            next_ic = first_after(ic)
+            next_other = first_after(ic, other)
+            next_same = first_after(ic, side)
             # a step only counts when the next contact is the other foot's (no missed contact)
             step_ok = np.isfinite(next_ic) and np.isfinite(next_other) and next_ic == next_other
             step_s = next_other - ic if step_ok else np.nan
@@ -205,21 +220,21 @@ class StepMetrics:
                 "flight_ms": (next_other - to) * 1000 if step_ok else np.nan,
                 "duty_factor_pct": 100 * (to - ic) / stride_s if np.isfinite(stride_s) else np.nan,
             }
-            a_side = angles.sel(side=side)
-            knee = a_side["knee_flexion_deg"].values
+            a_side = side_angles[side]
+            knee = a_side["knee_flexion_deg"]
             ankle_x, ankle_y = xy(f"{side}_ankle")[:, 0], xy(f"{side}_ankle")[:, 1]
             hip_x_ic = _interp(t, hip[:, 0], ic)
             r["overstride_cm"] = 100 * (_interp(t, ankle_x, ic) - hip_x_ic)
             r["overstride_pct_leg"] = r["overstride_cm"] / self.leg_length_m
-            r["foot_strike_angle_deg"] = _interp(t, a_side["foot_angle_deg"].values, ic)
+            r["foot_strike_angle_deg"] = _interp(t, a_side["foot_angle_deg"], ic)
             r["foot_strike"] = strike_class(r["foot_strike_angle_deg"])
-            r["shank_angle_ic_deg"] = _interp(t, a_side["shank_angle_deg"].values, ic)
+            r["shank_angle_ic_deg"] = _interp(t, a_side["shank_angle_deg"], ic)
             r["knee_flexion_ic_deg"] = _interp(t, knee, ic)
             st = _window(t, ic, to)
             late = _window(t, mid, to)
             r["peak_knee_flexion_stance_deg"] = _nanstat(np.max, knee[st])
             r["min_knee_flexion_late_stance_deg"] = _nanstat(np.min, knee[late])
-            ank = a_side["ankle_dorsiflexion_deg"].values
+            ank = a_side["ankle_dorsiflexion_deg"]
             r["ankle_range_stance_deg"] = _nanstat(np.ptp, ank[st])
             r["ankle_plantarflexion_to_deg"] = -_interp(t, ank, to)
             heel_h = xy(f"{side}_heel")[:, 1]
@@ -251,7 +266,7 @@ class StepMetrics:
             if sw.stop - sw.start >= 2:
                 ksw = knee[sw]
                 r["peak_knee_flexion_swing_deg"] = _nanstat(np.max, ksw)
-                r["peak_hip_flexion_swing_deg"] = _nanstat(np.max, a_side["hip_flexion_deg"].values[sw])
+                r["peak_hip_flexion_swing_deg"] = _nanstat(np.max, a_side["hip_flexion_deg"][sw])
                 if np.isfinite(ksw).any():
                     k_pk = sw.start + int(np.nanargmax(ksw))
                     r["pull_time_ms"] = (t[k_pk] - to) * 1000
@@ -268,7 +283,7 @@ class StepMetrics:
             r["head_vertical_motion_cm"] = 100 * _nanstat(np.ptp, nose[w, 1]) if step_ok else np.nan
             elbows, wrists, swings = [], [], []
             for arm in SIDES:
-                el = angles["elbow_angle_deg"].sel(side=arm).values[w]
+                el = side_angles[arm]["elbow_angle_deg"][w]
                 elbows.append(_nanstat(np.median, el))
                 wy = xy(f"{arm}_wrist")[w, 1]
                 torso = shoulder[w, 1] - hip[w, 1]
