@@ -382,7 +382,9 @@ def test_frames_the_video_did_not_deliver_are_rows_without_a_person():
     found = np.isfinite(ds["position"].values).any(axis=(1, 2))
     np.testing.assert_array_equal(found, [1, 1, 1, 0, 0, 1, 1])
     assert ds.attrs["detected_fraction"] == pytest.approx(5 / 7)
-    assert ds.attrs["warnings"][0].startswith("the video holds damaged data: frames 3-4 (0.29-0.41 s)")
+    note = ds.attrs["warnings"][0]
+    assert note.startswith("the video holds damaged data: frames 3-4 (0.29-0.41 s)")
+    assert "left and right after it may be exchanged" in note
     # segments that each saw part of the damage give one note for the clip
     a, b = frames.select(np.arange(5) < 3), frames.select(np.arange(5) >= 3)
     a.left_out, b.left_out = {3: 0.29}, {3: 0.29, 4: 0.41}

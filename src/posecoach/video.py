@@ -626,7 +626,7 @@ class VideoReader:
 DAMAGE_NOTE_START = "the video holds damaged data"
 
 
-def damage_note(left_out: dict[int, float], *, kept: bool = False) -> str:
+def damage_note(left_out: dict[int, float], *, kept: bool = False, extra: str = "") -> str:
     """The warning for frames lost (or, unless ``kept``, damaged and left out) while decoding.
 
     Parameters
@@ -635,6 +635,8 @@ def damage_note(left_out: dict[int, float], *, kept: bool = False) -> str:
         Frame index -> time (s) of each such frame (:attr:`VideoReader.left_out`).
     kept : bool
         The damaged pictures were given out (``keep_damaged``); only lost ones are named.
+    extra : str
+        A further remark, after the frames.
     """
     frames = sorted(left_out)
     runs: list[list[int]] = []
@@ -652,7 +654,8 @@ def damage_note(left_out: dict[int, float], *, kept: bool = False) -> str:
     if not kept:
         how = (f"{'was' if one else 'were'} lost or damaged (up to the next key frame) and left "
                "out: no pose there")
-    return (f"{DAMAGE_NOTE_START}: frame{'' if one else 's'} {listed}{more} {how}; the "
+    extra = f" ({extra})" if extra else ""
+    return (f"{DAMAGE_NOTE_START}: frame{'' if one else 's'} {listed}{more} {how}{extra}; the "
             "other frames are analysed. If the file was copied or uploaded, copy or export it again")
 
 
