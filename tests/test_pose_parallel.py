@@ -272,6 +272,13 @@ def test_single_route_is_doubted_when_it_followed_different_people():
     passes = CandidateFrames(time_s=t2, frame=np.arange(90), candidates=walker + nobody + walker,
                              fps=30.0, image_width_px=1920, image_height_px=1080)
     assert est.single_route_doubt(passes) is None
+    # but a hole of 1 s of frames the video could not deliver is no time without the
+    # runner: someone else right after it is a jump (the runner tracker sees it the same way)
+    holed = np.r_[0:30, 60:90]
+    hole = CandidateFrames(time_s=t2[holed], frame=holed, candidates=walker + other, fps=30.0,
+                           image_width_px=1920, image_height_px=1080,
+                           left_out={int(i): i / 30.0 for i in range(30, 60)})
+    assert "jumped to another person at frame 60" in est.single_route_doubt(hole)
 
 
 def test_bad_parameters_are_user_errors():

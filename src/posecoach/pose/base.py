@@ -35,7 +35,7 @@ from posecoach.pose.tracking import _N_KEYPOINTS, RunnerTracker
 if TYPE_CHECKING:  # xarray is imported only where a dataset is built (not in pose workers)
     import xarray as xr
 
-__all__ = ["CandidateFrames", "PoseEstimator", "candidates_to_dataset"]
+__all__ = ["CandidateFrames", "PoseEstimator", "candidates_to_dataset", "holes_closed"]
 
 
 @runtime_checkable
@@ -214,7 +214,7 @@ class CandidateFrames:
         )
 
 
-def _holes_closed(time_s: np.ndarray, frame: np.ndarray) -> np.ndarray:
+def holes_closed(time_s: np.ndarray, frame: np.ndarray) -> np.ndarray:
     """Frame times with every hole in the frame indices shortened to one frame interval.
 
     The interval is the median one between consecutive frame indices (the runner tracker
@@ -261,7 +261,7 @@ def candidates_to_dataset(
     # damaged data closed up: a hole is a lack of pictures, not of the runner, and must not
     # split the runner's track in two (of which only one might be kept)
     tracker = (tracker or RunnerTracker()).detect(
-        delivered.candidates, _holes_closed(delivered.time_s, delivered.frame),
+        delivered.candidates, holes_closed(delivered.time_s, delivered.frame),
         frames.image_width_px, frames.image_height_px
     )
     n = len(frames)

@@ -84,7 +84,7 @@ import numpy as np
 
 from posecoach.errors import ModelNotFoundError, PosecoachError
 from posecoach.pose import models
-from posecoach.pose.base import CandidateFrames, candidates_to_dataset
+from posecoach.pose.base import CandidateFrames, candidates_to_dataset, holes_closed
 from posecoach.pose.tracking import (
     RunnerTracker,
     body_height_px,
@@ -584,13 +584,14 @@ class BlazePoseEstimator:
         fixed camera) gives tracks separated by a longer gap and is trusted.
         """
         t = self.tracker
+        time_s = holes_closed(frames.time_s, frames.frame)  # as candidates_to_dataset tracks
         tracks = link_tracks(
             [dedupe_candidates(np.asarray(c).reshape(-1, _N_KEYPOINTS, 3), t.duplicate_distance)
              for c in frames.candidates],
-            frames.time_s, max_gap_s=t.max_gap_s, gate_body_heights=t.gate_body_heights,
+            time_s, max_gap_s=t.max_gap_s, gate_body_heights=t.gate_body_heights,
         )
         spans = sorted(
-            (float(frames.time_s[k.frames[0]]), float(frames.time_s[k.frames[-1]]),
+            (float(time_s[k.frames[0]]), float(time_s[k.frames[-1]]),
              int(frames.frame[k.frames[0]]))
             for k in tracks if len(k) >= t.min_track_frames
         )
