@@ -102,6 +102,7 @@ def with_damaged_packet(src: Path, dst: Path, k: int) -> Path:
             if i == k:
                 zeros = av.Packet(bytes(packet.size))
                 zeros.pts, zeros.dts, zeros.time_base = packet.pts, packet.dts, packet.time_base
+                zeros.is_keyframe = packet.is_keyframe
                 packet = zeros
             packet.stream = ost
             out.mux(packet)

@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import shared_file
+from conftest import shared_file, with_damaged_packet
 from posecoach.cli import main
 from posecoach.video import VideoWriter, iter_frames, probe
 
@@ -74,6 +74,12 @@ def test_video_with_no_person(tmp_path):
     assert res.returncode == 6
     assert "no person was found" in res.stderr and "Traceback" not in res.stderr
     assert "frame/s" not in res.stderr  # no progress bar in a pipe or log file
+    # frames left out as damaged count as frames without a person: the error says so
+    damaged = with_damaged_packet(clip, tmp_path / "damaged.mp4", 10)
+    res = run_cli("pose", str(damaged), "-o", str(tmp_path / "out2"), cwd=tmp_path)
+    assert res.returncode == 6 and "no person was found" in res.stderr
+    # (packet 10 in decoding order; with B-frames the damage starts a few frames earlier)
+    assert "the video holds damaged data: frames " in res.stderr and "-19 (" in res.stderr
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")

@@ -114,13 +114,13 @@ def test_portrait_phone_clip_with_sideways_pixels(tmp_path):
 
 
 def _write_timed(path: Path, times_ms: list[int], *, rate: int = 50, faststart: bool = False,
-                 b_frames: int = 0) -> Path:
+                 b_frames: int = 0, gop: int = 250) -> Path:
     """An H.264 clip of the moving-bar pattern with the given presentation times (ms)."""
     options = {"movflags": "+faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as out:
         st = out.add_stream("libx264", rate=rate)
         st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
-        st.options = {"bf": str(b_frames), "g": "250"}
+        st.options = {"bf": str(b_frames), "g": str(gop)}
         st.codec_context.time_base = Fraction(1, 1000)
         st.time_base = Fraction(1, 1000)
         for i, t in enumerate(times_ms):
@@ -247,6 +247,25 @@ def test_damaged_data_mid_file_loses_only_the_pictures_it_damages(tmp_path, b_fr
     late = VideoReader(bad, decoder_threads=threads)
     assert min(f.index for f in late.frames(start_s=next_key * 0.02)) == next_key
     assert not late.warnings
+
+
+def test_a_damaged_first_key_frame_loses_its_group_only(tmp_path):
+    """The first packet (the key frame) damaged: the probe still reads the file (it used to
+    seek back to 0 or decode only the first packet, and failed), the frames up to the next
+    key frame, which the decoder never gives back, are named as left out, and the rest is
+    read exactly as in the undamaged file."""
+    src = _write_timed(tmp_path / "clean.mp4", [20 * i for i in range(60)], gop=20)
+    keys = np.flatnonzero(VideoReader(src).layout()[1])
+    assert keys[0] == 0 and keys[1] < 40
+    clean = {f.index: f.image for f in VideoReader(src).frames()}
+    reader = VideoReader(with_damaged_packet(src, tmp_path / "damaged.mp4", 0))
+    assert reader.info.n_frames == 60 and reader.info.fps == 50.0
+    got = {f.index: f.image for f in reader.frames()}
+    assert sorted(got) == list(range(keys[1], 60))
+    assert all(np.array_equal(got[i], clean[i]) for i in got)
+    assert sorted(reader.left_out) == list(range(keys[1]))
+    (note,) = reader.warnings
+    assert f"frames 0-{keys[1] - 1} (0.00-" in note
 
 
 def test_missing_file(tmp_path):

@@ -18,6 +18,7 @@ import xarray as xr
 from posecoach import __version__, dataset
 from posecoach.analysis import Analysis
 from posecoach.errors import NoPersonError, PosecoachError
+from posecoach.video import DAMAGE_NOTE_START
 
 log = logging.getLogger("posecoach")
 
@@ -99,15 +100,17 @@ def estimate_poses(
     estimator = BlazePoseEstimator(model=model, model_path=model_path)
     poses = ParallelPoseEstimator(estimator, workers=workers).estimate(video_path, progress=progress)
     found = dataset.detected_fraction(poses)
+    # frames left out as damaged count as frames without a person: say so with the error
+    damage = [f" Also, {w}." for w in poses.attrs.get("warnings", []) if w.startswith(DAMAGE_NOTE_START)]
     if found == 0:
         raise NoPersonError(
             f"no person was found in {video_path}. Film the runner from the side with the whole body "
-            "in view and good light."
+            "in view and good light." + "".join(damage)
         )
     if found < MIN_DETECTED_FRACTION:
         raise NoPersonError(
             f"a person was found in only {found:.0%} of the frames of {video_path}; too little to "
-            "measure. Keep the whole body in view for the whole clip."
+            "measure. Keep the whole body in view for the whole clip." + "".join(damage)
         )
     return poses
 

@@ -361,17 +361,23 @@ class VideoReader:
             self._key = np.asarray(keys, dtype=bool)[order]
             self._time_base = Fraction(tb)
             pts = self._pts
-            container.seek(0)
+            # read again from the start: a new container, not a seek (seeking to 0 fails in a
+            # file whose first frame is not a key frame, e.g. a damaged one)
+            container.close()
+            container = _open(self.path)
+            stream = container.streams.video[0]
             rotation = 0
             width, height = stream.codec_context.width, stream.codec_context.height
             try:
-                first = next(container.decode(stream))
+                # the first frame the decoder gives (a damaged first packet is skipped)
+                first = next(_decode_packets(container, stream, []))
                 rotation = _rotation_of(first)
                 width, height = first.width, first.height
             except (StopIteration, av.FFmpegError) as exc:
+                why = str(exc) or "every packet was rejected"
                 raise VideoError(
-                    f"{self.path} has a video stream but no frame could be decoded ({exc}). The file is "
-                    "probably truncated or damaged; copy or export it again."
+                    f"{self.path} has a video stream but no frame could be decoded ({why}). The file "
+                    "is probably truncated or damaged; copy or export it again."
                 ) from exc
             if not width or not height:
                 raise VideoError(f"{self.path}: the video stream reports no picture size.")
@@ -496,19 +502,26 @@ class VideoReader:
                     if end_s is not None and time_s >= end_s - 1e-9:
                         break
                     before = start_s is not None and time_s < start_s - 1e-9
-                    if previous is not None and index > previous + 1 and self._pts:
-                        # frames the decoder never gave back (their packet was rejected;
-                        # with frame threads the error is reported for a later packet)
-                        for i in range(previous + 1, index):
+                    if self._pts:
+                        # frames the decoder never gave back (their packet was rejected, or
+                        # they were predicted from one; with frame threads the error is
+                        # reported for a later packet): before the first frame it gave, too
+                        if previous is None:
+                            lo = 0 if start_s is None else int(np.searchsorted(
+                                np.asarray(self._pts, dtype=np.float64) * tb - t0, start_s - 1e-9))
+                        else:
+                            lo = previous + 1
+                        for i in range(lo, index):
                             t_i = float(self._pts[i] * tb - t0)
                             if start_s is None or t_i >= start_s - 1e-9:
                                 left_out[i] = t_i
-                        damaged = True
+                        damaged = damaged or index > lo
                     previous = max(index, previous if previous is not None else index)
-                    if damaged and index < len(self._key) and self._key[index]:
-                        damaged = False
-                    damaged = damaged or bool(lost) or frame.is_corrupt
+                    damaged = damaged or bool(lost)
                     lost.clear()
+                    if damaged and index < len(self._key) and self._key[index]:
+                        damaged = False  # decoding starts afresh at a key frame
+                    damaged = damaged or frame.is_corrupt
                     if before:
                         continue
                     if only is not None and index not in only:

@@ -271,9 +271,10 @@ def candidates_to_dataset(
     position[have], confidence[have] = tracker.position_, tracker.confidence_
     warnings = list(frames.warnings) + list(tracker.warnings_)
     if frames.left_out:  # one note for the whole clip (segments each saw a part)
+        inside = n and any(frames.frame[0] < i < frames.frame[-1] for i in frames.left_out)
         warnings.insert(0, damage_note(
             frames.left_out, extra="nothing links the legs across such a stretch, so left and right "
-            "after it may be exchanged"))
+            "after it may be exchanged" if inside else ""))
     found = np.isfinite(position).any(axis=(1, 2))
     detected = float(found.mean()) if n else 0.0
     if n and not found.any():
