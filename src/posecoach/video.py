@@ -487,6 +487,7 @@ class VideoReader:
             lost: list[int | None] = []  # time stamps of packets the decoder rejected
             left_out: dict[int, float] = {}  # frame index -> time, frames damaged or lost
             previous = None
+            times = None  # every frame's time (self.layout()), once a frame needs it
             # after damage, pictures predicted from a lost or damaged one are wrong (without
             # the decoder noticing) until the next key frame, where decoding starts afresh
             damaged = False
@@ -506,15 +507,15 @@ class VideoReader:
                         # frames the decoder never gave back (their packet was rejected, or
                         # they were predicted from one; with frame threads the error is
                         # reported for a later packet): before the first frame it gave, too
+                        if times is None:
+                            times = self.layout()[0]
                         if previous is None:
-                            lo = 0 if start_s is None else int(np.searchsorted(
-                                np.asarray(self._pts, dtype=np.float64) * tb - t0, start_s - 1e-9))
+                            lo = 0 if start_s is None else int(np.searchsorted(times, start_s - 1e-9))
                         else:
                             lo = previous + 1
                         for i in range(lo, index):
-                            t_i = float(self._pts[i] * tb - t0)
-                            if start_s is None or t_i >= start_s - 1e-9:
-                                left_out[i] = t_i
+                            if start_s is None or times[i] >= start_s - 1e-9:
+                                left_out[i] = float(times[i])
                         damaged = damaged or index > lo
                     previous = max(index, previous if previous is not None else index)
                     damaged = damaged or bool(lost)

@@ -191,6 +191,7 @@ class CandidateFrames:
         order = np.argsort(frame, kind="stable")
         _, keep = np.unique(frame[order], return_index=True)
         idx = order[keep]
+        delivered = set(frame[idx].tolist())
         warnings = list(dict.fromkeys(w for p in parts for w in p.warnings))
         scanned = all(p.camera_step_px is not None and p.frame_diff_grey is not None for p in parts)
         return cls(
@@ -209,8 +210,7 @@ class CandidateFrames:
                 [np.reshape(p.camera_step_px, (-1, 2)) for p in parts])[idx] if scanned else None,
             frame_diff_grey=np.concatenate([p.frame_diff_grey for p in parts])[idx]
             if scanned else None,
-            left_out={i: t for p in parts for i, t in p.left_out.items()
-                      if i not in set(frame[idx].tolist())},
+            left_out={i: t for p in parts for i, t in p.left_out.items() if i not in delivered},
         )
 
 
