@@ -586,6 +586,43 @@ def test_first_contact_of_a_clip_is_timed_when_its_height_based_ic_is_late():
     assert (ic["det_frame"] - ic["ref_frame"]).abs().max() <= 1
 
 
+@pytest.mark.parametrize("fps", [30.0, 120.0])
+def test_clips_cut_at_any_phase_of_the_stride_time_every_event_or_leave_it_out(fps):
+    """Clean runner, 4-s clips starting at every phase of a stride. Every reported event is
+    within one frame of the truth (also the first and last, which the accuracy tables do
+    not judge); events within ``EDGE_GUARD_S`` of the clip's ends are left out (they came
+    up to 5 frames off: the velocity cues and the zero-lag filter need the signals on both
+    sides) and every other event is found. A clip starting just after a toe-off holds a few
+    frames of the swing with the toe still low: that is not a contact that breaks the
+    rhythm because the pose model mixed up the legs, and no such warning is given (found
+    on a 20-min synthetic run)."""
+    from posecoach import pipeline
+
+    p = RunnerParams()
+    runner = SyntheticRunner(p)
+    ds, _ = runner.generate(duration_s=6.0, fps=fps, seed=0)
+    truth = runner.events(-1.0, 7.0)
+    t = ds["time"].values
+    n = int(4 * fps)
+    for k in range(0, int(round(p.stride_time_s * fps)), max(1, int(fps // 15))):
+        clip = ds.isel(time=slice(k, k + n))
+        clip = clip.assign_coords(time=clip["time"].values - t[k], frame=("time", np.arange(n)))
+        a = pipeline.analyze_poses(clip, height_m=p.height_m, speed_mps=p.speed_mps)
+        assert not [w for w in a.quality["warnings"] if "mixed up the legs" in w], (k, a.quality)
+        ref = truth.assign(time_s=truth["time_s"] - t[k])
+        end = (n - 1) / fps
+        ref = ref[(ref["time_s"] >= 0) & (ref["time_s"] <= end)]
+        m, missing, spurious = events.match_events(a.events, ref, t_end_s=end, tol_s=0.08,
+                                                   edge_s=events.EDGE_GUARD_S + 1 / fps)
+        assert not missing and spurious.empty, k
+        err_frames = []
+        for e in a.events.itertuples():
+            r = ref[(ref["side"] == e.side) & (ref["kind"] == e.kind)]["time_s"].to_numpy()
+            err_frames.append(np.min(np.abs(r - e.time_s)) * fps)
+        assert max(err_frames) <= 1.0, (k, err_frames)
+        assert a.events["time_s"].between(events.EDGE_GUARD_S, end - events.EDGE_GUARD_S).all()
+
+
 def test_refine_toe_off_last_rise_through_lift_speed():
     dt = 1 / 120
     t = np.arange(0, 1.0, dt)
