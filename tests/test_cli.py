@@ -171,3 +171,116 @@ def test_portrait_phone_clip_with_rotation_metadata_comes_out_upright(tmp_path):
     assert np.mean(nose_y[ok] < ankle_y[ok]) > 0.95  # head above feet: upright
     summary = json.loads((tmp_path / "out" / "poses.json").read_text())
     assert summary["detected_fraction"] > 0.9
+
+
+# --------------------------------------------------------------------------------------------
+# the user's files and folders (nothing the user made is overwritten or lost)
+# --------------------------------------------------------------------------------------------
+
+
+def _tiny_clip(path: Path, frames: int = 5) -> Path:
+    with VideoWriter(path, fps=30, width_px=64, height_px=48) as w:
+        for _ in range(frames):
+            w.write(np.zeros((48, 64, 3), np.uint8))
+    return path
+
+
+@pytest.fixture(scope="module")
+def saved_runner(tmp_path_factory) -> Path:
+    """poses.nc of a clean synthetic runner, 6 s at 60 fps."""
+    from posecoach.io import save_poses
+    from posecoach.synthetic import SyntheticRunner
+
+    ds, _ = SyntheticRunner().generate(duration_s=6.0, fps=60.0, seed=0)
+    return save_poses(ds, tmp_path_factory.mktemp("runner") / "poses.nc")
+
+
+@pytest.mark.parametrize("name", ["report.html", "overlay.mp4", "poses.csv", "poses.json"])
+def test_analyze_keeps_any_file_it_would_write(tmp_path, capsys, name):
+    """Only analysis.json used to be checked: a user's report.html, overlay.mp4 or pose
+    files in the output folder were replaced without a word."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).write_text("mine")
+    clip = _tiny_clip(tmp_path / "c.mp4")
+    assert main(["analyze", str(clip), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert name in err and "--overwrite" in err
+    assert (out / name).read_text() == "mine"
+    assert sorted(p.name for p in out.iterdir()) == [name]
+
+
+def test_the_input_video_is_never_an_output_even_with_overwrite(tmp_path, capsys):
+    """A video called overlay.mp4 analysed into its own folder was replaced by its overlay
+    (read and written at once: 7 frames of 60)."""
+    folder = tmp_path / "vid"
+    folder.mkdir()
+    clip = _tiny_clip(folder / "overlay.mp4")
+    before = clip.read_bytes()
+    assert main(["analyze", str(clip), "-o", str(folder), "--overwrite"]) == 1
+    assert "is the file posecoach would write as overlay.mp4" in capsys.readouterr().err
+    assert clip.read_bytes() == before
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path, capsys, saved_runner):
+    (tmp_path / "afile").write_text("not a folder")
+    assert main(["analyze", str(saved_runner), "-o", str(tmp_path / "afile" / "sub")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write in the output folder" in err and "internal error" not in err
+
+
+def test_a_failed_run_leaves_no_empty_output_folder(tmp_path, capsys):
+    out = tmp_path / "new" / "out"
+    assert main(["analyze", str(tmp_path / "nope.mp4"), "-o", str(out)]) == 3
+    assert not out.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()  # a folder the user made stays
+    assert main(["analyze", str(tmp_path / "nope.mp4"), "-o", str(kept)]) == 3
+    assert kept.is_dir()
+
+
+def test_a_netcdf_file_that_is_not_a_pose_dataset_is_a_pose_data_error(tmp_path, capsys):
+    import xarray as xr
+
+    other = tmp_path / "other.nc"
+    xr.Dataset({"foo": ("x", np.arange(5.0))}).to_netcdf(other, engine="h5netcdf")
+    assert main(["analyze", str(other), "-o", str(tmp_path / "out")]) == 4
+    err = capsys.readouterr().err
+    assert "not a pose dataset written by `posecoach pose`" in err and "internal error" not in err
+
+
+def test_saved_poses_without_a_person_are_refused_like_a_video_without_one(tmp_path, capsys,
+                                                                         saved_runner):
+    from posecoach.io import load_poses, save_poses
+
+    ds = load_poses(saved_runner)
+    ds["position"][:] = np.nan
+    empty = save_poses(ds, tmp_path / "empty.nc")
+    assert main(["analyze", str(empty), "-o", str(tmp_path / "out")]) == 6
+    err = capsys.readouterr().err
+    assert "no person was found" in err and "internal error" not in err
+
+
+def test_more_workers_than_cores_are_cut_to_the_cores(tmp_path, capfd, monkeypatch):
+    """--workers 1000 started 1000 processes (~170 MB each) for the overlay."""
+    import posecoach.pose.parallel as parallel
+
+    monkeypatch.setattr(parallel, "default_workers", lambda: 2)
+    clip = _tiny_clip(tmp_path / "c.mp4")
+    main(["pose", str(clip), "-o", str(tmp_path / "out"), "--workers", "1000"])
+    assert "--workers 1000 is more than the 2 core(s)" in capfd.readouterr().err
+
+
+def test_a_clip_too_short_to_judge_writes_its_files_and_exits_7(tmp_path, capfd):
+    """Exit code 7 (not running) is what a script sees; the files say why."""
+    from posecoach.io import save_poses
+    from posecoach.synthetic import SyntheticRunner
+
+    ds, _ = SyntheticRunner().generate(duration_s=0.8, fps=60.0, seed=0)
+    short = save_poses(ds, tmp_path / "short.nc")
+    out = tmp_path / "out"
+    assert main(["analyze", str(short), "-o", str(out)]) == 7
+    doc = json.loads((out / "analysis.json").read_text())
+    assert doc["gait"]["classification"] != "running"
+    assert (out / "report.html").exists()
+    assert "No running verdicts" in capfd.readouterr().err

@@ -90,6 +90,18 @@ def test_capture_fps_puts_a_slow_motion_export_back_into_real_time(tmp_path):
     assert not any("not plausible in real time" in w for w in doc["quality"]["warnings"])
     # a capture rate below the clip's own is a usage error (exit 2), not a silent mistake
     assert main(["-q", "analyze", str(nc), "-o", str(tmp_path / "bad"), "--capture-fps", "25"]) == 2
+    # a rate too high gives an impossible cadence: the warning points at --capture-fps itself
+    # (it used to advise passing --capture-fps, which the user had done)
+    assert main(["-q", "analyze", str(nc), "-o", str(tmp_path / "high"), "--capture-fps", "600",
+                 "--height-cm", str(p.height_m * 100)]) == 0
+    high = json.loads((tmp_path / "high" / "analysis.json").read_text())["quality"]["warnings"]
+    assert any("--capture-fps 600 is probably too high" in w for w in high), high
+    assert not any("pass it with --capture-fps" in w for w in high)
+    # far too high: too few frames per contact to find any; the warning says to check it
+    assert main(["-q", "analyze", str(nc), "-o", str(tmp_path / "higher"), "--capture-fps",
+                 "2400"]) == 7
+    higher = json.loads((tmp_path / "higher" / "analysis.json").read_text())["quality"]["warnings"]
+    assert any("check --capture-fps 2400" in w for w in higher), higher
 
 
 def test_too_short_clip_is_not_judged(tmp_path):

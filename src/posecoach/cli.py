@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from posecoach import __version__
-from posecoach.errors import PosecoachError
+from posecoach.errors import NotRunningError, PosecoachError
 
 log = logging.getLogger("posecoach")
 
@@ -133,6 +133,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # A progress bar is for a person watching: in a log file or a pipe its
     # hundreds of carriage-return updates are noise (as pip and FFmpeg do).
     progress = not args.quiet and _is_terminal(sys.stderr)
+    if getattr(args, "workers", None):
+        from posecoach.pose.parallel import default_workers
+
+        cores = default_workers()
+        if args.workers > cores:
+            # each worker is a process with its own model (~170 MB); more than the cores
+            # only costs memory and start-up time
+            log.warning("warning: --workers %d is more than the %d core(s) this process may use; "
+                        "using %d", args.workers, cores, cores)
+            args.workers = cores
     if args.command == "pose":
         out = args.output or Path("posecoach-output") / args.video.stem
         result = pipeline.run_pose(
@@ -174,6 +184,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                      a.score.get("n_assessed", 0))
         for path in result.files:
             log.info("wrote %s", path)
+        if not a.is_running:
+            # the files are written (they say why); the exit code tells a script so too
+            log.info("No running verdicts: %s", a.gait.get("reason") or f"the gait is {a.gait['classification']}")
+            return NotRunningError.exit_code
         return 0
     if args.command == "demo":
         result = pipeline.run_demo(args.output, overwrite=args.overwrite, progress=progress)

@@ -19,6 +19,12 @@ class PosecoachError(Exception):
     exit_code: int = 1
 
 
+class OutputError(PosecoachError):
+    """The output folder holds earlier results, is the input's folder clash, or cannot be written."""
+
+    exit_code = 1
+
+
 class VideoError(PosecoachError):
     """A video file is missing, empty, truncated or not a video."""
 

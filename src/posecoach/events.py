@@ -1755,7 +1755,9 @@ class GaitEventDetector:
             if np.isfinite(c.to_time_s):
                 events.append({"side": c.side, "kind": "toe_off", "frame": int(c.to_frame),
                                "time_s": float(c.to_time_s), "confidence": c.to_confidence})
-        ev = pd.DataFrame(events, columns=EVENT_COLUMNS)
+        # typed columns also when no event was found (an empty frame's are objects)
+        ev = pd.DataFrame(events, columns=EVENT_COLUMNS).astype(
+            {"frame": np.int64, "time_s": float, "confidence": float})
         self.events_ = ev.sort_values("time_s", kind="stable").reset_index(drop=True)
         return self
 

@@ -6,9 +6,12 @@ runners -> the same outputs a real clip gives. The CLI only calls these.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import platform
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import xarray as xr
 
 from posecoach import __version__, dataset
 from posecoach.analysis import Analysis
-from posecoach.errors import NoPersonError, PosecoachError
+from posecoach.errors import NoPersonError, OutputError
 from posecoach.video import DAMAGE_NOTE_START
 
 log = logging.getLogger("posecoach")
@@ -60,25 +63,78 @@ class DemoResult:
     main_file: Path | None = None
 
 
-def prepare_output(out_dir: Path, names: list[str], *, overwrite: bool) -> Path:
-    """Create ``out_dir`` and make sure no earlier result there is overwritten by accident.
+#: The files each command writes in its output folder.
+POSE_FILES = ["poses.nc", "poses.csv", "poses.json"]
+ANALYZE_FILES = ["analysis.json", "report.html"]
+VIDEO_ANALYZE_FILES = ANALYZE_FILES + ["overlay.mp4"] + POSE_FILES
+
+
+def prepare_output(out_dir: Path, names: list[str], *, overwrite: bool,
+                   source: Path | None = None) -> Path:
+    """Create ``out_dir`` and make sure nothing there is overwritten by accident.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder (created with its parents when missing).
+    names : list of str
+        Every file (or folder) the command writes in ``out_dir``.
+    overwrite : bool
+        Replace those of ``names`` that exist (results of an earlier run).
+    source : Path, optional
+        The command's input: it must not be one of the files written, even with
+        ``overwrite`` (a video called ``overlay.mp4`` analysed into its own folder).
 
     Raises
     ------
-    PosecoachError
-        If one of ``names`` already exists in ``out_dir`` and ``overwrite`` is false.
+    OutputError
+        If one of ``names`` already exists and ``overwrite`` is false, if ``source`` is
+        one of them, or if the folder cannot be created or written in.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise PosecoachError(f"output {out_dir} is a file; give a folder name with -o")
+        raise OutputError(f"output {out_dir} is a file; give a folder name with -o")
+    if source is not None and Path(source).exists():
+        src = Path(source).resolve()
+        same = [n for n in names if (out_dir / n).exists() and (out_dir / n).resolve() == src]
+        if same:
+            raise OutputError(
+                f"the input {source} is the file posecoach would write as {same[0]} in {out_dir}; "
+                "give another output folder with -o (or rename the input file)"
+            )
     clash = [n for n in names if (out_dir / n).exists()]
     if clash and not overwrite:
-        raise PosecoachError(
-            f"{out_dir} already holds results ({', '.join(clash)}). Choose another folder with -o, "
+        raise OutputError(
+            f"{out_dir} already holds {', '.join(clash)}. Choose another folder with -o, "
             "or pass --overwrite to replace them."
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write in the output folder {out_dir} ({exc.strerror or exc}); choose a folder "
+            "you can write to with -o"
+        ) from exc
     return out_dir
+
+
+@contextlib.contextmanager
+def output_folder(out_dir: Path, names: list[str], *, overwrite: bool,
+                  source: Path | None = None) -> Iterator[Path]:
+    """:func:`prepare_output`, and the folder removed again if the command fails before
+    writing anything in a folder it created (no empty folders left by a failed run).
+    """
+    created = not Path(out_dir).exists()
+    path = prepare_output(out_dir, names, overwrite=overwrite, source=source)
+    try:
+        yield path
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only if empty
+        raise
 
 
 def estimate_poses(
@@ -99,20 +155,31 @@ def estimate_poses(
 
     estimator = BlazePoseEstimator(model=model, model_path=model_path)
     poses = ParallelPoseEstimator(estimator, workers=workers).estimate(video_path, progress=progress)
+    check_person_found(poses, video_path)
+    return poses
+
+
+def check_person_found(poses: xr.Dataset, source: Path) -> None:
+    """Refuse poses with the runner in too few frames (:data:`MIN_DETECTED_FRACTION`).
+
+    Raises
+    ------
+    NoPersonError
+        With what to do, and the video's damage note where frames were left out.
+    """
     found = dataset.detected_fraction(poses)
     # frames left out as damaged count as frames without a person: say so with the error
     damage = [f" Also, {w}." for w in poses.attrs.get("warnings", []) if w.startswith(DAMAGE_NOTE_START)]
     if found == 0:
         raise NoPersonError(
-            f"no person was found in {video_path}. Film the runner from the side with the whole body "
+            f"no person was found in {source}. Film the runner from the side with the whole body "
             "in view and good light." + "".join(damage)
         )
     if found < MIN_DETECTED_FRACTION:
         raise NoPersonError(
-            f"a person was found in only {found:.0%} of the frames of {video_path}; too little to "
+            f"a person was found in only {found:.0%} of the frames of {source}; too little to "
             "measure. Keep the whole body in view for the whole clip." + "".join(damage)
         )
-    return poses
 
 
 def save_pose_outputs(poses: xr.Dataset, out_dir: Path) -> list[Path]:
@@ -152,10 +219,10 @@ def run_pose(
     from posecoach.video import probe
 
     probe(video_path)  # fail early, with a clear message, on a bad file
-    out_dir = prepare_output(out_dir, ["poses.nc", "poses.csv"], overwrite=overwrite)
-    poses = estimate_poses(video_path, model=model, model_path=model_path, progress=progress,
-                           workers=workers)
-    files = save_pose_outputs(poses, out_dir)
+    with output_folder(out_dir, POSE_FILES, overwrite=overwrite, source=video_path) as out_dir:
+        poses = estimate_poses(video_path, model=model, model_path=model_path, progress=progress,
+                               workers=workers)
+        files = save_pose_outputs(poses, out_dir)
     return PoseResult(poses=poses, files=files, warnings=list(poses.attrs.get("warnings", [])))
 
 
@@ -261,16 +328,28 @@ def analyze_poses(
     gait, reason = gait_check.combine(gait, reason, support)
     cad = summary.get("cadence_spm", {}).get("median")
     if gait == "running" and not quality.plausible_running_cadence(cad):
-        warnings_.append(
-            f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real time: the "
-            "clip is probably slow motion (or re-timed); times and cadence are in video time (if you "
-            "know the rate it was filmed at, pass it with --capture-fps)"
-        )
+        if "playback_fps" in poses.attrs:  # the user gave --capture-fps: that is what is off
+            own = cad * float(poses.attrs["playback_fps"]) / fps
+            warnings_.append(
+                f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real time: "
+                f"--capture-fps {fps:g} is probably {'too high' if own < cad else 'too low'} (the "
+                f"clip's own times give {own:.0f} steps/min); check the rate the clip was filmed at"
+            )
+        else:
+            warnings_.append(
+                f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real time: "
+                "the clip is probably slow motion (or re-timed); times and cadence are in video time "
+                "(if you know the rate it was filmed at, pass it with --capture-fps)"
+            )
     if gait == "walking":
         warnings_.append(f"{reason}. posecoach judges running technique only; no running verdicts "
                          "are given: film the runner running (at least 6 steps, 3 per foot).")
     elif gait == "unknown":
-        warnings_.append(f"{reason}; film at least 6 steps (3 per foot) of running")
+        hint = "film at least 6 steps (3 per foot) of running"
+        if "playback_fps" in poses.attrs:
+            hint = (f"check --capture-fps {fps:g} (too high a rate leaves too few frames per "
+                    f"contact), or {hint}")
+        warnings_.append(f"{reason}; {hint}")
     q["warnings"] = warnings_
     info = dict(video_info or {})
     # after dataset.at_capture_rate, fps is the capture rate and the file plays at playback_fps
@@ -338,18 +417,33 @@ def run_analyze(
     the saved pose files keep the file's own times).
     """
     from posecoach.assessment import load_rules
+
+    source = Path(source)
+    load_rules(rules_path)  # a broken rule file is reported before the long work starts
+    is_poses = source.suffix.lower() == ".nc"
+    names = ANALYZE_FILES if is_poses else VIDEO_ANALYZE_FILES
+    with output_folder(out_dir, names, overwrite=overwrite, source=source) as out_dir:
+        return _analyze_into(source, out_dir, is_poses=is_poses, height_m=height_m,
+                             speed_mps=speed_mps, rules_path=rules_path, model=model,
+                             model_path=model_path, progress=progress, workers=workers,
+                             capture_fps=capture_fps)
+
+
+def _analyze_into(source: Path, out_dir: Path, *, is_poses: bool, height_m: float | None,
+                  speed_mps: float | None, rules_path: Path | None, model: str,
+                  model_path: Path | None, progress: bool, workers: int | None,
+                  capture_fps: float | None) -> AnalyzeResult:
+    """The work of :func:`run_analyze` once the output folder is ready."""
     from posecoach.io import load_poses
     from posecoach.report import OverlayWorkers
     from posecoach.video import probe
 
-    source = Path(source)
-    load_rules(rules_path)  # a broken rule file is reported before the long work starts
-    out_dir = prepare_output(out_dir, ["analysis.json"], overwrite=overwrite)
     files: list[Path] = []
     overlay_workers = None
     try:
-        if source.suffix.lower() == ".nc":
+        if is_poses:
             poses = load_poses(source)
+            check_person_found(poses, source)
             video_path, video_info = None, None
         else:
             info = probe(source)

@@ -89,12 +89,24 @@ def load_poses(path: str | Path) -> xr.Dataset:
         raise PoseDataError(
             f"{path} is not a readable pose dataset (NetCDF-4 written by `posecoach pose`): {exc}"
         ) from exc
-    ds.attrs = _decode_attrs(ds.attrs)
-    for name in ds.variables:
-        ds[name].attrs = _decode_attrs(ds[name].attrs)
+    missing = [c for c in ("keypoint", "space") if c not in ds.coords]
+    if missing:
+        raise PoseDataError(
+            f"{path} is not a pose dataset written by `posecoach pose` (it has no "
+            f"{' or '.join(missing)} coordinate); give a video or a poses.nc from posecoach"
+        )
+    try:
+        ds.attrs = _decode_attrs(ds.attrs)
+        for name in ds.variables:
+            ds[name].attrs = _decode_attrs(ds[name].attrs)
+    except ValueError as exc:  # a damaged JSON attribute
+        raise PoseDataError(f"{path}: an attribute of the pose dataset is damaged ({exc})") from exc
     ds = ds.assign_coords(keypoint=[str(k) for k in ds["keypoint"].values],
                           space=[str(s) for s in ds["space"].values])
-    return dataset.validate(ds)
+    try:
+        return dataset.validate(ds)
+    except PoseDataError as exc:
+        raise PoseDataError(f"{path}: {exc}") from exc
 
 
 def to_dataframe(ds: xr.Dataset) -> pd.DataFrame:

@@ -102,7 +102,7 @@ def gait_cycle_angles(analysis) -> bytes | None:
     for ax, (name, label) in zip(axes, ANGLES, strict=True):
         for side in ("left", "right"):
             ic = analysis.events[(analysis.events["side"] == side)
-                                 & (analysis.events["kind"] == "initial_contact")]["time_s"].to_numpy()
+                                 & (analysis.events["kind"] == "initial_contact")]["time_s"].to_numpy(dtype=float)
             cyc = normalised_cycles(t, analysis.angles[name].sel(side=side).values, ic)
             if len(cyc) == 0:
                 continue
@@ -136,7 +136,7 @@ def pelvis_path(analysis) -> bytes | None:
     ax.plot(t, y, color="#444", linewidth=1.2, label="mid-hip height")
     for side in ("left", "right"):
         ic = analysis.events[(analysis.events["side"] == side)
-                             & (analysis.events["kind"] == "initial_contact")]["time_s"].to_numpy()
+                             & (analysis.events["kind"] == "initial_contact")]["time_s"].to_numpy(dtype=float)
         ax.plot(ic, np.interp(ic, t, np.nan_to_num(y, nan=np.nanmedian(y))), "v",
                 color=SIDE_COLOURS[side], label=f"{side} initial contact")
     ax.set_xlabel("time (s)")
