@@ -499,7 +499,7 @@ def test_complete_user_file_changes_the_verdict(heel_striker, tmp_path):
     (('[rules.bands.good]\nmax = 5.0\nsource = "POSE_METHOD.md default: shank',
       '[rules.bands.good]\nmax = 5.0\nsorce = "POSE_METHOD.md default: shank'),
      "(id 'kp08_land_under_knee').bands.good.sorce"),
-    (('version = "1.0.0"', ''), "version is missing"),
+    (('version = "1.0.1"', ''), "version is missing"),
     (('category = "cadence"', 'category = "tempo"'), "drills.metronome_cadence.category"),
     (('id = "kp09_short_strides"', 'id = "kp08_land_under_knee"'), "rules[11].id"),
     (('below_mps = 5.0\ngood = { max = 230.0', 'below_mps = 3.0\ngood = { max = 230.0'),
@@ -647,3 +647,28 @@ def test_lean_lesson_bent_segment_scores_worse_than_upright(rules):
         assert b.value > u.value + 5.0
     assert bent.get("practice_lean").status == "fail"
     assert upright.get("practice_lean").status == "pass", upright.get("practice_lean").reason
+
+
+def test_a_value_is_never_rounded_onto_or_across_a_band_edge():
+    """"Measured 0.5 cm ... outside the good band (good >= 0.5 cm)" read as a contradiction."""
+    assert assessment.fmt_beside_bands(0.48, "cm", [0.5]) == "0.48"
+    assert assessment.fmt_beside_bands(110.02, "deg", [70.0, 110.0]) == "110.02"
+    assert assessment.fmt_beside_bands(12.34, "deg", [10.0, 15.0]) == "12.3"
+    assert assessment.fmt_beside_bands(-5.0, "deg", [-5.0, 8.0]) == "-5"
+    assert assessment.fmt_beside_bands(299.6, "ms", [300.0]) == "299.6"
+
+
+def test_a_speed_in_video_time_does_not_pick_speed_matched_bands(rules):
+    """On a slow-motion clip (cadence 70 spm) the measured 1.8 m/s is in video time; the
+    bands for easy pace were picked from it as a fact."""
+    rule = next(r for r in rules.rules if r.speed_bands)
+    summary = {rule.metric: entry(1.0), "cadence_spm": entry(70.0)}
+    slow = hand_analysis(summary, speed_mps=1.8)
+    slow.runner["speed_source"] = "measured"
+    assert "runner at 1.8 m/s" not in assessment.assess_rule(rule, slow).band_text
+    given = hand_analysis(summary, speed_mps=1.8)
+    given.runner["speed_source"] = "user"  # a treadmill speed the user gave is real
+    assert "runner at 1.8 m/s" in assessment.assess_rule(rule, given).band_text
+    real = hand_analysis({**summary, "cadence_spm": entry(170.0)}, speed_mps=1.8)
+    real.runner["speed_source"] = "measured"
+    assert "runner at 1.8 m/s" in assessment.assess_rule(rule, real).band_text

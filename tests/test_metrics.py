@@ -76,6 +76,36 @@ def test_summary_asymmetry_and_cadence_from_strides():
     assert np.isfinite(s["ground_contact_ms"]["iqr"])
 
 
+def test_summary_cadence_asymmetry_is_that_of_its_own_left_and_right():
+    """The asymmetry was computed from per-step cadences and left unchanged when left and
+    right were replaced by the strides' (24 % beside left 69.2 and right 70.3 spm)."""
+    steps = pd.DataFrame({
+        "side": ["left", "right"] * 4,
+        "stride_time_ms": [700.0, 720.0] * 4,
+        "cadence_spm": [180.0, 163.0] * 4,
+    })
+    c = metrics.summarise(steps, fps=100)["cadence_spm"]
+    left, right = 120000 / 700, 120000 / 720
+    assert (c["left"], c["right"]) == (pytest.approx(left), pytest.approx(right))
+    assert c["asymmetry_pct"] == pytest.approx(abs(left - right) / (0.5 * (left + right)) * 100)
+    step_ms = 60000 / c["median"]
+    assert c["resolution"] == pytest.approx(60000 / (step_ms - 10) - c["median"])
+
+
+def test_summary_gives_no_asymmetry_for_offsets_whose_zero_is_a_position():
+    """6.8 cm ahead and 6.3 cm behind the ankle was an "asymmetry" of 4956 %."""
+    steps = pd.DataFrame({
+        "side": ["left", "right"] * 3,
+        "shoulder_ahead_of_ankle_midstance_cm": [6.8, -6.27] * 3,
+        "overstride_cm": [10.0, 12.0] * 3,
+        "vertical_oscillation_cm": [8.0, 10.0] * 3,
+    })
+    s = metrics.summarise(steps, fps=100)
+    for name in ("shoulder_ahead_of_ankle_midstance_cm", "overstride_cm"):
+        assert s[name]["asymmetry_pct"] is None and s[name]["left"] is not None
+    assert s["vertical_oscillation_cm"]["asymmetry_pct"] == pytest.approx(2 / 9 * 100)
+
+
 def _steps_from_contacts(ic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-contact (time, time to the next contact in ms) of a chain; the last has no next."""
     return ic, np.r_[np.diff(ic) * 1000, np.nan]

@@ -52,9 +52,31 @@ def test_report_is_self_contained_and_complete(demo):
     uses = re.findall(r'<use href="#(kf-[a-z_]+-[a-z_]+)"/>', html)
     assert set(uses) == set(defs) and len(uses) > len(defs)
     assert html.count('src="data:image/png') == 4  # the four plots
-    for text in ("Top priorities", "Changing technique takes months", "Data quality", "evidence",
+    for text in ("Top priorities", "Changing running technique takes months", "Data quality", "evidence",
                  "@media print"):
         assert text in html
+
+
+def _rule_section(html: str, rule_id: str) -> str:
+    start = html.index(f'id="rule-{rule_id}"')
+    ends = [i for i in (html.find('<div class="rule"', start), html.find("</section>", start)) if i > 0]
+    return html[start:min(ends)]
+
+
+def test_rule_values_and_sides_are_shown_in_their_own_units(demo):
+    """The symmetry rule's value is a %, its feet's contact times are ms (they were shown
+    as "left 296.0 % · right 300.4 %"); a value withheld is "not judged", not "not measured"."""
+    from posecoach.report.html import render_html
+
+    out, a, verdicts, video, report = demo
+    sym = _rule_section(report.read_text(), "practice_symmetry")
+    assert re.search(r"left \d+ ms · right \d+ ms", sym), sym
+    slow = pipeline.Analysis(**{**a.__dict__, "summary": {
+        **a.summary, "cadence_spm": {**a.summary["cadence_spm"], "median": 70.0}}})
+    html = render_html(slow, pipeline.judge(slow))
+    assert "not measured" not in html.split('id="rule-', 1)[1].split("</section>", 1)[0]
+    # a cadence of 70 spm is not real time: the headline numbers say they are video time
+    assert html.count("video time: not real time") == 2
 
 
 def test_key_frames_come_from_the_median_step(demo):

@@ -115,6 +115,33 @@ def _fmt(x: float | None, unit: str = "") -> str:
     return "0" if text == "-0" else text
 
 
+def fmt_beside_bands(x: float, unit: str, edges: list[float]) -> str:
+    """:func:`_fmt`, with more digits where rounding would put ``x`` on a band edge or across one.
+
+    A value of 0.48 cm against a band "≥ 0.5 cm" reads "0.48", not "0.5"; 110.02 deg against
+    "70 to 110 deg" reads "110.02".
+
+    >>> fmt_beside_bands(0.48, "cm", [0.5]), fmt_beside_bands(12.3, "deg", [10.0, 15.0])
+    ('0.48', '12.3')
+    """
+    text = _fmt(x, unit)
+    if not math.isfinite(x):
+        return text
+    for digits in range(0, 4):
+        try:
+            shown = float(text)
+        except ValueError:
+            return text
+        if all((shown > e) == (x > e) and (shown < e) == (x < e) for e in edges):
+            return text
+        text = f"{x:.{digits + 1}f}".rstrip("0").rstrip(".") if digits < 3 else f"{x:.3f}"
+    return text
+
+
+def _band_edges(*bands: Band) -> list[float]:
+    return [e for b in bands for e in (b.min, b.max) if e is not None]
+
+
 @dataclass(frozen=True)
 class Band:
     """A closed interval ``[min, max]`` (either end may be open) with its source."""
@@ -736,6 +763,8 @@ class RuleResult:
     meaning: str = ""
     resolution: float | None = None
     distance: float | None = None
+    #: the value as shown (:func:`fmt_beside_bands`: never rounded onto or across a band edge)
+    value_text: str = ""
 
     @property
     def assessable(self) -> bool:
@@ -843,6 +872,10 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
     cadence = _finite((analysis.summary.get("cadence_spm") or {}).get("median"))
     if plausible_running_cadence(cadence):
         return None
+    capture = _finite((getattr(analysis, "video", None) or {}).get("capture_fps"))
+    if capture is not None:
+        return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible "
+                f"with --capture-fps {capture:g}; check the rate the clip was filmed at")
     return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible, "
             "so the clip is probably slow motion or re-timed; give the rate it was filmed at "
             "(--capture-fps), or film in real time, to judge this")
@@ -937,9 +970,23 @@ _VERDICT_TEXT = {
 }
 
 
+def _band_speed(analysis: Any) -> float | None:
+    """The running speed that picks speed-matched bands: a measured speed is in video time,
+    so on a clip that is not real time (implausible cadence: slow motion) it is not used.
+    """
+    runner = analysis.runner or {}
+    speed = _finite(runner.get("speed_mps"))
+    if speed is None or runner.get("speed_source") == "user":
+        return speed
+    from posecoach.quality import plausible_running_cadence
+
+    cadence = _finite(((analysis.summary or {}).get("cadence_spm") or {}).get("median"))
+    return speed if cadence is None or plausible_running_cadence(cadence) else None
+
+
 def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
     """The verdict on one rule for one analysis (the generic logic of the module docstring)."""
-    speed = _finite((analysis.runner or {}).get("speed_mps"))
+    speed = _band_speed(analysis)
     band_text = rule.band_text(speed)
     gait = (analysis.gait or {}).get("classification", "unknown")
     if gait != "running":
@@ -964,7 +1011,8 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
     spread = measured.get("spread")
     unit = rule.unit
     spread_text = f", IQR {_fmt(spread, unit)}" if spread is not None else ""
-    reason = (f"{rule.meaning + ' ' if rule.meaning else ''}Measured {_fmt(value, unit)} {unit} "
+    value_text = fmt_beside_bands(float(value), unit, _band_edges(good, borderline))
+    reason = (f"{rule.meaning + ' ' if rule.meaning else ''}Measured {value_text} {unit} "
               f"({measured['how']}{spread_text}): {_VERDICT_TEXT[status]} ({band_text}).")
     return RuleResult(
         id=rule.id, title=rule.title, group=rule.group, number=rule.number, status=status,
@@ -973,6 +1021,7 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
         cue=rule.cue, drills=list(rule.drills), reason=reason, key_frame=rule.key_frame,
         weight=rule.weight, source=rule.source, meaning=rule.meaning,
         resolution=measured.get("resolution"), distance=band_distance(value, good, borderline),
+        value_text=value_text,
     )
 
 

@@ -316,11 +316,31 @@ class StepMetrics:
         return self
 
 
+#: Metrics whose zero is a position, not an absence (signed offsets ahead of or behind a
+#: body point, heights above a resting level): a left/right ratio of them means nothing
+#: (6.8 cm ahead and 6.3 cm behind gave an "asymmetry" of 4956 %), so no
+#: ``asymmetry_pct`` is given, as for angles; their left and right medians are.
+OFFSET_METRICS = frozenset({
+    "overstride_cm", "overstride_pct_leg", "ankle_under_hip_pct_leg", "foot_speed_rel_hip_ic_mps",
+    "shoulder_ahead_of_ankle_midstance_cm", "wrist_height_pct_torso", "heel_height_midstance_cm",
+})
+
+
+def _symmetry_pct(name: str, left: float | None, right: float | None) -> float | None:
+    """``|left - right| / mean(left, right) * 100`` where that means something, else None."""
+    if left is None or right is None or abs(left + right) <= 1e-9:
+        return None
+    if METRIC_KINDS.get(name) == "angle" or name in OFFSET_METRICS:
+        return None
+    return float(abs(left - right) / abs(0.5 * (left + right)) * 100)
+
+
 def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
     """Median, IQR, n, left/right medians and asymmetry for every metric.
 
     Asymmetry is ``|left - right| / mean(left, right) * 100`` (symmetry index,
-    Robinson et al. 1987), reported where both sides are known and the mean is not 0.
+    Robinson et al. 1987), reported where both sides are known and the mean is not 0, and
+    not for angles and offsets (:data:`OFFSET_METRICS`), whose zero is arbitrary.
     """
     out: dict[str, dict] = {}
     frame_ms = 1000.0 / fps
@@ -340,17 +360,11 @@ def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
             sv = steps.loc[steps["side"] == side, name].to_numpy(dtype=float)
             sv = sv[np.isfinite(sv)]
             entry[side] = float(np.median(sv)) if sv.size else None
-        left, right = entry["left"], entry["right"]
-        if left is not None and right is not None and abs(left + right) > 1e-9 and kind != "angle":
-            entry["asymmetry_pct"] = float(abs(left - right) / abs(0.5 * (left + right)) * 100)
+        entry["asymmetry_pct"] = _symmetry_pct(name, entry["left"], entry["right"])
         if kind == "time":
             entry["resolution"] = frame_ms
         elif kind == "angle":
             entry["resolution"] = ANGLE_RESOLUTION_DEG
-        elif name == "cadence_spm" and entry["median"]:
-            # one frame of error on a step of median length
-            step_ms = 60000.0 / entry["median"]
-            entry["resolution"] = float(60000.0 / max(step_ms - frame_ms, 1e-6) - entry["median"])
         out[name] = entry
     if "cadence_spm" in out and "stride_time_ms" in steps:
         # Cadence from strides (two steps each): a per-side bias in contact timing
@@ -376,6 +390,15 @@ def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
                 "60 / step time (s), the step time being Theil's slope of contact time against "
                 "step number over consecutive steps; IQR and left/right from strides"
             )
+    c = out.get("cadence_spm")
+    if c is not None:
+        # left/right (and the median) may have been replaced above: the asymmetry and the
+        # resolution follow the values given
+        c["asymmetry_pct"] = _symmetry_pct("cadence_spm", c["left"], c["right"])
+        if c["median"]:
+            # one frame of error on a step of median length
+            step_ms = 60000.0 / c["median"]
+            c["resolution"] = float(60000.0 / max(step_ms - frame_ms, 1e-6) - c["median"])
     return out
 
 

@@ -48,9 +48,12 @@ def _num(v: float | None, unit: str = "", digits: int = 1) -> str:
 
 def _value_text(r) -> str:
     if r.value is None:
-        return "not measured"
+        return "not judged"  # the reason says why (not measured, too few steps, slow motion ...)
     digits = 0 if r.unit in ("ms", "spm") else 1
     text = _num(r.value, r.unit, digits)
+    if getattr(r, "value_text", ""):  # as the verdict's reason shows it (never onto a band edge)
+        unit_txt = {"pct": "%", "%": "%"}.get(r.unit, r.unit)
+        text = f"{r.value_text} {unit_txt}".strip()
     if r.spread is not None and np.isfinite(r.spread):
         text += f" (IQR {_num(r.spread, r.unit, digits)}, n={r.n})"
     return text
@@ -67,6 +70,8 @@ def _environment():
 def render_html(analysis, assessment, *, key_frames: list | None = None,
                 plots: dict[str, bytes] | None = None, title: str = "") -> str:
     """The report page as a string (see :func:`posecoach.report.write_report`)."""
+    from posecoach.assessment import metric_unit
+    from posecoach.quality import plausible_running_cadence
     from posecoach.report._common import encode_jpeg
     from posecoach.report.keyframes import PHASE_TITLES
 
@@ -102,7 +107,10 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                     (v for (s, ph), v in kf_ref.items() if ph == r.key_frame), None)
             sides = ""
             if r.left is not None or r.right is not None:
-                sides = f"left {_num(r.left, r.unit)} · right {_num(r.right, r.unit)}"
+                # the sides are the metric's own (an asymmetry rule's unit is %, its sides' ms)
+                su = metric_unit(r.metric) if r.metric else r.unit
+                sd = 0 if su in ("ms", "spm") else 1
+                sides = f"left {_num(r.left, su, sd)} · right {_num(r.right, su, sd)}"
             rules.append({
                 "id": r.id, "number": r.number, "title": r.title, "status": r.status,
                 "status_text": STATUS_TEXT[r.status], "value_text": _value_text(r),
@@ -118,11 +126,13 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
         return (s.get(name) or {}).get("median")
 
     fs = analysis.foot_strike or {}
+    real_time = plausible_running_cadence(med("cadence_spm"))
+    video_time = "" if real_time else " (video time: not real time, probably slow motion)"
     stats = [
         {"label": "Cadence", "value": _num(med("cadence_spm"), "", 0) + " spm",
-         "detail": "target about 180 steps/min"},
+         "detail": "target about 180 steps/min" + video_time},
         {"label": "Ground contact", "value": _num(med("ground_contact_ms"), "ms", 0),
-         "detail": f"flight {_num(med('flight_ms'), 'ms', 0)}"},
+         "detail": f"flight {_num(med('flight_ms'), 'ms', 0)}{video_time}"},
         {"label": "Foot strike", "value": fs.get("pattern", "unknown"),
          "detail": f"left {fs.get('left', 'unknown')}, right {fs.get('right', 'unknown')}"},
         {"label": "Vertical oscillation", "value": _num(med("vertical_oscillation_cm"), "cm"),
