@@ -117,14 +117,18 @@ def test_progress_bar_is_shown_on_a_terminal_only(tmp_path):
     assert "pose street.mp4" in seen and "frame" in seen  # the bar, on a terminal
 
 
+def _tiny_clip(path: Path, frames: int = 5) -> Path:
+    with VideoWriter(path, fps=30, width_px=64, height_px=48) as w:
+        for _ in range(frames):
+            w.write(np.zeros((48, 64, 3), np.uint8))
+    return path
+
+
 def test_existing_results_are_not_overwritten(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "poses.nc").write_text("my earlier results")
-    clip = tmp_path / "c.mp4"
-    with VideoWriter(clip, fps=30, width_px=64, height_px=48) as w:
-        for _ in range(5):
-            w.write(np.zeros((48, 64, 3), np.uint8))
+    clip = _tiny_clip(tmp_path / "c.mp4")
     res = run_cli("pose", str(clip), "-o", str(out), cwd=tmp_path)
     assert res.returncode == 1 and "--overwrite" in res.stderr
     assert (out / "poses.nc").read_text() == "my earlier results"
@@ -176,13 +180,6 @@ def test_portrait_phone_clip_with_rotation_metadata_comes_out_upright(tmp_path):
 # --------------------------------------------------------------------------------------------
 # the user's files and folders (nothing the user made is overwritten or lost)
 # --------------------------------------------------------------------------------------------
-
-
-def _tiny_clip(path: Path, frames: int = 5) -> Path:
-    with VideoWriter(path, fps=30, width_px=64, height_px=48) as w:
-        for _ in range(frames):
-            w.write(np.zeros((48, 64, 3), np.uint8))
-    return path
 
 
 @pytest.fixture(scope="module")

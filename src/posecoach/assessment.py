@@ -127,15 +127,16 @@ def fmt_beside_bands(x: float, unit: str, edges: list[float]) -> str:
     text = _fmt(x, unit)
     if not math.isfinite(x):
         return text
-    for digits in range(0, 4):
-        try:
-            shown = float(text)
-        except ValueError:
+
+    def same_side(shown: str) -> bool:
+        v = float(shown)
+        return all((v > e) == (x > e) and (v < e) == (x < e) for e in edges)
+
+    for digits in (1, 2, 3):
+        if same_side(text):
             return text
-        if all((shown > e) == (x > e) and (shown < e) == (x < e) for e in edges):
-            return text
-        text = f"{x:.{digits + 1}f}".rstrip("0").rstrip(".") if digits < 3 else f"{x:.3f}"
-    return text
+        text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+    return text if same_side(text) else f"{x:.3f}"
 
 
 def _band_edges(*bands: Band) -> list[float]:
@@ -862,15 +863,22 @@ def _finite(x: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _implausible_cadence(analysis: Any) -> float | None:
+    """The clip's cadence if no runner can have it in real time (slow motion), else None."""
+    from posecoach.quality import plausible_running_cadence
+
+    cadence = _finite(((analysis.summary or {}).get("cadence_spm") or {}).get("median"))
+    return None if plausible_running_cadence(cadence) else cadence
+
+
 def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
     """Why a time-based rule cannot be judged on this clip (slow motion), or None."""
     from posecoach.metrics import METRIC_KINDS
-    from posecoach.quality import plausible_running_cadence
 
     if rule.aggregate == "asymmetry" or METRIC_KINDS.get(rule.metric) not in ("time", "rate"):
         return None  # ratios of times are the same in slow motion
-    cadence = _finite((analysis.summary.get("cadence_spm") or {}).get("median"))
-    if plausible_running_cadence(cadence):
+    cadence = _implausible_cadence(analysis)
+    if cadence is None:
         return None
     capture = _finite((getattr(analysis, "video", None) or {}).get("capture_fps"))
     if capture is not None:
@@ -978,10 +986,7 @@ def _band_speed(analysis: Any) -> float | None:
     speed = _finite(runner.get("speed_mps"))
     if speed is None or runner.get("speed_source") == "user":
         return speed
-    from posecoach.quality import plausible_running_cadence
-
-    cadence = _finite(((analysis.summary or {}).get("cadence_spm") or {}).get("median"))
-    return speed if cadence is None or plausible_running_cadence(cadence) else None
+    return speed if _implausible_cadence(analysis) is None else None
 
 
 def assess_rule(rule: Rule, analysis: Any) -> RuleResult:

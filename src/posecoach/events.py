@@ -2019,7 +2019,8 @@ class GaitEventDetector:
             ic = float("nan")
         if np.isfinite(to) and not t[0] + near_edge <= to <= t[-1] - near_edge:
             to = float("nan")
-        if (a == 0 or b >= n) and not (np.isfinite(ic) or np.isfinite(to)):
+        cut = a == 0 or b >= n  # a stance cut by the clip's start or end
+        if cut and not (np.isfinite(ic) or np.isfinite(to)):
             return None  # the tail of a stance cut by the clip's end, with nothing to time
         if (b - a) * dt * 1000 < self.min_contact_ms:
             return None  # a blip, not a contact
@@ -2062,5 +2063,5 @@ class GaitEventDetector:
             "complete": ic_ok and to_ok,
             # a stance cut by the clip's start or end may be the first frames of a swing (the
             # toe still low after a toe-off before the clip): its speed is not the stance's
-            "stance_speed_mps": float(-slope) if a > 0 and b < n else float("nan"),
+            "stance_speed_mps": float("nan") if cut else float(-slope),
         }

@@ -94,15 +94,15 @@ def prepare_output(out_dir: Path, names: list[str], *, overwrite: bool,
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"output {out_dir} is a file; give a folder name with -o")
+    clash = [n for n in names if (out_dir / n).exists()]
     if source is not None and Path(source).exists():
         src = Path(source).resolve()
-        same = [n for n in names if (out_dir / n).exists() and (out_dir / n).resolve() == src]
+        same = [n for n in clash if (out_dir / n).resolve() == src]
         if same:
             raise OutputError(
                 f"the input {source} is the file posecoach would write as {same[0]} in {out_dir}; "
                 "give another output folder with -o (or rename the input file)"
             )
-    clash = [n for n in names if (out_dir / n).exists()]
     if clash and not overwrite:
         raise OutputError(
             f"{out_dir} already holds {', '.join(clash)}. Choose another folder with -o, "
@@ -327,8 +327,9 @@ def analyze_poses(
     support = gait_check.double_support(body, fps=fps)
     gait, reason = gait_check.combine(gait, reason, support)
     cad = summary.get("cadence_spm", {}).get("median")
+    capture_given = "playback_fps" in poses.attrs  # --capture-fps (dataset.at_capture_rate)
     if gait == "running" and not quality.plausible_running_cadence(cad):
-        if "playback_fps" in poses.attrs:  # the user gave --capture-fps: that is what is off
+        if capture_given:  # the user gave the capture rate: that is what is off
             own = cad * float(poses.attrs["playback_fps"]) / fps
             warnings_.append(
                 f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real time: "
@@ -346,7 +347,7 @@ def analyze_poses(
                          "are given: film the runner running (at least 6 steps, 3 per foot).")
     elif gait == "unknown":
         hint = "film at least 6 steps (3 per foot) of running"
-        if "playback_fps" in poses.attrs:
+        if capture_given:
             hint = (f"check --capture-fps {fps:g} (too high a rate leaves too few frames per "
                     f"contact), or {hint}")
         warnings_.append(f"{reason}; {hint}")
@@ -355,7 +356,7 @@ def analyze_poses(
     # after dataset.at_capture_rate, fps is the capture rate and the file plays at playback_fps
     playback_fps = float(poses.attrs.get("playback_fps", fps))
     info.setdefault("fps", playback_fps)
-    if "playback_fps" in poses.attrs:
+    if capture_given:
         info["capture_fps"] = fps
     info.setdefault("n_frames", int(poses.sizes["time"]))
     info.setdefault("width", int(poses.attrs["image_width_px"]))
@@ -417,58 +418,46 @@ def run_analyze(
     the saved pose files keep the file's own times).
     """
     from posecoach.assessment import load_rules
+    from posecoach.io import load_poses
+    from posecoach.report import OverlayWorkers
+    from posecoach.video import probe
 
     source = Path(source)
     load_rules(rules_path)  # a broken rule file is reported before the long work starts
     is_poses = source.suffix.lower() == ".nc"
     names = ANALYZE_FILES if is_poses else VIDEO_ANALYZE_FILES
-    with output_folder(out_dir, names, overwrite=overwrite, source=source) as out_dir:
-        return _analyze_into(source, out_dir, is_poses=is_poses, height_m=height_m,
-                             speed_mps=speed_mps, rules_path=rules_path, model=model,
-                             model_path=model_path, progress=progress, workers=workers,
-                             capture_fps=capture_fps)
-
-
-def _analyze_into(source: Path, out_dir: Path, *, is_poses: bool, height_m: float | None,
-                  speed_mps: float | None, rules_path: Path | None, model: str,
-                  model_path: Path | None, progress: bool, workers: int | None,
-                  capture_fps: float | None) -> AnalyzeResult:
-    """The work of :func:`run_analyze` once the output folder is ready."""
-    from posecoach.io import load_poses
-    from posecoach.report import OverlayWorkers
-    from posecoach.video import probe
-
     files: list[Path] = []
     overlay_workers = None
-    try:
-        if is_poses:
-            poses = load_poses(source)
-            check_person_found(poses, source)
-            video_path, video_info = None, None
-        else:
-            info = probe(source)
-            if capture_fps is not None:  # before the long pose pass
-                dataset.check_capture_rate(capture_fps, info.fps)
-            poses = estimate_poses(source, model=model, model_path=model_path, progress=progress,
-                                   workers=workers)
-            # the overlay's processes start up while this one analyses the poses; --workers
-            # limits them too (a user who keeps cores free keeps them free throughout)
-            overlay_workers = OverlayWorkers(workers)
-            files += save_pose_outputs(poses, out_dir)
-            video_path = source
-            video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
-        if capture_fps is not None:
-            poses = dataset.at_capture_rate(poses, capture_fps)
-        result = analyze_poses(poses, video_path=video_path, height_m=height_m,
-                               speed_mps=speed_mps, video_info=video_info)
-        verdicts = judge(result, rules_path)
-        files.append(result.write_json(out_dir / "analysis.json"))
-        files += write_report_outputs(result, verdicts, out_dir, video_path=video_path,
-                                      title=source.name, progress=progress,
-                                      overlay_workers=overlay_workers)
-    finally:
-        if overlay_workers is not None:
-            overlay_workers.close()
+    with output_folder(out_dir, names, overwrite=overwrite, source=source) as out_dir:
+        try:
+            if is_poses:
+                poses = load_poses(source)
+                check_person_found(poses, source)
+                video_path, video_info = None, None
+            else:
+                info = probe(source)
+                if capture_fps is not None:  # before the long pose pass
+                    dataset.check_capture_rate(capture_fps, info.fps)
+                poses = estimate_poses(source, model=model, model_path=model_path,
+                                       progress=progress, workers=workers)
+                # the overlay's processes start up while this one analyses the poses; --workers
+                # limits them too (a user who keeps cores free keeps them free throughout)
+                overlay_workers = OverlayWorkers(workers)
+                files += save_pose_outputs(poses, out_dir)
+                video_path = source
+                video_info = {k: v for k, v in info.to_dict().items() if k != "path"}
+            if capture_fps is not None:
+                poses = dataset.at_capture_rate(poses, capture_fps)
+            result = analyze_poses(poses, video_path=video_path, height_m=height_m,
+                                   speed_mps=speed_mps, video_info=video_info)
+            verdicts = judge(result, rules_path)
+            files.append(result.write_json(out_dir / "analysis.json"))
+            files += write_report_outputs(result, verdicts, out_dir, video_path=video_path,
+                                          title=source.name, progress=progress,
+                                          overlay_workers=overlay_workers)
+        finally:
+            if overlay_workers is not None:
+                overlay_workers.close()
     return AnalyzeResult(analysis=result, files=files, assessment=verdicts)
 
 

@@ -39,21 +39,28 @@ def data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def _unit_text(unit: str) -> str:
+    return {"pct": "%", "%": "%"}.get(unit, unit)
+
+
+def _digits(unit: str) -> int:
+    """Decimals shown for a unit: none for ms and steps/min."""
+    return 0 if unit in ("ms", "spm") else 1
+
+
 def _num(v: float | None, unit: str = "", digits: int = 1) -> str:
     if v is None or not np.isfinite(v):
         return "n/a"
-    unit_txt = {"pct": "%", "%": "%"}.get(unit, unit)
-    return f"{v:.{digits}f} {unit_txt}".strip()
+    return f"{v:.{digits}f} {_unit_text(unit)}".strip()
 
 
 def _value_text(r) -> str:
     if r.value is None:
         return "not judged"  # the reason says why (not measured, too few steps, slow motion ...)
-    digits = 0 if r.unit in ("ms", "spm") else 1
-    text = _num(r.value, r.unit, digits)
-    if getattr(r, "value_text", ""):  # as the verdict's reason shows it (never onto a band edge)
-        unit_txt = {"pct": "%", "%": "%"}.get(r.unit, r.unit)
-        text = f"{r.value_text} {unit_txt}".strip()
+    digits = _digits(r.unit)
+    # as the verdict's reason shows it (never rounded onto a band edge), where it has one
+    text = (f"{r.value_text} {_unit_text(r.unit)}".strip() if r.value_text
+            else _num(r.value, r.unit, digits))
     if r.spread is not None and np.isfinite(r.spread):
         text += f" (IQR {_num(r.spread, r.unit, digits)}, n={r.n})"
     return text
@@ -109,8 +116,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
             if r.left is not None or r.right is not None:
                 # the sides are the metric's own (an asymmetry rule's unit is %, its sides' ms)
                 su = metric_unit(r.metric) if r.metric else r.unit
-                sd = 0 if su in ("ms", "spm") else 1
-                sides = f"left {_num(r.left, su, sd)} · right {_num(r.right, su, sd)}"
+                sides = f"left {_num(r.left, su, _digits(su))} · right {_num(r.right, su, _digits(su))}"
             rules.append({
                 "id": r.id, "number": r.number, "title": r.title, "status": r.status,
                 "status_text": STATUS_TEXT[r.status], "value_text": _value_text(r),
