@@ -623,6 +623,40 @@ def test_clips_cut_at_any_phase_of_the_stride_time_every_event_or_leave_it_out(f
         assert a.events["time_s"].between(events.EDGE_GUARD_S, end - events.EDGE_GUARD_S).all()
 
 
+def test_events_near_the_ends_of_the_runners_time_in_view_are_left_out():
+    """Clean runner, 60 fps, in view only from 0.5 s to 3.5 s of a 4-s clip (nobody detected
+    before and after, as when a runner passes a static camera or the frames crossing the
+    picture's edge were masked): the guard of the clip's ends applies to the ends of the time
+    in view, at every phase of the stride; every other event is found within a frame."""
+    from posecoach import pipeline
+
+    p = RunnerParams()
+    fps = 60.0
+    runner = SyntheticRunner(p)
+    ds, _ = runner.generate(duration_s=5.0, fps=fps, seed=0)
+    truth = runner.events(-1.0, 6.0)
+    n = int(4 * fps)
+    for k in range(0, int(round(p.stride_time_s * fps)), 6):
+        clip = ds.isel(time=slice(k, k + n))
+        t = clip["time"].values - clip["time"].values[0]
+        clip = clip.assign_coords(time=t, frame=("time", np.arange(n)))
+        pos = clip["position"].values.copy()
+        pos[: int(0.5 * fps)] = np.nan
+        pos[int(3.5 * fps) + 1 :] = np.nan
+        clip = clip.assign(position=(clip["position"].dims, pos))
+        a = pipeline.analyze_poses(clip, height_m=p.height_m, speed_mps=p.speed_mps)
+        lo, hi = 0.5 + events.EDGE_GUARD_S, 3.5 - events.EDGE_GUARD_S
+        assert a.events["time_s"].between(lo, hi).all(), (k, a.events)
+        ref = truth.assign(time_s=truth["time_s"] - ds["time"].values[k])
+        ref = ref[(ref["time_s"] >= 0.5) & (ref["time_s"] <= 3.5)]
+        ref = ref.assign(time_s=ref["time_s"] - 0.5)
+        det = a.events.assign(time_s=a.events["time_s"] - 0.5)
+        m, missing, spurious = events.match_events(det, ref, t_end_s=3.0, tol_s=0.08,
+                                                   edge_s=events.EDGE_GUARD_S + 1 / fps)
+        assert not missing and spurious.empty, k
+        assert (m["err_s"].abs() <= 1 / fps + 1e-9).all(), (k, m)
+
+
 def test_refine_toe_off_last_rise_through_lift_speed():
     dt = 1 / 120
     t = np.arange(0, 1.0, dt)

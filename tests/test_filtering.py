@@ -129,6 +129,60 @@ def test_mask_low_confidence_rejects_bad_threshold(bad):
         F.mask_low_confidence(motion(30, 1), min_confidence=bad)
 
 
+def test_points_outside_the_picture_are_found_on_every_edge():
+    ds = motion(60, 1)  # 1280 x 720, body well inside
+    pos = ds["position"].values.copy()
+    pos[5, IDX["nose"]] = [640, -3]  # above
+    pos[6, IDX["left_heel"]] = [-1, 600]  # left of the picture
+    pos[7, IDX["right_wrist"]] = [1281, 300]  # right
+    pos[8, IDX["right_foot_index"]] = [500, 721]  # below
+    pos[9, IDX["left_knee"]] = [1280, 720]  # on the corner: inside
+    out = F.outside_picture(with_position(ds, pos))
+    assert out.shape == (ds.sizes["time"], len(KP))
+    assert sorted(zip(*np.nonzero(out), strict=True)) == [
+        (5, IDX["nose"]), (6, IDX["left_heel"]), (7, IDX["right_wrist"]), (8, IDX["right_foot_index"])]
+
+
+def test_frames_of_a_runner_entering_and_leaving_the_picture_are_masked_whole():
+    """Overground past a static camera: the trailing foot is outside the picture for the first
+    10 frames, the leading hand and knee for the last 8; in between a wrist leaves the picture
+    for 3 frames (not entering or leaving: only that point is masked)."""
+    ds = motion(60, 2)
+    n = ds.sizes["time"]
+    pos = ds["position"].values.copy()
+    pos[:, :, 0] += np.linspace(0, 800, n)[:, None]  # runs to the right, 300 -> 1100 px
+    pos[:10, IDX["right_heel"], 0] = -5.0
+    pos[n - 8 :, IDX["right_wrist"], 0] = 1300.0
+    pos[n - 4 :, IDX["right_knee"], 0] = 1290.0
+    pos[50:53, IDX["left_wrist"], 0] = 1285.0
+    pos[n - 3 :] = np.nan  # the runner is gone
+    ds = with_position(ds, pos)
+    crossing = F.crossing_border_frames(ds)
+    assert np.flatnonzero(crossing).tolist() == list(range(10)) + list(range(n - 8, n - 3))
+    out, report = F.clean(ds)
+    got = out["position"].values
+    assert np.isnan(got[crossing]).all()
+    assert np.isfinite(got[10 : n - 8]).all(axis=-1)[:, [i for i in range(len(KP)) if i != IDX["left_wrist"]]].all()
+    assert np.isfinite(got[50:53, IDX["left_wrist"]]).all()  # a 50 ms hole: filled again
+    assert report.border_spans == [{"start_frame": 0, "end_frame": 9},
+                                   {"start_frame": n - 8, "end_frame": n - 4}]
+    assert report.keypoints_outside_picture == 3
+
+
+def test_a_body_cut_by_the_edge_all_the_time_is_not_entering_or_leaving():
+    """A close camera that always cuts off the head: only the points outside are masked."""
+    ds = motion(60, 1)
+    pos = ds["position"].values.copy()
+    head = [IDX[k] for k in KP[:11]]  # nose, eyes, ears, mouth
+    pos[:, head, 0] = -10.0
+    ds = with_position(ds, pos)
+    assert not F.crossing_border_frames(ds).any()
+    out, report = F.clean(ds)
+    assert report.border_spans == [] and report.keypoints_outside_picture == len(head) * ds.sizes["time"]
+    assert np.isnan(out["position"].values[:, head]).all()
+    assert np.isfinite(out["position"].values[:, [IDX[k] for k in LEG]]).all()
+
+
 # --------------------------------------------------------------------------------------------
 # 2. leg swaps on the simple test motion
 # --------------------------------------------------------------------------------------------

@@ -180,8 +180,9 @@ IC_GROUND_SPEED_SHARE = 0.2
 TO_LIFT_SPEED_MPS = 0.3
 #: The velocity cues are searched this far (s) around the height-based event.
 VELOCITY_CUE_WINDOW_S = 0.06
-#: Events closer than this (s) to the first or last frame are not reported: their timing
-#: needs the signals on both sides (the velocity cues' window; the zero-lag filter's edge).
+#: Events closer than this (s) to the first or last frame (with the runner in view) are not
+#: reported: their timing needs the signals on both sides (the velocity cues' window; the
+#: zero-lag filter's edge).
 #: Measured on synthetic clips cut at every phase of the stride (30-120 fps): events within
 #: 50 ms of an end came up to 5 frames off, events further in within a frame.
 EDGE_GUARD_S = VELOCITY_CUE_WINDOW_S
@@ -1708,6 +1709,10 @@ class GaitEventDetector:
         if self.lowpass_hz is not None:
             cutoff = float(self.lowpass_hz) if self.lowpass_hz > 0 else float("nan")
         filt = (cutoff, order)
+        # the runner's time in view: the clip, or less where nobody was detected (or the
+        # runner's frames crossing the picture's edge were masked, filtering.clean)
+        present = np.flatnonzero(np.isfinite(body["position"].values).any(axis=(1, 2)))
+        self._in_view = (int(present[0]), int(present[-1])) if present.size else (0, n - 1)
         rows: list[dict] = []
         self.warnings_: list[str] = []
         self.levels_: dict[str, dict[str, float]] = {}
@@ -2014,12 +2019,14 @@ class GaitEventDetector:
             ic = float("nan")
         if np.isfinite(to) and not _seen_around(t, seen, to, max_gap_s):
             to = float("nan")
-        near_edge = min(EDGE_GUARD_S, 0.25 * (t[-1] - t[0]))
-        if np.isfinite(ic) and not t[0] + near_edge <= ic <= t[-1] - near_edge:
+        first, last = self._in_view
+        t0, t1 = t[first], t[last]
+        near_edge = min(EDGE_GUARD_S, 0.25 * (t1 - t0))
+        if np.isfinite(ic) and not t0 + near_edge <= ic <= t1 - near_edge:
             ic = float("nan")
-        if np.isfinite(to) and not t[0] + near_edge <= to <= t[-1] - near_edge:
+        if np.isfinite(to) and not t0 + near_edge <= to <= t1 - near_edge:
             to = float("nan")
-        cut = a == 0 or b >= n  # a stance cut by the clip's start or end
+        cut = a <= first or b > last  # a stance cut by the clip's (or the view's) start or end
         if cut and not (np.isfinite(ic) or np.isfinite(to)):
             return None  # the tail of a stance cut by the clip's end, with nothing to time
         if (b - a) * dt * 1000 < self.min_contact_ms:

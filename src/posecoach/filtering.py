@@ -7,7 +7,10 @@ returns a :class:`CleaningReport` saying what was changed.
 Order of the steps in :func:`clean` (and why)
 ---------------------------------------------
 1. :func:`mask_low_confidence` first, so that keypoints the model itself doubts cannot drive
-   the swap detector, be used as interpolation anchors or be smeared by the filter.
+   the swap detector, be used as interpolation anchors or be smeared by the filter; then
+   :func:`mask_outside_picture` (pixel datasets): keypoints outside the picture, which the
+   model guesses with high confidence, and whole frames of a runner coming into or leaving
+   the picture across its side.
 2. :func:`repair_leg_swaps` second, on data that is masked but otherwise raw: a label swap is a
    jump, which is sharpest before any smoothing; and both later steps mix neighbouring samples,
    so they must see one consistent labelling (interpolating or filtering across a swap would
@@ -87,7 +90,10 @@ __all__ = [
     "interpolate_gaps",
     "lowpass",
     "lowpass_coefficients",
+    "crossing_border_frames",
     "mask_low_confidence",
+    "mask_outside_picture",
+    "outside_picture",
     "repair_leg_swaps",
     "repeated_frames",
     "viterbi_second_order",
@@ -194,6 +200,93 @@ def mask_low_confidence(ds: xr.Dataset, *, min_confidence: float = 0.5) -> xr.Da
     pos = ds["position"].values.copy()
     pos[low] = np.nan
     return _new_dataset(ds, pos)
+
+
+def outside_picture(ds: xr.Dataset) -> np.ndarray:
+    """Which keypoints lie outside the picture.
+
+    BlazePose places every landmark, also those of body parts beyond the picture's edge, and
+    gives them confidences as high as the visible ones (0.7-1.0 on the test clips); such a
+    position is the model's guess, not a measurement.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Pixel pose dataset (``image_width_px`` and ``image_height_px`` attributes).
+
+    Returns
+    -------
+    ndarray of bool, shape (time, keypoint)
+        True where the position is left of 0, right of the width, above 0 or below the height.
+    """
+    validate(ds)
+    if ds.attrs.get("frame", "pixel") != "pixel":
+        raise PoseDataError("outside_picture needs pixel positions (a pose dataset from a video)")
+    w, h = float(ds.attrs["image_width_px"]), float(ds.attrs["image_height_px"])
+    pos = ds["position"].values
+    x, y = pos[..., 0], pos[..., 1]
+    with np.errstate(invalid="ignore"):
+        return (x < 0) | (x > w) | (y < 0) | (y > h)
+
+
+def crossing_border_frames(ds: xr.Dataset) -> np.ndarray:
+    """Frames in which the runner enters or leaves the picture across its side.
+
+    Frames with some keypoint beyond the left or right edge that lie in one unbroken run with
+    the first or the last frame in which anybody was detected: the runner coming into or going
+    out of view (overground, static camera). While the body is cut by the edge the pose model
+    sees only part of it and guesses the rest, and what it does see degrades too: on the shared
+    50 fps overground clip the planted foot of the last contact "lifts" 10-28 cm in the picture
+    as the leading hand and knee leave it (toe-off 18 frames before the label), and the trailing
+    heel outside the picture as the runner comes in gives a toe-off 3 frames before the label.
+    A run that covers every detected frame (a camera that always cuts off a hand) is not
+    entering or leaving and is not counted.
+
+    Returns
+    -------
+    ndarray of bool, shape (time,)
+    """
+    validate(ds)
+    x = ds["position"].values[..., 0]
+    w = float(ds.attrs["image_width_px"])
+    with np.errstate(invalid="ignore"):
+        side_out = ((x < 0) | (x > w)).any(axis=1)
+    detected = np.flatnonzero(np.isfinite(ds["position"].values).any(axis=(1, 2)))
+    res = np.zeros(ds.sizes["time"], dtype=bool)
+    if detected.size == 0:
+        return res
+    first, last = int(detected[0]), int(detected[-1])
+    for a, b in _true_runs(side_out):
+        if a <= first and b - 1 >= last:
+            continue  # cut all the time: not entering or leaving
+        if a <= first <= b - 1 or a <= last <= b - 1:
+            res[a:b] = True
+    return res
+
+
+def mask_outside_picture(ds: xr.Dataset) -> tuple[xr.Dataset, np.ndarray, np.ndarray]:
+    """Set keypoints outside the picture, and whole frames of a runner crossing its edge, to NaN.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Pixel pose dataset.
+
+    Returns
+    -------
+    ds : xarray.Dataset
+        New dataset (``confidence`` unchanged).
+    outside : ndarray of bool, shape (time, keypoint)
+        Keypoints that were outside the picture (:func:`outside_picture`).
+    crossing : ndarray of bool, shape (time,)
+        Frames masked whole (:func:`crossing_border_frames`).
+    """
+    outside = outside_picture(ds)
+    crossing = crossing_border_frames(ds)
+    pos = ds["position"].values.copy()
+    pos[outside] = np.nan
+    pos[crossing] = np.nan
+    return _new_dataset(ds, pos), outside, crossing
 
 
 # --------------------------------------------------------------------------------------------
@@ -1106,6 +1199,12 @@ class CleaningReport:
         Frames in which at least one keypoint was masked for low confidence.
     keypoints_masked : int
         (frame, keypoint) positions masked.
+    keypoints_outside_picture : int
+        Further (frame, keypoint) positions masked because they lay outside the picture
+        (:func:`outside_picture`; not counting the frames of ``border_spans``).
+    border_spans : list of dict
+        ``{"start_frame", "end_frame" (inclusive)}`` of each run of frames masked whole because
+        the runner was entering or leaving the picture (:func:`crossing_border_frames`).
     swap_frames : list of int
         ``frame`` coordinate (decoded frame index) of every frame whose leg labels were exchanged.
     swaps_repaired : int
@@ -1132,6 +1231,8 @@ class CleaningReport:
     repair_swaps: bool
     frames_masked: int = 0
     keypoints_masked: int = 0
+    keypoints_outside_picture: int = 0
+    border_spans: list[dict[str, int]] = field(default_factory=list)
     swap_frames: list[int] = field(default_factory=list)
     swaps_repaired: int = 0
     swap_spans: list[dict[str, Any]] = field(default_factory=list)
@@ -1191,6 +1292,11 @@ def clean(
 
     low = _low_confidence_mask(ds, min_confidence)
     out = mask_low_confidence(ds, min_confidence=min_confidence)
+    outside = np.zeros(low.shape, dtype=bool)
+    crossing = np.zeros(n, dtype=bool)
+    if ds.attrs.get("frame", "pixel") == "pixel":
+        out, outside, crossing = mask_outside_picture(out)
+        outside &= ~low
 
     swap_frames: list[int] = []
     spans: list[dict[str, Any]] = []
@@ -1217,6 +1323,9 @@ def clean(
         repair_swaps=bool(repair_swaps),
         frames_masked=int(low.any(axis=1).sum()),
         keypoints_masked=int(low.sum()),
+        keypoints_outside_picture=int((outside & ~crossing[:, None]).sum()),
+        border_spans=[{"start_frame": int(frame[a]), "end_frame": int(frame[b - 1])}
+                      for a, b in _true_runs(crossing)],
         swap_frames=swap_frames,
         swaps_repaired=len(spans),
         swap_spans=spans,

@@ -256,6 +256,12 @@ def analyze_poses(
     warnings_: list[str] = list(poses.attrs.get("warnings", []))
     # 2. cleaning
     cleaned, cleaning = filtering.clean(poses)
+    if cleaning.border_spans:
+        spans = ", ".join(f"{x['start_frame']}-{x['end_frame']}" for x in cleaning.border_spans)
+        warnings_.append(
+            f"the runner is partly outside the picture while coming into or leaving it (frames "
+            f"{spans}); the pose model only guesses the parts it cannot see, so those frames are not "
+            "used (film with the whole body in the picture for the steps you want measured)")
     # 3. scene: camera motion, facing, treadmill/overground, ground line, scale
     # a saved pose dataset carries the pose pass's scan: without the video it still
     # gives camera motion (treadmill/panning) and repeated pictures
