@@ -82,6 +82,22 @@ def test_load_rejects_non_dataset(tmp_path):
         load_poses(tmp_path / "missing.nc")
 
 
+def test_a_damaged_pose_file_is_refused_not_read_as_zeros(tmp_path):
+    """Bytes of the position array zeroed in place (a damaged copy): without a checksum they
+    read as keypoints at (0, 0) with their old confidence; the file carries one and is refused."""
+    ds = _toy(200)
+    path = save_poses(ds, tmp_path / "p.nc")
+    raw = bytearray(path.read_bytes())
+    first = ds["position"].values[0, :2].astype("<f8").tobytes()  # the first two keypoints
+    at = raw.find(first)
+    assert at > 0  # the positions are stored uncompressed: find them
+    raw[at : at + 256] = bytes(256)
+    damaged = tmp_path / "damaged.nc"
+    damaged.write_bytes(bytes(raw))
+    with pytest.raises(PoseDataError, match="damaged: its checksum does not match"):
+        load_poses(damaged)
+
+
 def test_csv_export_has_named_columns(tmp_path):
     import pandas as pd
 

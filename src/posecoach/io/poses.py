@@ -65,8 +65,18 @@ def save_poses(ds: xr.Dataset, path: str | Path, *, overwrite: bool = False) -> 
     out.attrs = _encode_attrs(ds.attrs)
     for name in out.variables:
         out[name].attrs = _encode_attrs(out[name].attrs)
+    # a checksum on every numeric array: a damaged file fails to read instead of giving
+    # keypoints at (0, 0) with the confidence they had (HDF5's Fletcher-32 filter)
+    # (chunked by time only: a frame's values stay together)
+    encoding = {
+        name: {"fletcher32": True,
+               "chunksizes": tuple(min(n, 4096) if d == "time" else n
+                                   for d, n in zip(var.dims, var.shape, strict=True))}
+        for name, var in out.variables.items()
+        if var.ndim and var.size and np.issubdtype(var.dtype, np.number)
+    }
     tmp = path.with_name(path.name + ".partial")
-    out.to_netcdf(tmp, engine="h5netcdf")
+    out.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
     tmp.replace(path)
     return path
 
@@ -86,6 +96,11 @@ def load_poses(path: str | Path) -> xr.Dataset:
         with xr.open_dataset(path, engine="h5netcdf") as f:
             ds = f.load()
     except Exception as exc:  # noqa: BLE001 - any reader failure means "not our file"
+        if "filter returned failure" in str(exc):
+            raise PoseDataError(
+                f"{path} is damaged: its checksum does not match what `posecoach pose` wrote (the "
+                "file was changed or cut since); run `posecoach pose` on the video again"
+            ) from exc
         raise PoseDataError(
             f"{path} is not a readable pose dataset (NetCDF-4 written by `posecoach pose`): {exc}"
         ) from exc
