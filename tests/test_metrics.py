@@ -171,3 +171,44 @@ def test_summary_cadence_counts_steps_over_their_time():
     s = metrics.summarise(steps, fps=100)["cadence_spm"]
     assert s["median"] == pytest.approx(150.0, rel=1e-9)
     assert s["n"] == 8 and "Theil" in s["method"]
+
+
+def test_a_contact_given_to_the_other_foot_is_measured_on_the_leg_that_showed_it(analysed):
+    """The pose model put the landing foot's labels on the other leg for one whole stance (the
+    leg keypoints of both sides exchanged from IC to TO), and the rhythm of the steps gave the
+    contact back to its foot: ``side`` is the true foot, ``track`` the leg whose keypoints show
+    it. Its foot, knee and ankle values are those of the same stance measured without the
+    mix-up; with the ``side`` foot's keypoints they were the swinging foot's (a rotated phone
+    clip gave foot angles of -121 and -123 deg this way)."""
+    from posecoach import events, kinematics
+
+    _, a, _ = analysed
+    body = a.body
+    contacts = events.GaitEventDetector().detect(body, a.angles).contacts_
+    full = contacts[contacts["complete"]].reset_index(drop=True)
+    c = full.iloc[len(full) // 2]
+    t = body["time"].values
+    w = (t >= c["ic_time_s"] - 0.05) & (t <= c["to_time_s"] + 0.05)
+    names = [str(k) for k in body["keypoint"].values]
+    pos = body["position"].values.copy()
+    for part in ("hip", "knee", "ankle", "heel", "foot_index"):
+        i, j = names.index(f"left_{part}"), names.index(f"right_{part}")
+        pos[np.ix_(w, [i, j])] = pos[np.ix_(w, [j, i])]
+    mixed = body.copy(data={**{k: v.values for k, v in body.data_vars.items()}, "position": pos})
+    other = "right" if c["side"] == "left" else "left"
+    given_back = full.copy()
+    given_back.loc[given_back.index[len(full) // 2], "track"] = other
+    stance = ["foot_strike_angle_deg", "shank_angle_ic_deg", "knee_flexion_ic_deg", "overstride_cm",
+              "ankle_range_stance_deg", "peak_knee_flexion_stance_deg", "fall_angle_to_deg"]
+
+    def step_values(b, cts):
+        m = metrics.StepMetrics(leg_length_m=0.9).compute(b, kinematics.joint_angles(b), cts)
+        return m.steps_.iloc[len(full) // 2]
+
+    clean = step_values(body, full)
+    fixed = step_values(mixed, given_back)
+    assert fixed["side"] == c["side"] and fixed["track"] == other
+    for name in stance:
+        assert fixed[name] == pytest.approx(clean[name], abs=1e-6), name
+    wrong = step_values(mixed, full)  # the labelled foot's keypoints: the swinging foot
+    assert abs(wrong["foot_strike_angle_deg"] - clean["foot_strike_angle_deg"]) > 10

@@ -153,7 +153,7 @@ from posecoach.kinematics import SIDES
 
 EVENT_COLUMNS = ["side", "kind", "frame", "time_s", "confidence"]
 CONTACT_COLUMNS = [
-    "side", "ic_time_s", "to_time_s", "ic_frame", "to_frame", "ic_confidence", "to_confidence",
+    "side", "track", "ic_time_s", "to_time_s", "ic_frame", "to_frame", "ic_confidence", "to_confidence",
     "first_index", "last_index", "complete",
 ]
 #: Per-contact values the detector uses internally (not part of ``contacts_``): the local
@@ -1692,8 +1692,11 @@ class GaitEventDetector:
         -------
         self
             With ``events_`` (DataFrame: side, kind, frame, time_s, confidence, sorted by
-            time), ``contacts_`` (one row per contact: side, ic/to times and frames,
-            confidences, first/last index, ``complete``), ``levels_`` (per side: levels,
+            time), ``contacts_`` (one row per contact: side, ``track``, ic/to times and
+            frames, confidences, first/last index, ``complete``; ``track`` is the leg whose
+            keypoints showed the contact, which differs from ``side`` where the contact was
+            given to the other foot because the pose model mixed up the legs: that leg's
+            keypoints show the landing foot), ``levels_`` (per side: levels,
             swing height, noise, thresholds) and ``warnings_``.
         """
         if body.attrs.get("frame") != "body":
@@ -2059,6 +2062,7 @@ class GaitEventDetector:
         ic_ok, to_ok = bool(np.isfinite(ic)), bool(np.isfinite(to))
         return {
             "side": side,
+            "track": side,
             "ic_time_s": float(ic) if ic_ok else np.nan,
             "to_time_s": float(to) if to_ok else np.nan,
             "ic_frame": _frame_at_or_after(t, frames, ic) if ic_ok else -1,

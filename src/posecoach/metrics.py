@@ -195,6 +195,10 @@ class StepMetrics:
         rows = []
         for _, c in complete.iterrows():
             side, other = c["side"], "right" if c["side"] == "left" else "left"
+            # the keypoints that showed this contact: where the pose model put the landing
+            # foot's labels on the other leg (and the contact was given back to its foot by
+            # the rhythm of the steps) the labelled foot's points show the swinging foot
+            leg = c["track"] if c.get("track") in SIDES else side
             ic, to = float(c["ic_time_s"]), float(c["to_time_s"])
             next_ic = first_after(ic)
             next_other = first_after(ic, other)
@@ -205,9 +209,10 @@ class StepMetrics:
             stride_s = next_same - ic if np.isfinite(next_same) else np.nan
             if np.isfinite(stride_s) and np.isfinite(step_s) and stride_s > 3 * step_s:
                 stride_s = np.nan  # a gap in the data, not one stride
-            mid = _pose_instant(t, hip[:, 0], xy(f"{side}_ankle")[:, 0], ic, to)
+            mid = _pose_instant(t, hip[:, 0], xy(f"{leg}_ankle")[:, 0], ic, to)
             r: dict[str, float | str | int] = {
                 "side": side,
+                "track": leg,
                 "ic_frame": int(c["ic_frame"]),
                 "to_frame": int(c["to_frame"]),
                 "ic_time_s": ic,
@@ -220,9 +225,9 @@ class StepMetrics:
                 "flight_ms": (next_other - to) * 1000 if step_ok else np.nan,
                 "duty_factor_pct": 100 * (to - ic) / stride_s if np.isfinite(stride_s) else np.nan,
             }
-            a_side = side_angles[side]
+            a_side = side_angles[leg]
             knee = a_side["knee_flexion_deg"]
-            ankle_x, ankle_y = xy(f"{side}_ankle")[:, 0], xy(f"{side}_ankle")[:, 1]
+            ankle_x, ankle_y = xy(f"{leg}_ankle")[:, 0], xy(f"{leg}_ankle")[:, 1]
             hip_x_ic = _interp(t, hip[:, 0], ic)
             r["overstride_cm"] = 100 * (_interp(t, ankle_x, ic) - hip_x_ic)
             r["overstride_pct_leg"] = r["overstride_cm"] / self.leg_length_m
@@ -237,7 +242,7 @@ class StepMetrics:
             ank = a_side["ankle_dorsiflexion_deg"]
             r["ankle_range_stance_deg"] = _nanstat(np.ptp, ank[st])
             r["ankle_plantarflexion_to_deg"] = -_interp(t, ank, to)
-            heel_h = xy(f"{side}_heel")[:, 1]
+            heel_h = xy(f"{leg}_heel")[:, 1]
             r["heel_height_midstance_cm"] = 100 * (_interp(t, heel_h, mid) - _nanstat(np.min, heel_h[st]))
             r["late_stance_ms"] = (to - mid) * 1000
             # foot moving back relative to the hip at contact (Pose key point 13)
@@ -255,8 +260,8 @@ class StepMetrics:
             r["trunk_lean_deg"] = _interp(t, angles["trunk_lean_deg"].values, mid)
             r["body_lean_deg"] = _angle_from_up(sx - ax_mid, sy - ay_mid)
             r["hip_bend_midstance_deg"] = _angle_from_up(sx - hx, sy - hy) - _angle_from_up(hx - ax_mid, hy - ay_mid)
-            toe_to = _interp(t, xy(f"{side}_foot_index")[:, 0], to)
-            toe_to_y = _interp(t, xy(f"{side}_foot_index")[:, 1], to)
+            toe_to = _interp(t, xy(f"{leg}_foot_index")[:, 0], to)
+            toe_to_y = _interp(t, xy(f"{leg}_foot_index")[:, 1], to)
             r["fall_angle_to_deg"] = _angle_from_up(
                 _interp(t, hip[:, 0], to) - toe_to, _interp(t, hip[:, 1], to) - toe_to_y
             )
@@ -273,7 +278,7 @@ class StepMetrics:
                     r["ankle_under_hip_pct_leg"] = (
                         100 * (ankle_x[k_pk] - hip[k_pk, 0]) / self.leg_length_m
                     )
-                heel_xy = xy(f"{side}_heel")[sw]
+                heel_xy = xy(f"{leg}_heel")[sw]
                 d = np.linalg.norm(heel_xy - hip[sw], axis=1)
                 r["heel_to_buttock_cm"] = 100 * _nanstat(np.min, d)
             # over the step (IC to next IC): bounce, head, arms

@@ -155,6 +155,9 @@ class KeyFrame:
     ----------
     side : {"left", "right"}
         The foot whose step it is (for ``pull``: the swinging leg).
+    leg : {"left", "right"}
+        The leg keypoints that show that foot (the step's ``track``: the other leg's labels
+        where the pose model mixed up the legs, ``docs/conventions.md``).
     phase : str
         One of :data:`PHASES`.
     time_s : float
@@ -182,6 +185,10 @@ class KeyFrame:
     numbers: dict = field(default_factory=dict)
     image: np.ndarray | None = None
     from_video: bool = False
+    leg: str = ""
+
+    def __post_init__(self) -> None:
+        self.leg = self.leg or self.side
 
     @property
     def title(self) -> str:
@@ -263,16 +270,17 @@ def step_key_frames(analysis, step: pd.Series, label: int) -> list[KeyFrame]:
     t = body["time"].values
     frames = body["frame"].values
     side = str(step["side"])
+    leg = str(step["track"]) if step.get("track") in C.SIDES else side
     pos = body["position"]
     hip_x = nanmid(pos.sel(keypoint="left_hip").values,
                        pos.sel(keypoint="right_hip").values)[:, 0]
-    ankle_x = pos.sel(keypoint=f"{side}_ankle").values[:, 0]
+    ankle_x = pos.sel(keypoint=f"{leg}_ankle").values[:, 0]
     ic, to = float(step["ic_time_s"]), float(step["to_time_s"])
     mid = midstance_time_s(t, hip_x, ankle_x, ic, to)
     fall = 0.5 * (mid + to)
     stride_ms = float(step.get("stride_time_ms", np.nan))
     next_ic = ic + stride_ms / 1000 if np.isfinite(stride_ms) else to + 2 * (to - ic)
-    knee = angles["knee_flexion_deg"].sel(side=side).values
+    knee = angles["knee_flexion_deg"].sel(side=leg).values
     pull = peak_swing_flexion_time_s(t, knee, to, next_ic)
     out = []
     for phase, time_s in (("initial_contact", ic), ("mid_stance", mid), ("fall", fall),
@@ -286,7 +294,7 @@ def step_key_frames(analysis, step: pd.Series, label: int) -> list[KeyFrame]:
         else:
             row = _nearest_row(t, time_s)
         kf = KeyFrame(side=side, phase=phase, time_s=float(time_s), frame=int(frames[row]),
-                      row=row, step=label)
+                      row=row, step=label, leg=leg)
         kf.numbers = _phase_numbers(analysis, step, kf)
         out.append(kf)
     return out
@@ -316,14 +324,14 @@ def _phase_numbers(analysis, step: pd.Series, kf: KeyFrame) -> dict[str, float]:
     if kf.phase == "toe_off":
         out = {k: _val(step, k) for k in ("fall_angle_to_deg", "ankle_plantarflexion_to_deg")}
         out["knee_flexion_deg"] = float(
-            analysis.angles["knee_flexion_deg"].sel(side=kf.side).values[kf.row])
+            analysis.angles["knee_flexion_deg"].sel(side=kf.leg).values[kf.row])
         return out
     # fall: lean of the whole body from the support ankle at that frame (body frame, metres)
     pos = analysis.body["position"].values
     names = [str(k) for k in analysis.body["keypoint"].values]
     p = {n: pos[kf.row, j] for j, n in enumerate(names)}
     sh = C.midpoint(p, "left_shoulder", "right_shoulder")
-    ank = p[f"{kf.side}_ankle"]
+    ank = p[f"{kf.leg}_ankle"]
     lean = float(np.degrees(np.arctan2(sh[0] - ank[0], sh[1] - ank[1])))
     return {"body_lean_deg": lean,
             "trunk_lean_deg": float(analysis.angles["trunk_lean_deg"].values[kf.row])}
@@ -510,7 +518,7 @@ def _draw_geometry(img: np.ndarray, pts: dict[str, np.ndarray], kf: KeyFrame, *,
     h, w = img.shape[:2]
     lw = max(2.0, 0.028 * leg_px)
     dash = max(4.0, 0.05 * leg_px)
-    side = kf.side
+    side = kf.leg
     support = side if kf.phase != "pull" else ("left" if side == "right" else "right")
     C.draw_skeleton(img, pts, near=near, width_px=lw, support=support)
     sh = C.midpoint(pts, "left_shoulder", "right_shoulder")
