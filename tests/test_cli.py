@@ -135,8 +135,15 @@ def test_existing_results_are_not_overwritten(tmp_path):
 
 
 def test_height_out_of_range_is_usage_error(tmp_path):
-    res = run_cli("analyze", "x.nc", "--height-cm", "17", cwd=tmp_path)
-    assert res.returncode == 2 and "--height-cm" in res.stderr
+    """A height in metres, a speed out of range or not a number: the analyze command's usage
+    and what unit it expects (the top-level usage said nothing about --height-cm)."""
+    res = run_cli("analyze", "x.nc", "--height-cm", "1.78", cwd=tmp_path)
+    assert res.returncode == 2 and "usage: posecoach analyze" in res.stderr
+    assert "--height-cm: 1.78 is outside 100-230" in res.stderr and "centimetres, e.g. 178" in res.stderr
+    res = run_cli("analyze", "x.nc", "--speed-kmh", "fast", cwd=tmp_path)
+    assert res.returncode == 2 and "--speed-kmh: 'fast' is not a number" in res.stderr
+    res = run_cli("analyze", "x.nc", "--capture-fps", "0", cwd=tmp_path)
+    assert res.returncode == 2 and "--capture-fps: 0 is outside 1-10000" in res.stderr
 
 
 @pytest.mark.slow

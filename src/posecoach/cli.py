@@ -44,6 +44,21 @@ def _worker_count(text: str) -> int:
     return value
 
 
+def _number_within(lo: float, hi: float, hint: str):
+    """An argparse type: a number from ``lo`` to ``hi``; the error names the unit expected."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number ({hint})") from None
+        if not lo <= value <= hi:  # NaN fails too
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo:g}-{hi:g} ({hint})")
+        return value
+
+    return parse
+
+
 def _add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_worker_count, default=None, metavar="N",
                    help="processes for pose estimation and for drawing the annotated video "
@@ -86,13 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", type=Path, help="a video file, or a pose dataset (.nc) from 'posecoach pose'")
     p.add_argument("-o", "--output", type=Path, default=None,
                    help="output folder (default: posecoach-output/<name>)")
-    p.add_argument("--height-cm", type=float, default=None,
+    p.add_argument("--height-cm", type=_number_within(100, 230, "the runner's height in "
+                                                      "centimetres, e.g. 178"), default=None,
                    help="runner's height in cm (sets the scale; default assumes 170 cm and warns)")
-    p.add_argument("--speed-kmh", type=float, default=None,
+    p.add_argument("--speed-kmh", type=_number_within(3, 40, "the belt speed in km/h, e.g. 12"),
+                   default=None,
                    help="treadmill belt speed in km/h (gives step length and speed)")
     p.add_argument("--rules", type=Path, default=None,
                    help="a rule file (TOML) with your own bands, weights or cues; see docs/rules.md")
-    p.add_argument("--capture-fps", type=float, default=None, metavar="FPS",
+    p.add_argument("--capture-fps", type=_number_within(1, 10000, "frames per second, e.g. 240"),
+                   default=None, metavar="FPS",
                    help="for a slow-motion clip: the rate it was filmed at (e.g. 240 for a phone's "
                         "slow motion that plays at 30); times are then real time")
     _add_video_job_args(p)
@@ -157,11 +175,6 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             log.info("wrote %s", path)
         return 0
     if args.command == "analyze":
-        for name, value, lo, hi in (("--height-cm", args.height_cm, 100, 230),
-                                    ("--speed-kmh", args.speed_kmh, 3, 40),
-                                    ("--capture-fps", args.capture_fps, 1, 10000)):
-            if value is not None and not lo <= value <= hi:
-                parser.error(f"{name} {value:g} is outside {lo}-{hi}")
         out = args.output or Path("posecoach-output") / args.source.stem
         result = pipeline.run_analyze(
             args.source, out,
