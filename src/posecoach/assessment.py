@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from posecoach.errors import PosecoachError
+from posecoach.metrics import FILM_STEPS
 
 #: Name of the packaged default rule file (``extends = "pose_method"`` refers to it).
 DEFAULT_RULES_NAME = "pose_method"
@@ -997,7 +998,7 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
     if gait != "running":
         why = (analysis.gait or {}).get("reason") or f"the gait is {gait}"
         hint = ("posecoach judges running technique only" if gait == "walking"
-                else "film at least 6 steps (3 per foot) of running")
+                else f"film {FILM_STEPS} of steady running")
         return _not_assessable(rule, f"not judged: {why}; {hint}", band_text)
     clip_view = (analysis.runner or {}).get("view", "side")
     if rule.view != clip_view:
@@ -1143,9 +1144,9 @@ def too_few_steps_warning(results: list[RuleResult], rules: RuleSet, n_steps: in
     starved = [r for r in results if r.status == "not_assessable" and r.metric is not None
                and 0 < r.n < per_rule.get(r.id, 0)]
     if starved:
-        return (f"the clip is too short to judge the technique: it holds {n_steps} step(s), and "
-                f"{len(starved)} of {len(results)} rules need {need} steps with a value, so they "
-                f"were not judged; {film}")
+        return (f"the clip is short: it holds {n_steps} step(s); {len(starved)} of {len(results)} "
+                f"rules need {need} steps with a value and were not judged, and the others rest on "
+                f"{n_steps} steps or fewer, so one odd step moves them; {film}")
     return (f"the clip is short: it holds {n_steps} steps, so each verdict rests on {n_steps} "
             f"steps or fewer and one odd step moves it; {film}")
 

@@ -321,6 +321,12 @@ class StepMetrics:
         return self
 
 
+#: What every message asking for a longer clip advises: twice the packaged rule file's
+#: ``min_steps`` (a rule needs 4 steps with a value), i.e. 4 per foot
+#: (:func:`posecoach.assessment.too_few_steps_warning` derives it from the rules in use).
+FILM_STEPS = "at least 8 steps (4 per foot)"
+
+
 #: Metrics whose zero is a position, not an absence (signed offsets ahead of or behind a
 #: body point, heights above a resting level): a left/right ratio of them means nothing
 #: (6.8 cm ahead and 6.3 cm behind gave an "asymmetry" of 4956 %), so no

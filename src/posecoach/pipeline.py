@@ -350,9 +350,9 @@ def analyze_poses(
             )
     if gait == "walking":
         warnings_.append(f"{reason}. posecoach judges running technique only; no running verdicts "
-                         "are given: film the runner running (at least 6 steps, 3 per foot).")
+                         f"are given: film the runner running ({metrics.FILM_STEPS}).")
     elif gait == "unknown":
-        hint = "film at least 6 steps (3 per foot) of running"
+        hint = f"film {metrics.FILM_STEPS} of steady running"
         if capture_given:
             hint = (f"check --capture-fps {fps:g} (too high a rate leaves too few frames per "
                     f"contact), or {hint}")
