@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from posecoach.errors import PosecoachError
-from posecoach.metrics import FILM_STEPS
+from posecoach.metrics import FILM_ADVICE
 
 #: Name of the packaged default rule file (``extends = "pose_method"`` refers to it).
 DEFAULT_RULES_NAME = "pose_method"
@@ -998,7 +998,7 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
     if gait != "running":
         why = (analysis.gait or {}).get("reason") or f"the gait is {gait}"
         hint = ("posecoach judges running technique only" if gait == "walking"
-                else f"film {FILM_STEPS} of steady running")
+                else FILM_ADVICE)
         return _not_assessable(rule, f"not judged: {why}; {hint}", band_text)
     clip_view = (analysis.runner or {}).get("view", "side")
     if rule.view != clip_view:

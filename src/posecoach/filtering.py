@@ -202,6 +202,18 @@ def mask_low_confidence(ds: xr.Dataset, *, min_confidence: float = 0.5) -> xr.Da
     return _new_dataset(ds, pos)
 
 
+def _beyond_edges(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(time, keypoint) masks of positions beyond the left/right and the top/bottom edges."""
+    validate(ds)
+    if ds.attrs.get("frame", "pixel") != "pixel":
+        raise PoseDataError("the picture's edges need pixel positions (a pose dataset from a video)")
+    w, h = float(ds.attrs["image_width_px"]), float(ds.attrs["image_height_px"])
+    pos = ds["position"].values
+    x, y = pos[..., 0], pos[..., 1]
+    with np.errstate(invalid="ignore"):
+        return (x < 0) | (x > w), (y < 0) | (y > h)
+
+
 def outside_picture(ds: xr.Dataset) -> np.ndarray:
     """Which keypoints lie outside the picture.
 
@@ -219,14 +231,23 @@ def outside_picture(ds: xr.Dataset) -> np.ndarray:
     ndarray of bool, shape (time, keypoint)
         True where the position is left of 0, right of the width, above 0 or below the height.
     """
-    validate(ds)
-    if ds.attrs.get("frame", "pixel") != "pixel":
-        raise PoseDataError("outside_picture needs pixel positions (a pose dataset from a video)")
-    w, h = float(ds.attrs["image_width_px"]), float(ds.attrs["image_height_px"])
-    pos = ds["position"].values
-    x, y = pos[..., 0], pos[..., 1]
-    with np.errstate(invalid="ignore"):
-        return (x < 0) | (x > w) | (y < 0) | (y > h)
+    sides, ends = _beyond_edges(ds)
+    return sides | ends
+
+
+def _crossing_runs(ds: xr.Dataset, side_out: np.ndarray) -> np.ndarray:
+    """:func:`crossing_border_frames` from the frames with a keypoint beyond a side edge."""
+    detected = np.flatnonzero(np.isfinite(ds["position"].values).any(axis=(1, 2)))
+    res = np.zeros(ds.sizes["time"], dtype=bool)
+    if detected.size == 0:
+        return res
+    first, last = int(detected[0]), int(detected[-1])
+    for a, b in _true_runs(side_out):
+        if a <= first and b - 1 >= last:
+            continue  # cut all the time: not entering or leaving
+        if a <= first <= b - 1 or a <= last <= b - 1:
+            res[a:b] = True
+    return res
 
 
 def crossing_border_frames(ds: xr.Dataset) -> np.ndarray:
@@ -246,22 +267,7 @@ def crossing_border_frames(ds: xr.Dataset) -> np.ndarray:
     -------
     ndarray of bool, shape (time,)
     """
-    validate(ds)
-    x = ds["position"].values[..., 0]
-    w = float(ds.attrs["image_width_px"])
-    with np.errstate(invalid="ignore"):
-        side_out = ((x < 0) | (x > w)).any(axis=1)
-    detected = np.flatnonzero(np.isfinite(ds["position"].values).any(axis=(1, 2)))
-    res = np.zeros(ds.sizes["time"], dtype=bool)
-    if detected.size == 0:
-        return res
-    first, last = int(detected[0]), int(detected[-1])
-    for a, b in _true_runs(side_out):
-        if a <= first and b - 1 >= last:
-            continue  # cut all the time: not entering or leaving
-        if a <= first <= b - 1 or a <= last <= b - 1:
-            res[a:b] = True
-    return res
+    return _crossing_runs(ds, _beyond_edges(ds)[0].any(axis=1))
 
 
 def mask_outside_picture(ds: xr.Dataset) -> tuple[xr.Dataset, np.ndarray, np.ndarray]:
@@ -281,8 +287,9 @@ def mask_outside_picture(ds: xr.Dataset) -> tuple[xr.Dataset, np.ndarray, np.nda
     crossing : ndarray of bool, shape (time,)
         Frames masked whole (:func:`crossing_border_frames`).
     """
-    outside = outside_picture(ds)
-    crossing = crossing_border_frames(ds)
+    sides, ends = _beyond_edges(ds)
+    outside = sides | ends
+    crossing = _crossing_runs(ds, sides.any(axis=1))
     pos = ds["position"].values.copy()
     pos[outside] = np.nan
     pos[crossing] = np.nan

@@ -174,7 +174,7 @@ class StepMetrics:
         side_angles = {
             s: {str(name): angles[name].sel(side=s).values for name in angles.data_vars
                 if "side" in angles[name].dims}
-            for s in ("left", "right")
+            for s in SIDES
         }
 
         hip = _nanmid(xy("left_hip"), xy("right_hip"))
@@ -325,6 +325,7 @@ class StepMetrics:
 #: ``min_steps`` (a rule needs 4 steps with a value), i.e. 4 per foot
 #: (:func:`posecoach.assessment.too_few_steps_warning` derives it from the rules in use).
 FILM_STEPS = "at least 8 steps (4 per foot)"
+FILM_ADVICE = f"film {FILM_STEPS} of steady running"
 
 
 #: Metrics whose zero is a position, not an absence (signed offsets ahead of or behind a

@@ -352,7 +352,7 @@ def analyze_poses(
         warnings_.append(f"{reason}. posecoach judges running technique only; no running verdicts "
                          f"are given: film the runner running ({metrics.FILM_STEPS}).")
     elif gait == "unknown":
-        hint = f"film {metrics.FILM_STEPS} of steady running"
+        hint = metrics.FILM_ADVICE
         if capture_given:
             hint = (f"check --capture-fps {fps:g} (too high a rate leaves too few frames per "
                     f"contact), or {hint}")
