@@ -751,6 +751,36 @@ def test_standing_on_lower_ground_after_the_run_does_not_hide_the_last_contacts(
         assert np.min(np.abs(ic["time_s"].to_numpy() - tt)) < 0.05, tt
 
 
+def test_a_rest_on_the_side_rail_before_a_short_sprint_does_not_set_the_contact_level():
+    """A treadmill clip often opens with the runner standing on the side rails (nearer the
+    camera, lower in the picture than the belt). In a short sprint clip that rest is longer
+    than all of the near foot's 3-frame stances together: its level must not be the foot's
+    contact level (it was: every second contact was lost and the cadence halved)."""
+    p = RunnerParams.pose_runner(cadence_spm=235.0, ground_contact_ms=120.0, speed_mps=5.0,
+                                 overstride_cm=10.0)
+    ds, truth = SyntheticRunner(p).generate(duration_s=4.0, fps=30.0, seed=0)
+    body = body_of(ds, truth)
+    t = body["time"].values
+    rest = t < 1.0  # the near (right) foot stands still on the rail, 12 cm below the belt
+    first = np.flatnonzero(~rest)[0]
+    pos = body["position"].values.copy()
+    names = list(body["keypoint"].values)
+    pos[rest] = pos[first]
+    for k in ("heel", "foot_index", "ankle"):
+        pos[rest, names.index(f"right_{k}"), 1] = -0.12 + (0.08 if k == "ankle" else 0.0)
+    body = body.copy(data={**{v: body[v].values for v in body.data_vars}, "position": pos})
+    det = GaitEventDetector().detect(body)
+    ic = det.events_[det.events_["kind"] == "initial_contact"]
+    for side in ("left", "right"):
+        truth_ic = truth.events_of(side, "initial_contact")
+        judged = truth_ic[(truth_ic > 1.1) & (truth_ic < 3.9)]
+        assert len(judged) >= 5
+        for tt in judged:
+            assert np.min(np.abs(ic["time_s"].to_numpy() - tt)) < 1.5 / 30, (side, tt)
+    steps = np.diff(np.sort(ic["time_s"].to_numpy()[ic["time_s"].to_numpy() > 1.05]))
+    assert np.median(steps) == pytest.approx(60.0 / 235.0, rel=0.05)
+
+
 # --------------------------------------------------------------------------------------------
 # a phone "slo-mo" export: a section of the clip played several times slower
 # --------------------------------------------------------------------------------------------

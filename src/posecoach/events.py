@@ -10,7 +10,9 @@ metres, x forward, y up from the ground line). Per foot it runs four stages.
    absorbs a ground line fitted slightly off. A first guess (the lowest samples,
    :func:`contact_level`) finds rough stances; the level is then corrected by a low quantile of the point's height over the first 60 % of those stances, where the
    foot lands or is flat (:func:`stance_level`), which keeps the push-off out (a rigid toe
-   marker dips through the sole line while the foot rolls over the toes). The noise is the
+   marker dips through the sole line while the foot rolls over the toes). Neither the
+   rolling level nor the correction counts a foot standing still (:func:`standing_still`:
+   a rest on a treadmill's side rails would outweigh a sprinter's short stances). The noise is the
    robust spread (MAD, Rousseeuw & Croux 1993) of the resting point's height within each
    stance (:func:`stance_noise`); it includes the slow wobble a low-pass filter leaves.
 2. **Stance segmentation** (:func:`segment_contacts`). The foot is in contact while its lowest
@@ -350,8 +352,8 @@ def standing_still(
     al. 2008 coordinate method) and forwards in swing; it is still only briefly where it
     turns. A runner standing on a treadmill's side rails before or after the run, or
     waiting, keeps the foot still for longer. Such stretches are found so that the foot's
-    contact level (:func:`rolling_level`) is not taken from them (the side rails lie nearer
-    the camera, lower in the picture than the belt).
+    contact level (:func:`rolling_level`, :func:`stance_level`) is not taken from them (the
+    side rails lie nearer the camera, lower in the picture than the belt).
 
     Parameters
     ----------
@@ -1816,7 +1818,9 @@ class GaitEventDetector:
             runs = segment_contacts(t, low, on, off, min_swing_s=self.min_swing_ms / 1000.0)
             if not runs:
                 break
-            hl, tl = stance_level(heel, runs), stance_level(toe, runs)
+            # not from a foot standing still either: a rest on the side rails is one long
+            # "stance" that would outweigh the short stances of a sprint
+            hl, tl = stance_level(hs, runs), stance_level(ts, runs)
             if np.isfinite(hl):
                 h_level = hl
             if np.isfinite(tl):
