@@ -181,6 +181,31 @@ def test_overlay_keeps_frame_count_and_rate(demo):
     assert ovl.codec == "h264"
 
 
+def test_overlay_ground_marker_is_drawn_under_the_leg_that_shows_the_contact(demo):
+    """A contact given to the other foot (the pose model put the landing foot's labels on
+    the other leg) is shown by the other leg's keypoints: the marker goes there."""
+    import dataclasses
+
+    from posecoach.report.overlay import OverlayDrawing
+
+    _, a, _, video, _ = demo
+    size = probe(video)
+    full = (size.width_px, size.height_px)
+    before = OverlayDrawing.from_analysis(a, full, full)
+    steps = a.steps.copy()
+    k = len(steps) // 2
+    side = steps.loc[k, "side"]
+    other = "left" if side == "right" else "right"
+    steps.loc[k, "track"] = other
+    after = OverlayDrawing.from_analysis(dataclasses.replace(a, steps=steps), full, full)
+    stance = (before.frames >= steps.loc[k, "ic_frame"]) & (before.frames < steps.loc[k, "to_frame"])
+    assert stance.sum() >= 5
+    col = {"left": 0, "right": 1}
+    assert before.ground[stance, col[side]].all() and not after.ground[stance, col[side]].any()
+    assert after.ground[stance, col[other]].all()
+    np.testing.assert_array_equal(before.ground[~stance], after.ground[~stance])
+
+
 def _packets(path: Path) -> tuple[list[int], list[int], list[bool]]:
     import av
 

@@ -96,17 +96,39 @@ def _contact(side: str, ic_t: float, ic_f: int, to_t: float, to_f: int, *, compl
             "to_frame": to_f, "complete": complete}
 
 
-def contact_mask(contacts: pd.DataFrame, frames: np.ndarray, side: str) -> np.ndarray:
+def with_tracks(contacts: pd.DataFrame, steps: pd.DataFrame | None) -> pd.DataFrame:
+    """The contacts with a ``track`` column: the leg whose keypoints show each contact.
+
+    It is the ``side`` except where the analysis gave a contact to the other foot (the pose
+    model had put the landing foot's labels on the other leg): the step with the same side
+    and IC frame says which leg's keypoints show it (``steps["track"]``).
+    """
+    out = contacts.copy()
+    out["track"] = out["side"] if len(out) else pd.Series(dtype=object)
+    if steps is None or len(steps) == 0 or "track" not in steps or len(out) == 0:
+        return out
+    leg = {(str(s), int(f)): str(k)
+           for s, f, k in zip(steps["side"], steps["ic_frame"], steps["track"], strict=True)
+           if k in SIDES}
+    out["track"] = [leg.get((str(s), int(f)), s)
+                    for s, f in zip(out["side"], out["ic_frame"], strict=True)]
+    return out
+
+
+def contact_mask(contacts: pd.DataFrame, frames: np.ndarray, side: str, *,
+                 column: str = "side") -> np.ndarray:
     """True for the frames in which ``side``'s foot is on the ground.
 
     A contact covers the frames from its IC frame up to (not including) its toe-off frame,
-    the first frame with the foot off the ground (``docs/conventions.md``).
+    the first frame with the foot off the ground (``docs/conventions.md``). With
+    ``column="track"`` (:func:`with_tracks`) the contacts are those shown by ``side``'s leg
+    keypoints, which is what a drawing of the keypoints needs.
     """
     frames = np.asarray(frames)
     mask = np.zeros(frames.shape, dtype=bool)
     if contacts is None or len(contacts) == 0:
         return mask
-    for c in contacts[contacts["side"] == side].itertuples():
+    for c in contacts[contacts[column] == side].itertuples():
         start = int(c.ic_frame) if c.ic_frame >= 0 else -(10**9)
         stop = int(c.to_frame) if c.to_frame >= 0 else 10**9
         mask |= (frames >= start) & (frames < stop)

@@ -82,7 +82,8 @@ class OverlayDrawing:
     names : list of str
         Keypoint names (k).
     ground : ndarray of bool, shape (n, 2)
-        Left and right foot on the ground.
+        Left and right leg's keypoints showing a foot on the ground (a contact given to the
+        other foot is drawn under the leg that shows it).
     labels : dict of int to str
         Event labels ("L IC", "R TO", ...) by frame index.
     panel : ndarray of uint8, shape (h, w, 4)
@@ -133,8 +134,11 @@ class OverlayDrawing:
         scale = np.array([out_w / full_size[0], out_h / full_size[1]])
         frames = poses["frame"].values.astype(np.int64)
         t_end = float(poses["time"].values[-1]) if poses.sizes["time"] else None
-        contacts = C.contact_intervals(analysis.events, end_time_s=t_end)
-        ground = np.stack([C.contact_mask(contacts, frames, side) for side in C.SIDES], axis=1)
+        # the marker goes under the leg whose keypoints show the contact (its track)
+        contacts = C.with_tracks(C.contact_intervals(analysis.events, end_time_s=t_end),
+                                 getattr(analysis, "steps", None))
+        ground = np.stack([C.contact_mask(contacts, frames, side, column="track")
+                           for side in C.SIDES], axis=1)
         labels: dict[int, list[str]] = {}
         for r in analysis.events.itertuples():
             labels.setdefault(int(r.frame), []).append(
