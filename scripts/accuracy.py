@@ -337,6 +337,32 @@ def estimate_cached(clip: Path, cache: Path, log):
     return ds
 
 
+def _toe_off_row(name: str, a, lab: pd.DataFrame, tol: int) -> list:
+    """Labelled toe-offs against the detected ones, and labelled against detected contact times."""
+    ev = a.events
+    ic = ev[ev["kind"] == "initial_contact"]
+    to = ev[ev["kind"] == "toe_off"]
+    step = float(np.median(np.diff(np.sort(lab["ic_frame"].to_numpy()))))
+    lab = lab[lab["to_frame"].notna()]
+
+    def nearest(det: pd.DataFrame, frame: float) -> int | None:
+        d = (det["frame"] - frame).abs()
+        return int(det.loc[d.idxmin(), "frame"]) if len(d) and d.min() <= step / 2 else None
+
+    errs, pairs = [], []
+    for r in lab.itertuples():
+        t_det = nearest(to, r.to_frame)
+        errs.append(f"{int(r.to_frame)}: " + ("–" if t_det is None else f"{t_det - int(r.to_frame):+d}"))
+        i_det = nearest(ic, r.ic_frame)
+        if t_det is not None and i_det is not None and abs(i_det - r.ic_frame) <= tol:
+            pairs.append((int(r.to_frame - r.ic_frame), t_det - i_det))
+    paired = [int(e.split(": ")[1]) for e in errs if not e.endswith("–")]
+    contact = (f"{np.median([p[0] for p in pairs]):.0f} / {np.median([p[1] for p in pairs]):.0f} "
+               f"(n = {len(pairs)})" if pairs else "–")
+    return [name, len(lab), len(paired), " ".join(errs),
+            f"{np.median(paired):+.1f}" if paired else "–", contact]
+
+
 def run_video(cache: Path, log) -> tuple[str, dict | None]:
     missing = [c for c in CLIP_SPECS if not (CLIPS / f"{c}.mp4").exists()
                or not (CLIPS / f"{c}.events.csv").exists()]
@@ -346,7 +372,7 @@ def run_video(cache: Path, log) -> tuple[str, dict | None]:
                 "repository, or `POSECOACH_SHARED_DATA`).\n", None)
     from posecoach import pipeline
 
-    rows, wrows = [], []
+    rows, wrows, trows = [], [], []
     verdict = {"found": True, "spurious": True, "warnings": True, "clips": {}}
     pool = {"found": 0, "labels": 0, "spurious": 0}
     for name, spec in CLIP_SPECS.items():
@@ -388,6 +414,7 @@ def run_video(cache: Path, log) -> tuple[str, dict | None]:
         rows.append([name, n, f"{found} ({100 * share:.0f} %)", f"±{tol}", spurious,
                      f"{same}/{found} agree, {found - same}/{found} inverted",
                      " ".join(f"{e:+d}" for e in errs)])
+        trows.append(_toe_off_row(name, a, pd.read_csv(CLIPS / f"{name}.events.csv"), tol))
         warns = a.quality["warnings"]
         dup = any("appears about" in w for w in warns)
         speed = any("playback speed changes" in w for w in warns)
@@ -407,6 +434,8 @@ def run_video(cache: Path, log) -> tuple[str, dict | None]:
                  "one picture", pool["spurious"], "", ""])
     head = ["clip", "labelled ICs (free running)", "found within tolerance", "tolerance (frames)",
             "spurious ICs", "left/right vs labels", "frame error of the nearest detection per label"]
+    thead = ["clip", "labelled TOs", "TOs paired", "frame error per labelled TO (label frame: error)",
+             "median TO error (frames)", "contact time, labels / detected (median, frames)"]
     whead = ["clip", "duplicated pictures warned (expected: overground)",
              "playback-speed change warned (expected: treadmill)",
              "implausible (slow-motion) cadence warned", "all warnings"]
@@ -422,6 +451,14 @@ labelled IC (± half a step) that match no label. Targets: ≥ 90 % found, ≤ 1
 {table(head, rows)}
 
 Caveats: {'; '.join(f"`{k}`: {v['note']}" for k, v in CLIP_SPECS.items())}.
+
+Toe-offs and contact times (no target; every label with a toe-off, free running or not).
+A labelled toe-off is paired with the nearest detected toe-off of either side within half a
+step; a contact time is compared where the label's IC and TO and the detected IC and TO
+were all paired (frame indices; the overground clip shows every picture twice, so its
+errors come in steps of 2):
+
+{table(thead, trows)}
 
 Quality warnings of the analysis (duplicated pictures must be flagged on the overground clip,
 the playback-speed change on the treadmill clip):
@@ -682,6 +719,14 @@ KNOWN = """## What fails, and why
   heel strikes in one clip and none in the force-plate data (RBDS001 lands level) there is
   nothing to validate such a cue on, so it is not used. IC 20 has the heel outside the picture
   (unreachable: the ceiling is 4/5).
+- **Real-video toe-offs come early (no target; section 3's toe-off table).** Treadmill: the
+  three labelled toe-offs that have a detected contact (all before the runner lets go of the
+  handrails) are each one frame early, contacts 2 frames against the labels' 3 (at 30 fps one
+  frame is a third of a sprint contact). Overground: 1, 1 and 3 pictures early (the far foot's
+  TO 86, whose label itself may be a picture off), the labelled contact times 27 frame indices
+  against 24 detected. Early toe-offs match the force-plate trials (TO ~5-10 ms early: the
+  toe point lifts with the metatarsal heads) but here they are a whole frame or more, so the
+  contact times of real clips read short; with 8 labelled toe-offs nothing is tuned on them.
 - **Synthetic slow motion, heel striker: the height-based IC comes late in a 4x slow section
   once there is noise.** Its heel speeds up into contact, so the constant-speed touch-down
   model is off by a time that the local time scale multiplies too; the velocity cue keeps the
