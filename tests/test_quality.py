@@ -70,3 +70,60 @@ def test_whole_clip_in_slow_motion_is_flagged():
     a = pipeline.analyze_poses(slowed, height_m=p.height_m)
     assert a.summary["cadence_spm"]["median"] == pytest.approx(90.0, rel=0.02)
     assert any("not plausible in real time" in w for w in a.quality["warnings"])
+
+
+def test_flight_rise_is_ballistic():
+    # 0.2 s in the air: up for 0.1 s at g -> 9.81 * 0.1**2 / 2 = 4.905 cm
+    assert quality.flight_rise_cm(200.0) == pytest.approx(4.905)
+
+
+@pytest.mark.parametrize("preset", ["heel_striker", "pose_runner"])
+def test_flights_of_real_time_running_fit_the_bounce(preset):
+    p = getattr(synthetic.RunnerParams, preset)()
+    flight_ms = 60000.0 / p.cadence_spm - p.ground_contact_ms
+    assert quality.flight_fits_bounce(flight_ms, p.vertical_oscillation_cm)
+    assert quality.flight_fits_bounce(None, 5.0) and quality.flight_fits_bounce(150.0, float("nan"))
+    # every second contact of a foot missed: a step plus a contact is now a "flight"
+    assert not quality.flight_fits_bounce(2 * 60000.0 / p.cadence_spm - p.ground_contact_ms,
+                                          p.vertical_oscillation_cm)
+
+
+def _one_foot_found(monkeypatch):
+    """The detector finds only the right foot's contacts and gives them alternately to the
+    two feet: what the rhythm of the steps makes of every second contact lost."""
+    from posecoach import events
+
+    detect = events.GaitEventDetector.detect
+
+    def only_right(self, body, angles=None):
+        detect(self, body, angles)
+        c = self.contacts_[self.contacts_["track"] == "right"].reset_index(drop=True)
+        c["side"] = np.where(np.arange(len(c)) % 2 == 0, "right", "left")
+        self.contacts_ = c
+        keep = []
+        for r in c.itertuples():
+            for kind, f, t, conf in (("initial_contact", r.ic_frame, r.ic_time_s, r.ic_confidence),
+                                     ("toe_off", r.to_frame, r.to_time_s, r.to_confidence)):
+                if np.isfinite(t):
+                    keep.append({"side": r.side, "kind": kind, "frame": int(f), "time_s": t,
+                                 "confidence": conf})
+        self.events_ = pd.DataFrame(keep).sort_values("time_s").reset_index(drop=True)
+        return self
+
+    monkeypatch.setattr(events.GaitEventDetector, "detect", only_right)
+
+
+def test_missed_contacts_are_caught_by_the_bounce_and_times_are_not_judged(monkeypatch):
+    """A fast cadence halved still looks like running (240 -> 120 steps/min)."""
+    _one_foot_found(monkeypatch)
+    p2 = synthetic.RunnerParams.pose_runner(cadence_spm=240.0, ground_contact_ms=180.0)
+    ds2, _ = synthetic.SyntheticRunner(p2).generate(duration_s=8.0, fps=60.0, seed=0)
+    a2 = pipeline.analyze_poses(ds2, height_m=p2.height_m)
+    cad2 = a2.summary["cadence_spm"]["median"]
+    assert cad2 == pytest.approx(120.0, rel=0.03) and quality.plausible_running_cadence(cad2)
+    msg = [w for w in a2.quality["warnings"] if "would carry the body" in w]
+    assert len(msg) == 1 and "half the true one" in msg[0]
+    verdicts = {v.metric: v for v in pipeline.judge(a2).results}
+    assert verdicts["cadence_spm"].status == "not_assessable"
+    assert "contacts were missed" in verdicts["cadence_spm"].reason
+    assert verdicts["knee_flexion_ic_deg"].status != "not_assessable"  # angles still judged

@@ -15,7 +15,8 @@ For each rule:
 3. The rule's metric is looked up in ``analysis.summary`` (metric names of
    ``docs/conventions.md``). A missing value (occlusion, not measured) or fewer
    than ``min_steps`` steps -> ``not_assessable`` with that reason. Time-based
-   metrics are withheld when the clip cannot be real time (slow motion).
+   metrics are withheld when the clip cannot be real time (slow motion) or its
+   flights are too long for the pelvis's bounce (contacts missed).
 4. The value (the summary median; or ``|median|``, the worse side's median, or
    the left/right asymmetry, as the rule's ``aggregate`` says) is compared with
    the rule's bands: inside ``good`` -> ``pass``; inside ``borderline`` ->
@@ -873,14 +874,16 @@ def _implausible_cadence(analysis: Any) -> float | None:
 
 
 def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
-    """Why a time-based rule cannot be judged on this clip (slow motion), or None."""
+    """Why a time-based rule cannot be judged on this clip (slow motion, or flights too long
+    for the bounce: contacts missed), or None.
+    """
     from posecoach.metrics import METRIC_KINDS
 
     if rule.aggregate == "asymmetry" or METRIC_KINDS.get(rule.metric) not in ("time", "rate"):
         return None  # ratios of times are the same in slow motion
     cadence = _implausible_cadence(analysis)
     if cadence is None:
-        return None
+        return _flight_problem(analysis)
     capture = _finite((getattr(analysis, "video", None) or {}).get("capture_fps"))
     if capture is not None:
         return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible "
@@ -888,6 +891,21 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
     return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible, "
             "so the clip is probably slow motion or re-timed; give the rate it was filmed at "
             "(--capture-fps), or film in real time, to judge this")
+
+
+def _flight_problem(analysis: Any) -> str | None:
+    """Why times cannot be trusted when the flights do not fit the bounce, or None."""
+    from posecoach.quality import flight_fits_bounce, flight_rise_cm
+
+    summary = analysis.summary or {}
+    flight = _finite((summary.get("flight_ms") or {}).get("median"))
+    bounce = _finite((summary.get("vertical_oscillation_cm") or {}).get("median"))
+    if flight_fits_bounce(flight, bounce):
+        return None
+    return (f"times are not reliable here: a median flight of {flight:.0f} ms would lift the body "
+            f"{flight_rise_cm(flight):.0f} cm, but the pelvis rises and falls only {bounce:.1f} cm, "
+            "so contacts were missed or the clip is slow motion; check the contacts in the "
+            "overlay video, or film the runner whole and in real time, to judge this")
 
 
 def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:

@@ -333,6 +333,8 @@ def analyze_poses(
     support = gait_check.double_support(body, fps=fps)
     gait, reason = gait_check.combine(gait, reason, support)
     cad = summary.get("cadence_spm", {}).get("median")
+    flight = summary.get("flight_ms", {}).get("median")
+    bounce = summary.get("vertical_oscillation_cm", {}).get("median")
     capture_given = "playback_fps" in poses.attrs  # --capture-fps (dataset.at_capture_rate)
     if gait == "running" and not quality.plausible_running_cadence(cad):
         if capture_given:  # the user gave the capture rate: that is what is off
@@ -348,6 +350,8 @@ def analyze_poses(
                 "the clip is probably slow motion (or re-timed); times and cadence are in video time "
                 "(if you know the rate it was filmed at, pass it with --capture-fps)"
             )
+    elif gait == "running" and not quality.flight_fits_bounce(flight, bounce):
+        warnings_.append(quality.flight_bounce_message(flight, bounce, cad))
     if gait == "walking":
         warnings_.append(f"{reason}. posecoach judges running technique only; no running verdicts "
                          f"are given: film the runner running ({metrics.FILM_STEPS}).")
