@@ -29,9 +29,10 @@ G_MPS2 = 9.81
 #: Largest plausible ratio of the flight's ballistic rise (g T^2 / 8) to the pelvis's
 #: measured vertical oscillation. Physics gives at most 1 (the pelvis also sinks in stance);
 #: the margin covers a guessed body height (the centimetre scale) and the pelvis not being
-#: the centre of mass. Measured: 0.07-0.6 on real-time clips (synthetic runners, the
-#: sprint, the treadmill lesson, the portrait clip), 1.4 and 2.0 on two clips in slow
-#: motion, 2.6 with every second contact of one foot missed.
+#: the centre of mass. Measured: 0.07-0.6 on the synthetic runners, the treadmill sprint
+#: (whole and cut short) and the treadmill lesson; 1.4 and 2.0 on the overground and
+#: panning clips, whose cadence (70, 114 steps/min) already marks them as not real time;
+#: 2.6 on the cut sprint while every second contact of one foot was missed (cde2796).
 FLIGHT_BOUNCE_MAX_RATIO = 1.5
 #: A step time this many times the clip's shortest section is a change of playback speed.
 PLAYBACK_JUMP_FACTOR = 1.8
