@@ -349,6 +349,8 @@ def analyze_poses(
                 f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real time: "
                 "the clip is probably slow motion (or re-timed); times and cadence are in video time "
                 "(if you know the rate it was filmed at, pass it with --capture-fps)"
+                + (". Contacts the analysis missed also lower the cadence: check them in the overlay "
+                   "video" if cad < quality.RUNNING_CADENCE_MIN_SPM else "")
             )
     elif gait == "running" and not quality.flight_fits_bounce(flight, bounce):
         warnings_.append(quality.flight_bounce_message(flight, bounce, cad))
