@@ -888,9 +888,13 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
     if capture is not None:
         return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible "
                 f"with --capture-fps {capture:g}; check the rate the clip was filmed at")
+    from posecoach.quality import RUNNING_CADENCE_MIN_SPM
+
+    missed = (" (or contacts were missed: check them in the overlay video)"
+              if cadence < RUNNING_CADENCE_MIN_SPM else "")
     return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible, "
-            "so the clip is probably slow motion or re-timed; give the rate it was filmed at "
-            "(--capture-fps), or film in real time, to judge this")
+            f"so the clip is probably slow motion or re-timed{missed}; give the rate it was filmed "
+            "at (--capture-fps), or film in real time, to judge this")
 
 
 def _flight_problem(analysis: Any) -> str | None:
