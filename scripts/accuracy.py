@@ -349,17 +349,20 @@ def _toe_off_row(name: str, a, lab: pd.DataFrame, tol: int) -> list:
         d = (det["frame"] - frame).abs()
         return int(det.loc[d.idxmin(), "frame"]) if len(d) and d.min() <= step / 2 else None
 
-    errs, pairs = [], []
+    errs: list[int | None] = []  # per labelled TO: detected minus labelled frame
+    pairs = []
     for r in lab.itertuples():
         t_det = nearest(to, r.to_frame)
-        errs.append(f"{int(r.to_frame)}: " + ("–" if t_det is None else f"{t_det - int(r.to_frame):+d}"))
+        errs.append(None if t_det is None else t_det - int(r.to_frame))
         i_det = nearest(ic, r.ic_frame)
         if t_det is not None and i_det is not None and abs(i_det - r.ic_frame) <= tol:
             pairs.append((int(r.to_frame - r.ic_frame), t_det - i_det))
-    paired = [int(e.split(": ")[1]) for e in errs if not e.endswith("–")]
+    paired = [e for e in errs if e is not None]
     contact = (f"{np.median([p[0] for p in pairs]):.0f} / {np.median([p[1] for p in pairs]):.0f} "
                f"(n = {len(pairs)})" if pairs else "–")
-    return [name, len(lab), len(paired), " ".join(errs),
+    per_label = " ".join(f"{int(f)}: " + ("–" if e is None else f"{e:+d}")
+                         for f, e in zip(lab["to_frame"], errs, strict=True))
+    return [name, len(lab), len(paired), per_label,
             f"{np.median(paired):+.1f}" if paired else "–", contact]
 
 

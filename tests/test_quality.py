@@ -102,14 +102,7 @@ def _one_foot_found(monkeypatch):
         c = self.contacts_[self.contacts_["track"] == "right"].reset_index(drop=True)
         c["side"] = np.where(np.arange(len(c)) % 2 == 0, "right", "left")
         self.contacts_ = c
-        keep = []
-        for r in c.itertuples():
-            for kind, f, t, conf in (("initial_contact", r.ic_frame, r.ic_time_s, r.ic_confidence),
-                                     ("toe_off", r.to_frame, r.to_time_s, r.to_confidence)):
-                if np.isfinite(t):
-                    keep.append({"side": r.side, "kind": kind, "frame": int(f), "time_s": t,
-                                 "confidence": conf})
-        self.events_ = pd.DataFrame(keep).sort_values("time_s").reset_index(drop=True)
+        self.events_ = events.contact_events(c)
         return self
 
     monkeypatch.setattr(events.GaitEventDetector, "detect", only_right)

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from posecoach import quality
 from posecoach.errors import PosecoachError
 from posecoach.metrics import FILM_ADVICE
 
@@ -867,10 +868,8 @@ def _finite(x: Any) -> float | None:
 
 def _implausible_cadence(analysis: Any) -> float | None:
     """The clip's cadence if no runner can have it in real time (slow motion), else None."""
-    from posecoach.quality import plausible_running_cadence
-
     cadence = _finite(((analysis.summary or {}).get("cadence_spm") or {}).get("median"))
-    return None if plausible_running_cadence(cadence) else cadence
+    return None if quality.plausible_running_cadence(cadence) else cadence
 
 
 def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
@@ -888,10 +887,8 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
     if capture is not None:
         return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible "
                 f"with --capture-fps {capture:g}; check the rate the clip was filmed at")
-    from posecoach.quality import RUNNING_CADENCE_MIN_SPM
-
     missed = (" (or contacts were missed: check them in the overlay video)"
-              if cadence < RUNNING_CADENCE_MIN_SPM else "")
+              if cadence < quality.RUNNING_CADENCE_MIN_SPM else "")
     return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible, "
             f"so the clip is probably slow motion or re-timed{missed}; give the rate it was filmed "
             "at (--capture-fps), or film in real time, to judge this")
@@ -899,15 +896,13 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
 
 def _flight_problem(analysis: Any) -> str | None:
     """Why times cannot be trusted when the flights do not fit the bounce, or None."""
-    from posecoach.quality import flight_fits_bounce, flight_rise_cm
-
     summary = analysis.summary or {}
     flight = _finite((summary.get("flight_ms") or {}).get("median"))
     bounce = _finite((summary.get("vertical_oscillation_cm") or {}).get("median"))
-    if flight_fits_bounce(flight, bounce):
+    if quality.flight_fits_bounce(flight, bounce):
         return None
     return (f"times are not reliable here: a median flight of {flight:.0f} ms would lift the body "
-            f"{flight_rise_cm(flight):.0f} cm, but the pelvis rises and falls only {bounce:.1f} cm, "
+            f"{quality.flight_rise_cm(flight):.0f} cm, but the pelvis rises and falls only {bounce:.1f} cm, "
             "so contacts were missed or the clip is slow motion; check the contacts in the "
             "overlay video, or film the runner whole and in real time, to judge this")
 

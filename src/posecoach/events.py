@@ -1104,6 +1104,28 @@ def assign_sides(
     c["side"] = new_sides
     return c, changed
 
+def contact_events(contacts: pd.DataFrame) -> pd.DataFrame:
+    """The events table of a contacts table: each contact's IC and TO where found.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`EVENT_COLUMNS`, sorted by time (typed also when empty).
+    """
+    events = []
+    for c in contacts.itertuples(index=False):
+        if np.isfinite(c.ic_time_s):
+            events.append({"side": c.side, "kind": "initial_contact", "frame": int(c.ic_frame),
+                           "time_s": float(c.ic_time_s), "confidence": c.ic_confidence})
+        if np.isfinite(c.to_time_s):
+            events.append({"side": c.side, "kind": "toe_off", "frame": int(c.to_frame),
+                           "time_s": float(c.to_time_s), "confidence": c.to_confidence})
+    # typed columns also when no event was found (an empty frame's are objects)
+    ev = pd.DataFrame(events, columns=EVENT_COLUMNS).astype(
+        {"frame": np.int64, "time_s": float, "confidence": float})
+    return ev.sort_values("time_s", kind="stable").reset_index(drop=True)
+
+
 def match_events(
     detected: pd.DataFrame,
     reference: pd.DataFrame,
@@ -1757,18 +1779,7 @@ class GaitEventDetector:
                     "per step (the pose model mixed up the legs)"
                 )
         self.contacts_ = contacts.drop(columns=list(_INTERNAL_COLUMNS)).reset_index(drop=True)
-        events = []
-        for c in contacts.itertuples(index=False):
-            if np.isfinite(c.ic_time_s):
-                events.append({"side": c.side, "kind": "initial_contact", "frame": int(c.ic_frame),
-                               "time_s": float(c.ic_time_s), "confidence": c.ic_confidence})
-            if np.isfinite(c.to_time_s):
-                events.append({"side": c.side, "kind": "toe_off", "frame": int(c.to_frame),
-                               "time_s": float(c.to_time_s), "confidence": c.to_confidence})
-        # typed columns also when no event was found (an empty frame's are objects)
-        ev = pd.DataFrame(events, columns=EVENT_COLUMNS).astype(
-            {"frame": np.int64, "time_s": float, "confidence": float})
-        self.events_ = ev.sort_values("time_s", kind="stable").reset_index(drop=True)
+        self.events_ = contact_events(self.contacts_)
         return self
 
     def _detect_foot(self, side, sig, t, frames, dt, filt, angles) -> list[dict]:
@@ -1818,8 +1829,8 @@ class GaitEventDetector:
             runs = segment_contacts(t, low, on, off, min_swing_s=self.min_swing_ms / 1000.0)
             if not runs:
                 break
-            # not from a foot standing still either: a rest on the side rails is one long
-            # "stance" that would outweigh the short stances of a sprint
+            # from the samples of the first guess (seen, not standing still): a rest on the
+            # side rails is one long "stance" that would outweigh the short stances of a sprint
             hl, tl = stance_level(hs, runs), stance_level(ts, runs)
             if np.isfinite(hl):
                 h_level = hl
