@@ -122,3 +122,84 @@ def test_missed_contacts_are_caught_by_the_bounce_and_times_are_not_judged(monke
     assert verdicts["cadence_spm"].status == "not_assessable"
     assert "contacts were missed" in verdicts["cadence_spm"].reason
     assert verdicts["knee_flexion_ic_deg"].status != "not_assessable"  # angles still judged
+    # one verdict: analysis.json, the rules and the report's headline numbers agree
+    assert a2.quality["timing_problem"]["kind"] == "missed_contacts"
+    from posecoach.report.html import render_html
+
+    html = render_html(a2, pipeline.judge(a2))
+    assert html.count("not trusted: flights too long for the bounce") == 2  # cadence, contact cards
+
+
+def test_overlapping_steps_allow_two_pictures_of_timing_error():
+    """A flight reads up to two pictures below zero from timing error alone; beyond that
+    both feet were down together."""
+    steps = pd.DataFrame({"flight_ms": [100.0, -30.0, -70.0, -500.0, np.nan]})
+    assert quality.overlapping_steps(steps, 30.0).tolist() == [False, False, True, True, False]
+    # every picture shown twice (25 distinct pictures/s): -70 ms is within two pictures
+    assert quality.overlapping_steps(steps, 25.0).tolist() == [False, False, False, True, False]
+    assert quality.overlapping_steps(pd.DataFrame(), 30.0).size == 0
+
+
+def test_timing_problem_is_one_verdict_with_its_texts():
+    def summary(cad, flight=100.0, bounce=7.0):
+        return {"cadence_spm": {"median": cad}, "flight_ms": {"median": flight},
+                "vertical_oscillation_cm": {"median": bounce}}
+
+    assert quality.timing_problem(summary(180.0)) is None
+    assert quality.timing_problem({}) is None  # nothing measured: nothing to doubt
+    slow = quality.timing_problem(summary(150.0 / 2))
+    assert slow.kind == "slow_motion" and "video time" in slow.note and "slow motion" in slow.reason
+    assert "contacts missed" in slow.note  # below the running band missed contacts also do this
+    assert "contacts missed" not in quality.timing_problem(summary(400.0)).note
+    # --capture-fps 120 on a 30 fps file that holds 180 spm in its own times
+    cap = quality.timing_problem(summary(720.0), capture_fps=120.0, playback_fps=30.0)
+    assert cap.kind == "capture_fps" and "--capture-fps 120 is probably too high" in cap.warning
+    assert "180 steps/min" in cap.warning
+    # a halved cadence inside the band: only the bounce shows it (400 ms flight: 20 cm rise)
+    missed = quality.timing_problem(summary(130.0, flight=400.0, bounce=7.0))
+    assert missed.kind == "missed_contacts" and "contacts probably missed" in missed.note
+    assert missed.to_dict() == {"kind": "missed_contacts", "message": missed.warning}
+
+
+def _one_contact_lost(monkeypatch, k: int = 6):
+    """The detector loses the other foot's lift-off after contact ``k``: that contact's
+    toe-off is taken from the foot's next stance, past the other foot's landing (what a
+    pose model that loses a foot for a stride gives)."""
+    from posecoach import events
+
+    detect = events.GaitEventDetector.detect
+
+    def lost(self, body, angles=None):
+        detect(self, body, angles)
+        c = self.contacts_.sort_values("ic_time_s").reset_index(drop=True)
+        nxt = c[(c["side"] == c.loc[k, "side"]) & (c["ic_time_s"] > c.loc[k, "ic_time_s"])].index[0]
+        for col in ("to_time_s", "to_frame", "to_confidence"):
+            c.loc[k, col] = c.loc[nxt, col]
+        self.contacts_ = c
+        self.events_ = events.contact_events(c)
+        self.lost_ic_frame_ = int(c.loc[k, "ic_frame"])
+        return self
+
+    monkeypatch.setattr(events.GaitEventDetector, "detect", lost)
+
+
+def test_a_contact_held_past_the_other_foots_landing_is_left_out(monkeypatch):
+    p = synthetic.RunnerParams.pose_runner()
+    ds, truth = synthetic.SyntheticRunner(p).generate(duration_s=8.0, fps=60.0, seed=0)
+    clean = pipeline.analyze_poses(ds, height_m=p.height_m)
+    _one_contact_lost(monkeypatch)
+    a = pipeline.analyze_poses(ds, height_m=p.height_m)
+    assert a.gait["classification"] == "running"
+    frame = int(a.steps.loc[a.steps["flight_ms"] < 0, "ic_frame"].iloc[0])
+    assert a.quality["overlapping_steps"] == [frame]
+    msg = [w for w in a.quality["warnings"] if "both feet on the ground together" in w]
+    assert len(msg) == 1 and f"frame {frame}" in msg[0] and "that step was left out" in msg[0]
+    # the summary is that of the clean analysis without the step: contact time stays true
+    gct = a.summary["ground_contact_ms"]
+    assert gct["n"] == clean.summary["ground_contact_ms"]["n"] - 1
+    assert gct["median"] == pytest.approx(p.ground_contact_ms, abs=1000 / 60)
+    assert a.summary["peak_knee_flexion_stance_deg"]["n"] == \
+        clean.summary["peak_knee_flexion_stance_deg"]["n"] - 1
+    assert a.quality["timing_problem"] is None
+    verdicts = {v.metric: v.status for v in pipeline.judge(a).results}
+    assert verdicts["ground_contact_ms"] != "not_assessable"

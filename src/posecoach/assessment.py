@@ -866,10 +866,11 @@ def _finite(x: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _implausible_cadence(analysis: Any) -> float | None:
-    """The clip's cadence if no runner can have it in real time (slow motion), else None."""
-    cadence = _finite(((analysis.summary or {}).get("cadence_spm") or {}).get("median"))
-    return None if quality.plausible_running_cadence(cadence) else cadence
+def _timing_problem(analysis: Any) -> quality.TimingProblem | None:
+    """The clip's verdict on its times (:func:`posecoach.quality.timing_problem`), or None."""
+    video = getattr(analysis, "video", None) or {}
+    return quality.timing_problem(analysis.summary or {}, capture_fps=_finite(video.get("capture_fps")),
+                                  playback_fps=_finite(video.get("fps")))
 
 
 def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
@@ -880,31 +881,8 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
 
     if rule.aggregate == "asymmetry" or METRIC_KINDS.get(rule.metric) not in ("time", "rate"):
         return None  # ratios of times are the same in slow motion
-    cadence = _implausible_cadence(analysis)
-    if cadence is None:
-        return _flight_problem(analysis)
-    capture = _finite((getattr(analysis, "video", None) or {}).get("capture_fps"))
-    if capture is not None:
-        return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible "
-                f"with --capture-fps {capture:g}; check the rate the clip was filmed at")
-    missed = (" (or contacts were missed: check them in the overlay video)"
-              if cadence < quality.RUNNING_CADENCE_MIN_SPM else "")
-    return (f"times are not real time here: a cadence of {cadence:.0f} steps/min is impossible, "
-            f"so the clip is probably slow motion or re-timed{missed}; give the rate it was filmed "
-            "at (--capture-fps), or film in real time, to judge this")
-
-
-def _flight_problem(analysis: Any) -> str | None:
-    """Why times cannot be trusted when the flights do not fit the bounce, or None."""
-    summary = analysis.summary or {}
-    flight = _finite((summary.get("flight_ms") or {}).get("median"))
-    bounce = _finite((summary.get("vertical_oscillation_cm") or {}).get("median"))
-    if quality.flight_fits_bounce(flight, bounce):
-        return None
-    return (f"times are not reliable here: a median flight of {flight:.0f} ms would lift the body "
-            f"{quality.flight_rise_cm(flight):.0f} cm, but the pelvis rises and falls only {bounce:.1f} cm, "
-            "so contacts were missed or the clip is slow motion; check the contacts in the "
-            "overlay video, or film the runner whole and in real time, to judge this")
+    problem = _timing_problem(analysis)
+    return problem.reason if problem else None
 
 
 def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
@@ -1004,7 +982,8 @@ def _band_speed(analysis: Any) -> float | None:
     speed = _finite(runner.get("speed_mps"))
     if speed is None or runner.get("speed_source") == "user":
         return speed
-    return speed if _implausible_cadence(analysis) is None else None
+    problem = _timing_problem(analysis)
+    return speed if problem is None or problem.kind == "missed_contacts" else None
 
 
 def assess_rule(rule: Rule, analysis: Any) -> RuleResult:

@@ -308,7 +308,7 @@ def analyze_poses(
                          "motion could not be checked")
     sections = quality.playback_sections(steps)
     q["playback_sections"] = [x.to_dict() for x in sections]
-    timing_steps = steps
+    slow_motion = np.zeros(len(steps), dtype=bool)
     slow = [x for x in sections if x.slow_factor > quality.PLAYBACK_JUMP_FACTOR]
     if slow:
         desc = "; ".join(f"frames {x.first_frame}-{x.last_frame} about {x.slow_factor:.1f}x slower"
@@ -317,43 +317,37 @@ def analyze_poses(
             f"the playback speed changes inside the clip (slow motion: {desc}); times from those "
             "sections are not real time and were left out of the time-based summary"
         )
-        keep = np.ones(len(steps), dtype=bool)
         for x in slow:
-            keep &= ~((steps["ic_frame"] >= x.first_frame) & (steps["ic_frame"] <= x.last_frame)).to_numpy()
-        timing_steps = steps[keep]
+            slow_motion |= ((steps["ic_frame"] >= x.first_frame)
+                            & (steps["ic_frame"] <= x.last_frame)).to_numpy()
+    gait, reason = metrics.classify_gait(steps[~slow_motion])
+    support = gait_check.double_support(body, fps=fps)
+    gait, reason = gait_check.combine(gait, reason, support)
+    # in a running clip, a step with both feet down is a lost foot: left out of the summary
+    overlap = (quality.overlapping_steps(steps, effective_fps) if gait == "running"
+               else np.zeros(len(steps), dtype=bool))
+    q["overlapping_steps"] = [int(f) for f in steps.loc[overlap, "ic_frame"]] if overlap.any() else []
+    if overlap.any():
+        warnings_.append(quality.overlap_message(q["overlapping_steps"], len(steps)))
+    used = steps[~overlap]
+    timing_steps = steps[~overlap & ~slow_motion]
     q["steps_excluded_from_timing"] = int(len(steps) - len(timing_steps))
-    summary = metrics.summarise(steps, fps=effective_fps)
+    summary = metrics.summarise(used, fps=effective_fps)
     timing = metrics.summarise(timing_steps, fps=effective_fps)
     for name, kind in metrics.METRIC_KINDS.items():
         if kind in ("time", "rate") or name in ("duty_factor_pct", "speed_mps", "step_length_m",
                                                "vertical_ratio_pct"):
             if name in timing:
                 summary[name] = timing[name]
-    gait, reason = metrics.classify_gait(timing_steps)
-    support = gait_check.double_support(body, fps=fps)
-    gait, reason = gait_check.combine(gait, reason, support)
-    cad = summary.get("cadence_spm", {}).get("median")
-    flight = summary.get("flight_ms", {}).get("median")
-    bounce = summary.get("vertical_oscillation_cm", {}).get("median")
     capture_given = "playback_fps" in poses.attrs  # --capture-fps (dataset.at_capture_rate)
-    if gait == "running" and not quality.plausible_running_cadence(cad):
-        if capture_given:  # the user gave the capture rate: that is what is off
-            own = cad * float(poses.attrs["playback_fps"]) / fps
-            warnings_.append(
-                f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real time: "
-                f"--capture-fps {fps:g} is probably {'too high' if own < cad else 'too low'} (the "
-                f"clip's own times give {own:.0f} steps/min); check the rate the clip was filmed at"
-            )
-        else:
-            warnings_.append(
-                f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real time: "
-                "the clip is probably slow motion (or re-timed); times and cadence are in video time "
-                "(if you know the rate it was filmed at, pass it with --capture-fps)"
-                + (". Contacts the analysis missed also lower the cadence: check them in the overlay "
-                   "video" if cad < quality.RUNNING_CADENCE_MIN_SPM else "")
-            )
-    elif gait == "running" and not quality.flight_fits_bounce(flight, bounce):
-        warnings_.append(quality.flight_bounce_message(flight, bounce, cad))
+    problem = None
+    if gait == "running":
+        problem = quality.timing_problem(
+            summary, capture_fps=fps if capture_given else None,
+            playback_fps=float(poses.attrs.get("playback_fps", fps)))
+    q["timing_problem"] = problem.to_dict() if problem else None
+    if problem:
+        warnings_.append(problem.warning)
     if gait == "walking":
         warnings_.append(f"{reason}. posecoach judges running technique only; no running verdicts "
                          f"are given: film the runner running ({metrics.FILM_STEPS}).")

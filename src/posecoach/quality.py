@@ -12,6 +12,11 @@
 - :func:`flight_fits_bounce`: in the air the body flies ballistically, so a flight time
   implies a rise and fall that the pelvis's measured bounce must hold; flights far too
   long for the bounce mean contacts were missed (or time runs slow).
+- :func:`overlapping_steps`: a runner is never on both feet at once; a contact that is
+  still on the ground well after the other foot lands is a lost foot (or a walking step).
+- :func:`timing_problem`: the one verdict on whether a clip's times can be trusted, read
+  by the pipeline's warnings, the assessment's time-based rules and the report's headline
+  numbers, so the three always agree.
 """
 
 from __future__ import annotations
@@ -36,6 +41,14 @@ G_MPS2 = 9.81
 FLIGHT_BOUNCE_MAX_RATIO = 1.5
 #: A step time this many times the clip's shortest section is a change of playback speed.
 PLAYBACK_JUMP_FACTOR = 1.8
+#: How far below zero (in pictures) a flight may read before the step's contacts overlap:
+#: the toe-off and the other foot's contact are each placed to about one picture, so a
+#: true flight of zero can read -2 pictures. Measured: every step of the synthetic runners
+#: (30-120 fps, with noise, drops and swaps; shortest flight 59 ms), the treadmill sprint
+#: (27 steps, shortest 86 ms), the overground (3, 362 ms) and panning (5, 53 ms) clips is
+#: above it; the portrait clip has one step at -993 ms (a 1.7 s "contact"), the treadmill
+#: lesson four of 31 at -91 to -664 ms (and four within a picture of zero).
+OVERLAP_TOLERANCE_PICTURES = 2.0
 
 
 @dataclass
@@ -176,3 +189,146 @@ def flight_bounce_message(flight_ms: float, vertical_oscillation_cm: float,
             f"{cad}, or the clip plays slower than it was filmed; times and cadence were not "
             "judged. Check the contacts in the overlay video, and film the runner whole, feet "
             "included, in real time")
+
+
+def overlapping_steps(steps: pd.DataFrame, effective_fps: float, *,
+                      tolerance_pictures: float = OVERLAP_TOLERANCE_PICTURES) -> np.ndarray:
+    """Steps whose foot was still on the ground well after the other foot landed.
+
+    Running has no double support: between one foot's toe-off and the other's contact
+    both feet are in the air (Novacheck 1998, Gait Posture 7:77-95), so a step's flight
+    time is positive. A flight below ``-tolerance_pictures`` pictures says the two feet
+    were on the ground together for longer than the events' own timing error: a walking
+    step, or (far more often in a clip judged as running) a contact the pose model lost,
+    whose toe-off was then taken from a later stance. Its contact, flight and stance
+    values are not the runner's.
+
+    Parameters
+    ----------
+    steps : pandas.DataFrame
+        ``StepMetrics.steps_`` (``flight_ms``, NaN where the next contact is unknown).
+    effective_fps : float
+        Distinct pictures per second (a clip that shows every picture twice places
+        events only to within a picture).
+
+    Returns
+    -------
+    numpy.ndarray of bool, one per step.
+    """
+    if steps.empty or "flight_ms" not in steps:
+        return np.zeros(len(steps), dtype=bool)
+    flight = steps["flight_ms"].to_numpy(dtype=float)
+    limit_ms = -tolerance_pictures * 1000.0 / max(float(effective_fps), 1e-9)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(flight) & (flight < limit_ms)
+
+
+def overlap_message(frames: list[int], n_steps: int) -> str:
+    """What a user is told about :func:`overlapping_steps` (IC frames of the steps)."""
+    shown = ", ".join(str(f) for f in frames[:8]) + (", ..." if len(frames) > 8 else "")
+    many = len(frames) > 1
+    return (f"{len(frames)} of {n_steps} steps had both feet on the ground together (the "
+            f"contact{'s' if many else ''} at frame{'s' if many else ''} {shown} still on the ground "
+            "after the other foot landed), which a runner never does: the pose model probably lost "
+            f"a foot there (or the runner walked); {'those steps were' if many else 'that step was'} "
+            "left out of the summary. Check them in the overlay video")
+
+
+@dataclass(frozen=True)
+class TimingProblem:
+    """Why a clip's times (contact, flight, step time, cadence) cannot be trusted.
+
+    Attributes
+    ----------
+    kind : {"slow_motion", "capture_fps", "missed_contacts"}
+        ``slow_motion``: a cadence no runner has in real time (or, below the running
+        band, contacts missed); ``capture_fps``: the same with ``--capture-fps`` given, so
+        that rate is off; ``missed_contacts``: flights too long for the bounce.
+    warning : str
+        The sentence for ``quality.warnings``.
+    reason : str
+        Why a time-based rule is not judged.
+    note : str
+        A short note beside a headline time or cadence (starts with a space).
+    """
+
+    kind: str
+    warning: str
+    reason: str
+    note: str
+
+    def to_dict(self) -> dict:
+        """The verdict for ``analysis.json`` (``quality.timing_problem``)."""
+        return {"kind": self.kind, "message": self.warning}
+
+
+def _finite(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def timing_problem(summary: dict, *, capture_fps: float | None = None,
+                   playback_fps: float | None = None) -> TimingProblem | None:
+    """The verdict on a running clip's times, from its summary, or None when they can be used.
+
+    First the cadence (:func:`plausible_running_cadence`: a whole clip in slow motion, or
+    with every second contact missed below the running band), then, for a cadence inside
+    the band, the flights against the bounce (:func:`flight_fits_bounce`: a halved cadence
+    can stay inside the band). A slow-motion clip also fails the flight check (its flights
+    are long in video time), so only the first problem found is reported.
+
+    Parameters
+    ----------
+    summary : dict
+        ``Analysis.summary`` (``cadence_spm``, ``flight_ms``, ``vertical_oscillation_cm``).
+    capture_fps : float, optional
+        The rate the user said the clip was filmed at (``--capture-fps``), if given.
+    playback_fps : float, optional
+        The file's own frame rate (needed with ``capture_fps``).
+    """
+    def med(name: str) -> float | None:
+        return _finite((summary.get(name) or {}).get("median"))
+
+    cad, flight, bounce = med("cadence_spm"), med("flight_ms"), med("vertical_oscillation_cm")
+    if not plausible_running_cadence(cad):
+        if capture_fps is not None:
+            own = cad * float(playback_fps or capture_fps) / capture_fps
+            return TimingProblem(
+                "capture_fps",
+                warning=(f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in "
+                         f"real time: --capture-fps {capture_fps:g} is probably "
+                         f"{'too high' if own < cad else 'too low'} (the clip's own times give "
+                         f"{own:.0f} steps/min); check the rate the clip was filmed at"),
+                reason=(f"times are not real time here: a cadence of {cad:.0f} steps/min is "
+                        f"impossible with --capture-fps {capture_fps:g}; check the rate the clip "
+                        "was filmed at"),
+                note=" (not real time: check --capture-fps)")
+        low = cad < RUNNING_CADENCE_MIN_SPM
+        return TimingProblem(
+            "slow_motion",
+            warning=(f"a cadence of {cad:.0f} steps/min with a flight phase is not plausible in real "
+                     "time: the clip is probably slow motion (or re-timed); times and cadence are in "
+                     "video time (if you know the rate it was filmed at, pass it with --capture-fps)"
+                     + (". Contacts the analysis missed also lower the cadence: check them in the "
+                        "overlay video" if low else "")),
+            reason=(f"times are not real time here: a cadence of {cad:.0f} steps/min is impossible, "
+                    "so the clip is probably slow motion or re-timed"
+                    + (" (or contacts were missed: check them in the overlay video)" if low else "")
+                    + "; give the rate it was filmed at (--capture-fps), or film in real time, to "
+                    "judge this"),
+            note=" (video time: not real time, probably slow motion"
+                 + (" or contacts missed" if low else "") + ")")
+    if not flight_fits_bounce(flight, bounce):
+        return TimingProblem(
+            "missed_contacts",
+            warning=flight_bounce_message(flight, bounce, cad),
+            reason=(f"times are not reliable here: a median flight of {flight:.0f} ms would lift the "
+                    f"body {flight_rise_cm(flight):.0f} cm, but the pelvis rises and falls only "
+                    f"{bounce:.1f} cm, so contacts were missed or the clip is slow motion; check the "
+                    "contacts in the overlay video, or film the runner whole and in real time, to "
+                    "judge this"),
+            note=" (not trusted: flights too long for the bounce, contacts probably missed)")
+    return None

@@ -78,7 +78,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                 plots: dict[str, bytes] | None = None, title: str = "") -> str:
     """The report page as a string (see :func:`posecoach.report.write_report`)."""
     from posecoach.assessment import metric_unit
-    from posecoach.quality import plausible_running_cadence
+    from posecoach.quality import timing_problem
     from posecoach.report._common import encode_jpeg
     from posecoach.report.keyframes import PHASE_TITLES
 
@@ -132,8 +132,11 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
         return (s.get(name) or {}).get("median")
 
     fs = analysis.foot_strike or {}
-    real_time = plausible_running_cadence(med("cadence_spm"))
-    video_time = "" if real_time else " (video time: not real time, probably slow motion)"
+    # the same verdict as the warnings and the time-based rules (posecoach.quality)
+    v = analysis.video or {}
+    problem = timing_problem(s, capture_fps=v.get("capture_fps"), playback_fps=v.get("fps")) \
+        if analysis.is_running else None
+    video_time = problem.note if problem else ""
     stats = [
         {"label": "Cadence", "value": _num(med("cadence_spm"), "", 0) + " spm",
          "detail": "target about 180 steps/min" + video_time},
@@ -166,7 +169,9 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                      f"frames), {q.get('gap_frames_filled', 0)} frames with gaps filled"),
         ("Filter", f"zero-lag Butterworth low-pass at {cleaning.get('cutoff_hz') or 0:.1f} Hz"),
         ("Steps", f"{len(analysis.steps)} complete contacts measured; "
-                  f"{q.get('steps_excluded_from_timing', 0)} left out of timing (slow motion)"),
+                  + (f"{len(q['overlapping_steps'])} left out (both feet on the ground: see the "
+                     "warnings); " if q.get("overlapping_steps") else "")
+                  + f"{q.get('steps_excluded_from_timing', 0)} left out of timing"),
         ("Resolution", f"times about one frame ({1000 / max(v.get('effective_fps') or v.get('fps') or 30, 1):.0f} ms); "
                        "2-D joint angles about 5-8 deg"),
     ]
