@@ -659,8 +659,10 @@ KNOWN = """## What fails, and why
   the rigid virtual toe lifts with the metatarsal heads (section 2); IC is ~8 ms late.
 - **Motion capture foot strike: midfoot, not the labelled forefoot** (section 2: the data
   show a level foot at contact).
-- **Real video: 88 % (treadmill) and 60 % (overground) of the labelled ICs within one
-  picture; 4 and 1 spurious (pooled 24/29 = 83 %, 5 spurious).** The treadmill clip was at
+- **Real video: 92 % (treadmill) and 60 % (overground) of the labelled ICs within one
+  picture; 2 and 1 spurious (pooled 25/29 = 86 %, 3 spurious; the spurious target allows
+  one per 20 labels).** The treadmill's two spurious contacts are its two misses, ICs 104
+  and 116 on the ramp into slow motion (below). The treadmill clip was at
   23/24 and 1 spurious until each foot's contact level stopped counting the runner's rest
   on the side rail (frames 0-25, the near foot still and ~18 cm lower than on the belt; and
   the step-off at the end): pooled with the 3-4-frame sprint stances that rest had put the
@@ -674,8 +676,18 @@ KNOWN = """## What fails, and why
   cues, kept in slow motion, lies at 117.01 frames: the first picture at or after it is 118;
   it was at 116.75) and 223, where
   the pose model put the landing foot on one track, then the other, then both (frames
-  217-229), now gives two contacts (219 and 228: −4 and +5) instead of one at 222 that the
-  low level had made by merging them; both count as spurious. Treadmill:
+  217-229): three copies, a 3-frame fragment on the near track with no toe-off (IC at
+  218.4 frames), a whole stance on the far track (221.3, frames 218-228) and one on the near
+  track again (227.2, frames 226-240). Merging copies less than a third of a step apart
+  keeps the IC of the copy whose foot moves fastest with the ground, and the fragment's
+  "stance speed", a slope over three frames, read 13.9 m/s against 6.2 and 4.6 (real time),
+  so the merged contact took the fragment's IC and the third copy, now 0.37 of a step from
+  it, stayed apart: two contacts, 219 and 228 (−4, +5), both spurious. A whole copy now
+  goes before a fragment (`events.merge_coincident_contacts`): one contact at 222 (−1).
+  This rule was found by looking at this one contact; elsewhere it changes one IC by a
+  frame (the unlabelled treadmill lesson clip, 187 -> 188) and nothing else (the synthetic
+  and force-plate tables are the same to the digit; the portrait and panning clips' events
+  are unchanged). Treadmill:
   the slow-motion middle (frames ~104–300, ~4x
   slower) is timed with each contact's local time scale (its stance speed against the foot's
   real-time one). Contacts are sorted out by the rhythm of the steps: a landing seen on

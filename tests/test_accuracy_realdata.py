@@ -165,7 +165,7 @@ def test_treadmill_clip_warns_about_the_playback_speed_change(treadmill):
 
 @pytest.mark.slow
 def test_labelled_contacts_regression_guard(treadmill, overground):
-    """What is reached today (88 % / 60 % within one picture, 4 / 1 spurious, left/right as
+    """What is reached today (92 % / 60 % within one picture, 2 / 1 spurious, left/right as
     labelled); the target is the xfail below."""
     hits_t, spurious_t, sides_t = _label_hits(*treadmill, tol=1)
     hits_o, spurious_o, sides_o = _label_hits(*overground, tol=2)
@@ -173,9 +173,11 @@ def test_labelled_contacts_regression_guard(treadmill, overground):
     # of a contact of a few frames from its segmented stance, refine_initial_contact; the
     # earlier of height and velocity cue in slow motion, combine_initial_contact: IC 168);
     # 23 and 1 spurious while the rest on the side rail set the near foot's contact level
-    # 8 cm low (see the cut clip below): ICs 116 (+2) and 223 (two copies, -4/+5) moved out
-    assert hits_t >= 21
-    assert spurious_t <= 4  # the rhythm of the steps (events.drop_extra_contacts)
+    # 8 cm low (see the cut clip below): ICs 116 (+2) and 223 (two copies, -4/+5) moved out;
+    # 223 is back (-1: three copies merged, the whole copy's IC rather than the 3-frame
+    # fragment's, events.merge_coincident_contacts)
+    assert hits_t >= 22
+    assert spurious_t <= 2  # the rhythm of the steps (events.drop_extra_contacts)
     assert hits_o >= 3  # of 5 (the first is outside the picture)
     assert spurious_o <= 1
     # left/right from the alternation of the feet (events.assign_sides): all found agree
@@ -224,10 +226,10 @@ def test_treadmill_clip_cut_short_keeps_the_cadence():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="target not reached: treadmill 21/24 (88 %, 4 spurious: ICs 104 and "
-                          "116 late on the slow-motion ramp, 223 shown on both legs' tracks), "
-                          "overground 3/5 (IC 142 late, IC 20 outside the picture); "
-                          "docs/accuracy.md", strict=False)
+@pytest.mark.xfail(reason="target not reached: treadmill 22/24 (92 %) but 2 spurious (ICs 104 "
+                          "and 116 late on the slow-motion ramp; 1.2 allowed), overground 3/5 "
+                          "(IC 142 late, IC 20 outside the picture); docs/accuracy.md",
+                   strict=False)
 def test_target_ninety_percent_of_labelled_contacts_within_one_picture(treadmill, overground):
     hits_t, spurious_t, _ = _label_hits(*treadmill, tol=1)
     hits_o, spurious_o, _ = _label_hits(*overground, tol=2)

@@ -280,6 +280,25 @@ def test_merge_coincident_contacts_makes_one_landing_of_two_copies():
     assert events.merge_coincident_contacts(c2, t, np.full(4, 0.3))[1] == 0
 
 
+def test_merge_coincident_contacts_prefers_a_whole_copy_to_a_fragment():
+    """Three copies of one landing (the treadmill clip's IC 223 in slow motion: a 3-frame
+    fragment on one track with no toe-off, then whole stances on the other track and on the
+    first): the merged IC is the fastest *whole* copy's; the fragment's speed, a slope over
+    three frames, is no stance speed (it read 13.9 m/s there against 6.2 and 4.6)."""
+    c, t = _steps([("left", 0, 5), ("right", 30, 5), ("left", 57, 14), ("right", 60, 6),
+                   ("left", 66, 4.5), ("right", 90, 5), ("left", 120, 5)])
+    frag = 2
+    c.loc[frag, ["to_time_s", "to_frame", "complete"]] = [np.nan, -1, False]
+    c.loc[frag, "last_index"] = 59
+    out, n = events.merge_coincident_contacts(c, t, np.full(len(c), 0.3))
+    assert n == 2
+    assert out["ic_frame"].tolist() == [0, 30, 60, 90, 120]  # the whole copy at 60, not 57
+    assert out.loc[2, "last_index"] == 74 and bool(out.loc[2, "complete"])
+    # with the fragment whole too, its faster foot wins as before
+    c.loc[frag, ["to_time_s", "to_frame", "complete"]] = [t[65], 65, True]
+    assert events.merge_coincident_contacts(c, t, np.full(len(c), 0.3))[0]["ic_frame"].tolist()[2] == 57
+
+
 def test_drop_extra_contacts_keeps_the_rhythm_and_the_feet_that_move_with_the_ground():
     rows = [("left", a, 5) for a in range(0, 300, 60)] + [("right", a, 5) for a in range(30, 300, 60)]
     # an extra contact halving a step whose foot moves at a third of the ground speed

@@ -922,7 +922,10 @@ def merge_coincident_contacts(
     backwards relative to the pelvis (stance speed times local time scale, columns
     ``stance_speed_mps`` and ``time_scale``; the earlier copy when they are absent): in
     stance the foot moves with the ground (Zeni et al. 2008), so that copy shows the foot
-    that landed; it ends at the later end. The sides are settled by :func:`assign_sides`.
+    that landed; it ends at the later end. A whole copy (with both IC and TO) goes before a
+    fragment (a stance too short to time its toe-off, or cut by the data): a fragment's
+    speed is a slope over a few frames of a contact the pose model showed only in part. The
+    sides are settled by :func:`assign_sides`.
 
     Returns
     -------
@@ -947,7 +950,8 @@ def merge_coincident_contacts(
             step = np.nanmean([prev["_step"], row["_step"]])
             if np.isfinite(step) and row["_t"] - prev["_t"] < share * step:
                 late = row if row["last_index"] >= prev["last_index"] else prev
-                main, other = (row, prev) if row["_v"] > prev["_v"] else (prev, row)
+                main, other = ((row, prev) if (row["complete"], row["_v"]) > (prev["complete"], prev["_v"])
+                               else (prev, row))
                 new = dict(main)
                 if not np.isfinite(new["ic_time_s"]) and np.isfinite(other["ic_time_s"]):
                     for k in ("ic_time_s", "ic_frame", "ic_confidence"):
