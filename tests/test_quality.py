@@ -201,5 +201,9 @@ def test_a_contact_held_past_the_other_foots_landing_is_left_out(monkeypatch):
     assert a.summary["peak_knee_flexion_stance_deg"]["n"] == \
         clean.summary["peak_knee_flexion_stance_deg"]["n"] - 1
     assert a.quality["timing_problem"] is None
-    verdicts = {v.metric: v.status for v in pipeline.judge(a).results}
-    assert verdicts["ground_contact_ms"] != "not_assessable"
+    verdicts = pipeline.judge(a)
+    assert {v.metric: v.status for v in verdicts.results}["ground_contact_ms"] != "not_assessable"
+    from posecoach.report.html import render_html
+
+    html = render_html(a, verdicts)
+    assert "1 left out (both feet on the ground: see the warnings); 0 left out of timing" in html

@@ -231,7 +231,7 @@ def overlap_message(frames: list[int], n_steps: int) -> str:
             f"contact{'s' if many else ''} at frame{'s' if many else ''} {shown} still on the ground "
             "after the other foot landed), which a runner never does: the pose model probably lost "
             f"a foot there (or the runner walked); {'those steps were' if many else 'that step was'} "
-            "left out of the summary. Check them in the overlay video")
+            f"left out of the summary. Check {'them' if many else 'it'} in the overlay video")
 
 
 @dataclass(frozen=True)

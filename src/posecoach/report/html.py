@@ -157,6 +157,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                    "value_text": _value_text(r), "cue": r.cue} for r in assessment.priorities]
     q, v = analysis.quality, analysis.video
     cleaning = q.get("cleaning", {})
+    n_overlap = len(q.get("overlapping_steps") or [])
     quality_rows = [
         ("Video", f"{v.get('width')}x{v.get('height')} px, {v.get('fps', 0):.1f} fps "
                   f"({v.get('effective_fps', v.get('fps', 0)):.1f} distinct pictures/s), "
@@ -169,9 +170,10 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                      f"frames), {q.get('gap_frames_filled', 0)} frames with gaps filled"),
         ("Filter", f"zero-lag Butterworth low-pass at {cleaning.get('cutoff_hz') or 0:.1f} Hz"),
         ("Steps", f"{len(analysis.steps)} complete contacts measured; "
-                  + (f"{len(q['overlapping_steps'])} left out (both feet on the ground: see the "
-                     "warnings); " if q.get("overlapping_steps") else "")
-                  + f"{q.get('steps_excluded_from_timing', 0)} left out of timing"),
+                  + (f"{n_overlap} left out (both feet on the ground: see the warnings); "
+                     if n_overlap else "")
+                  + f"{q.get('steps_excluded_from_timing', 0) - n_overlap} left out of timing "
+                    "(slow motion)"),
         ("Resolution", f"times about one frame ({1000 / max(v.get('effective_fps') or v.get('fps') or 30, 1):.0f} ms); "
                        "2-D joint angles about 5-8 deg"),
     ]
