@@ -90,22 +90,32 @@ def test_flights_of_real_time_running_fit_the_bounce(preset):
                                           p.vertical_oscillation_cm)
 
 
-def _one_foot_found(monkeypatch):
-    """The detector finds only the right foot's contacts and gives them alternately to the
-    two feet: what the rhythm of the steps makes of every second contact lost."""
+def _patch_contacts(monkeypatch, change):
+    """The real detector runs, then ``change`` (contacts table -> contacts table) does to its
+    contacts what a faulty pose model would; the events follow the changed contacts."""
     from posecoach import events
 
     detect = events.GaitEventDetector.detect
 
-    def only_right(self, body, angles=None):
+    def patched(self, body, angles=None):
         detect(self, body, angles)
-        c = self.contacts_[self.contacts_["track"] == "right"].reset_index(drop=True)
-        c["side"] = np.where(np.arange(len(c)) % 2 == 0, "right", "left")
-        self.contacts_ = c
-        self.events_ = events.contact_events(c)
+        self.contacts_ = change(self.contacts_)
+        self.events_ = events.contact_events(self.contacts_)
         return self
 
-    monkeypatch.setattr(events.GaitEventDetector, "detect", only_right)
+    monkeypatch.setattr(events.GaitEventDetector, "detect", patched)
+
+
+def _one_foot_found(monkeypatch):
+    """The detector finds only the right foot's contacts and gives them alternately to the
+    two feet: what the rhythm of the steps makes of every second contact lost."""
+
+    def only_right(contacts):
+        c = contacts[contacts["track"] == "right"].reset_index(drop=True)
+        c["side"] = np.where(np.arange(len(c)) % 2 == 0, "right", "left")
+        return c
+
+    _patch_contacts(monkeypatch, only_right)
 
 
 def test_missed_contacts_are_caught_by_the_bounce_and_times_are_not_judged(monkeypatch):
@@ -162,30 +172,23 @@ def test_timing_problem_is_one_verdict_with_its_texts():
 
 
 def _one_contact_lost(monkeypatch, k: int = 6):
-    """The detector loses the other foot's lift-off after contact ``k``: that contact's
-    toe-off is taken from the foot's next stance, past the other foot's landing (what a
-    pose model that loses a foot for a stride gives)."""
-    from posecoach import events
+    """The detector loses contact ``k``'s lift-off: its toe-off is taken from the same foot's
+    next stance, past the other foot's landing (what a pose model that loses a foot for a
+    stride gives)."""
 
-    detect = events.GaitEventDetector.detect
-
-    def lost(self, body, angles=None):
-        detect(self, body, angles)
-        c = self.contacts_.sort_values("ic_time_s").reset_index(drop=True)
+    def lost(contacts):
+        c = contacts.sort_values("ic_time_s").reset_index(drop=True)
         nxt = c[(c["side"] == c.loc[k, "side"]) & (c["ic_time_s"] > c.loc[k, "ic_time_s"])].index[0]
         for col in ("to_time_s", "to_frame", "to_confidence"):
             c.loc[k, col] = c.loc[nxt, col]
-        self.contacts_ = c
-        self.events_ = events.contact_events(c)
-        self.lost_ic_frame_ = int(c.loc[k, "ic_frame"])
-        return self
+        return c
 
-    monkeypatch.setattr(events.GaitEventDetector, "detect", lost)
+    _patch_contacts(monkeypatch, lost)
 
 
 def test_a_contact_held_past_the_other_foots_landing_is_left_out(monkeypatch):
     p = synthetic.RunnerParams.pose_runner()
-    ds, truth = synthetic.SyntheticRunner(p).generate(duration_s=8.0, fps=60.0, seed=0)
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=8.0, fps=60.0, seed=0)
     clean = pipeline.analyze_poses(ds, height_m=p.height_m)
     _one_contact_lost(monkeypatch)
     a = pipeline.analyze_poses(ds, height_m=p.height_m)

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
+
+
+def finite_or_none(x: Any) -> float | None:
+    """``x`` as a float, or None when it is missing, not a number, NaN or infinite."""
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
 
 
 def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:

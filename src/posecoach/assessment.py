@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from posecoach import quality
+from posecoach._arrays import finite_or_none as _finite
 from posecoach.errors import PosecoachError
 from posecoach.metrics import FILM_ADVICE
 
@@ -856,23 +857,6 @@ def _side_iqr(steps: Any, metric: str, side: str) -> float | None:
     return float(q3 - q1)
 
 
-def _finite(x: Any) -> float | None:
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _timing_problem(analysis: Any) -> quality.TimingProblem | None:
-    """The clip's verdict on its times (:func:`posecoach.quality.timing_problem`), or None."""
-    video = getattr(analysis, "video", None) or {}
-    return quality.timing_problem(analysis.summary or {}, capture_fps=_finite(video.get("capture_fps")),
-                                  playback_fps=_finite(video.get("fps")))
-
-
 def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
     """Why a time-based rule cannot be judged on this clip (slow motion, or flights too long
     for the bounce: contacts missed), or None.
@@ -881,7 +865,7 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
 
     if rule.aggregate == "asymmetry" or METRIC_KINDS.get(rule.metric) not in ("time", "rate"):
         return None  # ratios of times are the same in slow motion
-    problem = _timing_problem(analysis)
+    problem = quality.analysis_timing_problem(analysis)
     return problem.reason if problem else None
 
 
@@ -982,7 +966,7 @@ def _band_speed(analysis: Any) -> float | None:
     speed = _finite(runner.get("speed_mps"))
     if speed is None or runner.get("speed_source") == "user":
         return speed
-    problem = _timing_problem(analysis)
+    problem = quality.analysis_timing_problem(analysis)
     return speed if problem is None or problem.kind == "missed_contacts" else None
 
 

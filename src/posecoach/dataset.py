@@ -299,9 +299,13 @@ def keypoint_xy(ds: xr.Dataset, name: str) -> np.ndarray:
     return ds["position"].sel(keypoint=name).values
 
 
+def detected_frames(ds: xr.Dataset) -> np.ndarray:
+    """Which frames hold a person (any finite keypoint): bool, shape (time,)."""
+    return np.isfinite(ds["position"].values).any(axis=(1, 2))
+
+
 def detected_fraction(ds: xr.Dataset) -> float:
     """Fraction of frames in which a person was detected (any finite keypoint)."""
     if ds.sizes["time"] == 0:
         return 0.0
-    found = np.isfinite(ds["position"].values).any(axis=(1, 2))
-    return float(found.mean())
+    return float(detected_frames(ds).mean())

@@ -149,6 +149,7 @@ import xarray as xr
 from scipy.signal import freqz
 
 from posecoach._arrays import nanmid, true_runs
+from posecoach.dataset import detected_frames
 from posecoach.errors import PosecoachError, PoseDataError
 from posecoach.filtering import lowpass_coefficients
 from posecoach.kinematics import SIDES
@@ -1108,6 +1109,7 @@ def assign_sides(
     c["side"] = new_sides
     return c, changed
 
+
 def contact_events(contacts: pd.DataFrame) -> pd.DataFrame:
     """The events table of a contacts table: each contact's IC and TO where found.
 
@@ -1742,7 +1744,7 @@ class GaitEventDetector:
         filt = (cutoff, order)
         # the runner's time in view: the clip, or less where nobody was detected (or the
         # runner's frames crossing the picture's edge were masked, filtering.clean)
-        present = np.flatnonzero(np.isfinite(body["position"].values).any(axis=(1, 2)))
+        present = np.flatnonzero(detected_frames(body))
         self._in_view = (int(present[0]), int(present[-1])) if present.size else (0, n - 1)
         rows: list[dict] = []
         self.warnings_: list[str] = []

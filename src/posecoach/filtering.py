@@ -69,7 +69,7 @@ from scipy.interpolate import PchipInterpolator
 from scipy.signal import butter, filtfilt
 
 from posecoach._arrays import true_runs as _true_runs
-from posecoach.dataset import validate
+from posecoach.dataset import detected_frames, validate
 from posecoach.errors import PosecoachError, PoseDataError
 
 __all__ = [
@@ -237,7 +237,7 @@ def outside_picture(ds: xr.Dataset) -> np.ndarray:
 
 def _crossing_runs(ds: xr.Dataset, side_out: np.ndarray) -> np.ndarray:
     """:func:`crossing_border_frames` from the frames with a keypoint beyond a side edge."""
-    detected = np.flatnonzero(np.isfinite(ds["position"].values).any(axis=(1, 2)))
+    detected = np.flatnonzero(detected_frames(ds))
     res = np.zeros(ds.sizes["time"], dtype=bool)
     if detected.size == 0:
         return res

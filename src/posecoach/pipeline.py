@@ -326,8 +326,9 @@ def analyze_poses(
     # in a running clip, a step with both feet down is a lost foot: left out of the summary
     overlap = (quality.overlapping_steps(steps, effective_fps) if gait == "running"
                else np.zeros(len(steps), dtype=bool))
-    q["overlapping_steps"] = [int(f) for f in steps.loc[overlap, "ic_frame"]] if overlap.any() else []
+    q["overlapping_steps"] = []
     if overlap.any():
+        q["overlapping_steps"] = [int(f) for f in steps.loc[overlap, "ic_frame"]]
         warnings_.append(quality.overlap_message(q["overlapping_steps"], len(steps)))
     used = steps[~overlap]
     timing_steps = steps[~overlap & ~slow_motion]

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from posecoach._arrays import finite_or_none
+
 #: Cadence band of real running, steps/min (jogging ~140 to sprinting ~300).
 RUNNING_CADENCE_MIN_SPM = 120.0
 RUNNING_CADENCE_MAX_SPM = 320.0
@@ -262,14 +264,6 @@ class TimingProblem:
         return {"kind": self.kind, "message": self.warning}
 
 
-def _finite(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if np.isfinite(v) else None
-
-
 def timing_problem(summary: dict, *, capture_fps: float | None = None,
                    playback_fps: float | None = None) -> TimingProblem | None:
     """The verdict on a running clip's times, from its summary, or None when they can be used.
@@ -290,7 +284,7 @@ def timing_problem(summary: dict, *, capture_fps: float | None = None,
         The file's own frame rate (needed with ``capture_fps``).
     """
     def med(name: str) -> float | None:
-        return _finite((summary.get(name) or {}).get("median"))
+        return finite_or_none((summary.get(name) or {}).get("median"))
 
     cad, flight, bounce = med("cadence_spm"), med("flight_ms"), med("vertical_oscillation_cm")
     if not plausible_running_cadence(cad):
@@ -332,3 +326,12 @@ def timing_problem(summary: dict, *, capture_fps: float | None = None,
                     "judge this"),
             note=" (not trusted: flights too long for the bounce, contacts probably missed)")
     return None
+
+
+def analysis_timing_problem(analysis) -> TimingProblem | None:
+    """:func:`timing_problem` of an analysis: its summary, and the rates in its ``video``
+    (``capture_fps`` when ``--capture-fps`` was given, ``fps`` the file's own rate).
+    """
+    video = getattr(analysis, "video", None) or {}
+    return timing_problem(analysis.summary or {}, capture_fps=finite_or_none(video.get("capture_fps")),
+                          playback_fps=finite_or_none(video.get("fps")))

@@ -78,7 +78,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                 plots: dict[str, bytes] | None = None, title: str = "") -> str:
     """The report page as a string (see :func:`posecoach.report.write_report`)."""
     from posecoach.assessment import metric_unit
-    from posecoach.quality import timing_problem
+    from posecoach.quality import analysis_timing_problem
     from posecoach.report._common import encode_jpeg
     from posecoach.report.keyframes import PHASE_TITLES
 
@@ -133,9 +133,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
 
     fs = analysis.foot_strike or {}
     # the same verdict as the warnings and the time-based rules (posecoach.quality)
-    v = analysis.video or {}
-    problem = timing_problem(s, capture_fps=v.get("capture_fps"), playback_fps=v.get("fps")) \
-        if analysis.is_running else None
+    problem = analysis_timing_problem(analysis) if analysis.is_running else None
     video_time = problem.note if problem else ""
     stats = [
         {"label": "Cadence", "value": _num(med("cadence_spm"), "", 0) + " spm",
