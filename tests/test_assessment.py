@@ -672,3 +672,85 @@ def test_a_speed_in_video_time_does_not_pick_speed_matched_bands(rules):
     real = hand_analysis({**summary, "cadence_spm": entry(170.0)}, speed_mps=1.8)
     real.runner["speed_source"] = "measured"
     assert "runner at 1.8 m/s" in assessment.assess_rule(rule, real).band_text
+
+
+# --------------------------------------------------------------- the verdict's 95 % interval
+
+SQUAD_CI_RULES = """
+extends = "pose_method"
+version = "1"
+{rules}
+"""
+_CI_RULE = """
+[[rules]]
+id = "squad_{agg}"
+title = "Overstride ({agg})"
+group = "practice"
+metric = "overstride_cm"
+aggregate = "{agg}"
+weight = 1.0
+cue = "Land under you."
+drills = ["wall_fall"]
+source = "squad"
+[rules.bands]
+good = {{ max = 5, source = "s" }}
+borderline = {{ max = 10, source = "s" }}
+"""
+
+
+def test_statuses_within_an_interval():
+    good, border = Band(-2.0, 5.0, "s"), Band(-5.0, 8.0, "s")
+    within = assessment.statuses_within
+    assert within((0.0, 4.0), good, border) == ["pass"]
+    assert within((5.0, 8.0), good, border) == ["pass", "borderline"]  # edges are inclusive
+    assert within((5.5, 7.0), good, border) == ["borderline"]
+    assert within((-6.0, 9.0), good, border) == ["pass", "borderline", "fail"]
+    assert within((9.0, 12.0), good, border) == ["fail"]
+    assert within((-3.0, -3.0), good, border) == ["borderline"]
+
+
+@pytest.mark.parametrize("values, status, possible", [
+    # 12 steps close together: the whole interval is in the band of the median
+    ([3.0, 3.2, 2.9, 3.1, 3.0, 3.3, 2.8, 3.1, 3.0, 3.2, 2.9, 3.0], "pass", ["pass"]),
+    # the same median but steps from 1 to 9 cm: it could be borderline
+    ([3.0, 1.0, 9.0, 2.0, 4.0, 8.0, 3.0, 1.5, 7.0, 2.5, 3.5, 6.0], "pass", ["pass", "borderline"]),
+])
+def test_a_verdict_says_when_its_interval_reaches_another_band(tmp_path, values, status, possible):
+    from posecoach import metrics
+
+    rs = load_rules(write(tmp_path, SQUAD_CI_RULES.format(rules=_CI_RULE.format(agg="median"))))
+    steps = pd.DataFrame({"side": ["left", "right"] * 6, "overstride_cm": values})
+    summary = metrics.summarise(steps, fps=60)
+    r = assess(hand_analysis(summary, steps=steps), rs).get("squad_median")
+    assert r.status == status and r.possible_statuses == possible
+    assert r.ci95 == tuple(summary["overstride_cm"]["median_ci95"])
+    assert r.certain is (len(possible) == 1)
+    assert ("Not certain" in r.reason) is (len(possible) > 1)
+    if len(possible) > 1:
+        assert "reaches into the borderline band" in r.reason
+    doc = r.to_json()
+    assert doc["ci95"] == list(r.ci95) and doc["possible_statuses"] == possible
+
+
+def test_the_interval_follows_the_aggregate(tmp_path):
+    """|median|: the interval of the size (through 0 it starts at 0); the worse foot: the
+    interval of that foot's steps; an asymmetry has none."""
+    text = SQUAD_CI_RULES.format(rules="".join(_CI_RULE.format(agg=a) for a in ("abs", "worst_side")))
+    rs = load_rules(write(tmp_path, text))
+    values = [-2.0, 3.0, -1.0, 4.0, 1.0, 6.0, 0.5, 7.0, -0.5, 6.5, 1.5, 8.0, 0.0, 7.5]
+    steps = pd.DataFrame({"side": ["left", "right"] * 7, "overstride_cm": values})
+    summary = {"overstride_cm": entry(1.0, n=14, left=0.0, right=6.5) | {"median_ci95": [-1.0, 4.0]}}
+    res = assess(hand_analysis(summary, steps=steps), rs)
+    size = res.get("squad_abs")
+    assert size.ci95 == (0.0, 4.0) and size.possible_statuses == ["pass"]
+    worst = res.get("squad_worst_side")
+    from posecoach.metrics import median_ci
+
+    assert worst.value == 6.5 and worst.ci95 == median_ci(np.asarray(values[1::2]))
+    assert worst.status == "borderline" and worst.possible_statuses == ["pass", "borderline"]
+    steps["ground_contact_ms"] = [250.0, 280.0] * 7
+    summary["ground_contact_ms"] = entry(265.0, n=14, left=250.0, right=280.0) | {
+        "median_ci95": [250.0, 280.0]}
+    sym = assess(hand_analysis(summary, steps=steps), load_rules()).get("practice_symmetry")
+    assert sym.status == "fail"  # 11 % between the feet
+    assert sym.ci95 is None and sym.possible_statuses == [] and sym.certain is None

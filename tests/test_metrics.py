@@ -212,3 +212,64 @@ def test_a_contact_given_to_the_other_foot_is_measured_on_the_leg_that_showed_it
         assert fixed[name] == pytest.approx(clean[name], abs=1e-6), name
     wrong = step_values(mixed, full)  # the labelled foot's keypoints: the swinging foot
     assert abs(wrong["foot_strike_angle_deg"] - clean["foot_strike_angle_deg"]) > 10
+
+
+# ------------------------------------------------------------ the median's 95 % interval
+
+
+@given(st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=60), st.floats(0.1, 10.0))
+def test_median_ci_with_equal_weights_is_scipys_order_statistic_interval(values, w):
+    """The weighted path (used for the cadence's slopes) reads the same order statistics
+    as SciPy's quantile test when every value weighs the same."""
+    from scipy import stats
+
+    x = np.asarray(values)
+    ci = stats.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(0.95)
+    want = (ci.low, ci.high) if np.isfinite([ci.low, ci.high]).all() else None
+    assert metrics.median_ci(x) == want
+    assert metrics.median_ci(x, np.full(x.size, w)) == want
+
+
+def test_median_ci_needs_six_values_and_holds_the_median():
+    assert metrics.median_ci(np.arange(5.0)) is None  # 2 x 0.5**5 = 6 % > 5 %
+    assert metrics.median_ci(np.r_[np.arange(5.0), np.nan]) is None  # NaN is not a value
+    lo, hi = metrics.median_ci(np.arange(6.0))
+    assert (lo, hi) == (0.0, 5.0)
+    x = np.random.default_rng(0).normal(size=40)
+    lo, hi = metrics.median_ci(x)
+    assert lo < np.median(x) < hi
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_median_ci_covers_the_true_median_at_least_95_percent_of_the_time(weighted):
+    """2,000 skewed samples (exponential, true median ln 2) of 9 values; weighted: 6 of
+    them three times as precise (inverse-variance weights), around a true median of 0."""
+    rng = np.random.default_rng(1)
+    hits = 0
+    for _ in range(2000):
+        if weighted:
+            x = np.r_[rng.normal(0, 1, 6), rng.normal(0, 3, 3)]
+            ci, truth = metrics.median_ci(x, np.r_[np.full(6, 9.0), np.ones(3)]), 0.0
+        else:
+            ci, truth = metrics.median_ci(rng.exponential(size=9)), np.log(2)
+        hits += ci is not None and ci[0] <= truth <= ci[1]
+    assert hits / 2000 >= 0.94  # exact coverage: 96.1 % (n = 9); a little sampling slack
+
+
+def test_summary_gives_each_median_its_interval(analysed):
+    """On a synthetic runner the interval holds the median, and the cadence's (from the
+    slopes of contact time against step number) holds the runner's true cadence."""
+    _, a, truth = analysed
+    for name, entry in a.summary.items():
+        ci = entry.get("median_ci95")
+        if entry["n"] >= 6 and name != "cadence_spm":
+            assert ci is not None and ci[0] <= entry["median"] <= ci[1], name
+    lo, hi = a.summary["cadence_spm"]["median_ci95"]
+    assert lo <= truth.cadence_spm <= hi
+    assert hi - lo < 0.02 * truth.cadence_spm  # 8 s at 60 fps with 1 px of jitter: narrow
+
+
+def test_summary_interval_is_none_with_fewer_than_six_steps():
+    steps = pd.DataFrame({"side": ["left", "right"] * 2 + ["left"],
+                          "ground_contact_ms": [200.0, 210, 205, 215, 220]})
+    assert metrics.summarise(steps, fps=100)["ground_contact_ms"]["median_ci95"] is None

@@ -79,6 +79,29 @@ def test_rule_values_and_sides_are_shown_in_their_own_units(demo):
     assert html.count("video time: not real time") == 2
 
 
+
+def test_rule_values_show_their_interval_and_an_uncertain_verdict_says_so(demo):
+    """The value line gives the median's 95 % interval; where the interval reaches another
+    band, the badge is followed by what else the verdict could be."""
+    import dataclasses
+
+    from posecoach.report.html import render_html
+
+    out, a, verdicts, video, report = demo
+    with_ci = [r for r in verdicts.results if r.ci95 is not None]
+    assert with_ci
+    for r in with_ci:
+        section = _rule_section(report.read_text(), r.id)
+        assert "95 % interval" in section and f"n={r.n}" in section
+    # make a certain verdict uncertain: its interval reaches the borderline band
+    r = next(r for r in with_ci if r.status == "pass" and r.certain)
+    assert "could also be" not in _rule_section(report.read_text(), r.id)
+    changed = dataclasses.replace(r, possible_statuses=["pass", "borderline"])
+    judged = dataclasses.replace(verdicts, results=[changed if x is r else x for x in verdicts.results])
+    html = render_html(a, judged)
+    assert "(could also be borderline)" in _rule_section(html, r.id)
+    assert html.count("could also be") == report.read_text().count("could also be") + 1
+
 def test_key_frames_come_from_the_median_step(demo):
     _, a, _, _, _ = demo
     sel = KeyFrameSelector().detect(a)

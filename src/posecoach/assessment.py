@@ -23,6 +23,10 @@ For each rule:
    ``borderline``; otherwise ``fail``. Speed-relative rules pick their bands by
    the runner's speed; without a speed they use their default (easy-pace) bands
    and say so.
+5. Where the value has a 95 % interval (:func:`posecoach.metrics.median_ci`: the
+   median of at least 6 steps; not for asymmetries), the verdicts of the whole
+   interval are ``possible_statuses``; when it reaches another band the verdict
+   stands but its reason says it is not certain.
 
 The overall score and the priorities are documented in :func:`weighted_score`
 and :func:`rank_priorities`.
@@ -52,7 +56,7 @@ import numpy as np
 from posecoach import quality
 from posecoach._arrays import finite_or_none as _finite
 from posecoach.errors import PosecoachError
-from posecoach.metrics import FILM_ADVICE
+from posecoach.metrics import FILM_ADVICE, median_ci
 
 #: Name of the packaged default rule file (``extends = "pose_method"`` refers to it).
 DEFAULT_RULES_NAME = "pose_method"
@@ -770,6 +774,15 @@ class RuleResult:
     distance: float | None = None
     #: the value as shown (:func:`fmt_beside_bands`: never rounded onto or across a band edge)
     value_text: str = ""
+    #: 95 % interval of the value (:func:`posecoach.metrics.median_ci`), None without one
+    ci95: tuple[float, float] | None = None
+    #: the statuses of the values in ``ci95`` (pass/borderline/fail order); one means certain
+    possible_statuses: list[str] = field(default_factory=list)
+
+    @property
+    def certain(self) -> bool | None:
+        """Whether the whole 95 % interval gets this verdict (None without an interval)."""
+        return None if not self.possible_statuses else self.possible_statuses == [self.status]
 
     @property
     def assessable(self) -> bool:
@@ -785,6 +798,8 @@ class RuleResult:
             "reason": self.reason, "key_frame": self.key_frame, "weight": self.weight,
             "source": self.source, "meaning": self.meaning, "resolution": self.resolution,
             "distance": self.distance,
+            "ci95": None if self.ci95 is None else [_json_num(x) for x in self.ci95],
+            "possible_statuses": list(self.possible_statuses),
         }
         return {k: _json_num(v) for k, v in doc.items()}
 
@@ -845,16 +860,56 @@ def _side_counts(steps: Any, metric: str) -> dict[str, int]:
     return {s: int(np.isfinite(vals[sides == s]).sum()) for s in SIDES}
 
 
-def _side_iqr(steps: Any, metric: str, side: str) -> float | None:
+def _side_values(steps: Any, metric: str, side: str) -> np.ndarray:
     try:
         vals = steps.loc[steps["side"] == side, metric].to_numpy(dtype=float)
     except (KeyError, TypeError, AttributeError):
-        return None
-    vals = vals[np.isfinite(vals)]
+        return np.empty(0)
+    return vals[np.isfinite(vals)]
+
+
+def _iqr(vals: np.ndarray) -> float | None:
     if vals.size < 2:
         return None
     q1, q3 = np.percentile(vals, [25, 75])
     return float(q3 - q1)
+
+
+def _ci_pair(ci: Any) -> tuple[float, float] | None:
+    """A ``[low, high]`` from the summary as a tuple of finite numbers, else None."""
+    try:
+        lo, hi = (_finite(x) for x in ci)
+    except (TypeError, ValueError):
+        return None
+    return None if lo is None or hi is None else (lo, hi)
+
+
+def _abs_ci(ci: tuple[float, float] | None) -> tuple[float, float] | None:
+    """The interval of ``|x|`` for ``x`` in ``ci``."""
+    if ci is None:
+        return None
+    lo, hi = ci
+    if lo >= 0:
+        return ci
+    if hi <= 0:
+        return (-hi, -lo)
+    return (0.0, max(-lo, hi))
+
+
+def statuses_within(ci: tuple[float, float], good: Band, borderline: Band) -> list[str]:
+    """The verdicts (:func:`band_status`) of the values from ``ci[0]`` to ``ci[1]``.
+
+    The status changes only at band edges, so the ends, the edges between them and a
+    point between each two of those cover every value.
+
+    >>> statuses_within((4.0, 7.0), Band(None, 5.0, ""), Band(None, 10.0, ""))
+    ['pass', 'borderline']
+    """
+    lo, hi = ci
+    points = sorted({lo, hi, *(e for e in _band_edges(good, borderline) if lo < e < hi)})
+    points += [0.5 * (a + b) for a, b in zip(points, points[1:], strict=False)]
+    found = {band_status(x, good, borderline) for x in points}
+    return [st for st in ("pass", "borderline", "fail") if st in found]
 
 
 def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
@@ -887,10 +942,12 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
                          "more steps")
         return out
     per_side_min = math.ceil(rule.min_steps / 2)
+    ci = _ci_pair(entry.get("median_ci95"))
     if rule.aggregate == "median":
-        out.update(value=median, spread=_finite(entry.get("iqr")), how=f"median of {n} steps")
+        out.update(value=median, spread=_finite(entry.get("iqr")), ci=ci,
+                   how=f"median of {n} steps")
     elif rule.aggregate == "abs":
-        out.update(value=abs(median), spread=_finite(entry.get("iqr")),
+        out.update(value=abs(median), spread=_finite(entry.get("iqr")), ci=_abs_ci(ci),
                    how=f"size of the median of {n} steps")
     else:
         counts = _side_counts(getattr(analysis, "steps", None), rule.metric)
@@ -912,8 +969,9 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
                 out["reason"] = (f"too few steps per foot: {per_side_min} of one foot needed")
                 return out
             worst = max(usable, key=lambda s: band_distance(entry[s], good, borderline))
-            out.update(value=float(entry[worst]),
-                       spread=_side_iqr(analysis.steps, rule.metric, worst), n=counts[worst],
+            vals = _side_values(analysis.steps, rule.metric, worst)
+            out.update(value=float(entry[worst]), spread=_iqr(vals), ci=median_ci(vals),
+                       n=counts[worst],
                        how=f"median of the {worst} foot's {counts[worst]} steps (the worse foot)")
     return out
 
@@ -950,6 +1008,9 @@ def _not_assessable(rule: Rule, reason: str, band_text: str, measured: dict | No
         resolution=m.get("resolution"),
     )
 
+
+_ZONE_TEXT = {"pass": "the good band", "borderline": "the borderline band",
+              "fail": "the needs-work zone"}
 
 _VERDICT_TEXT = {
     "pass": "inside the good band",
@@ -1000,6 +1061,12 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
     value_text = fmt_beside_bands(float(value), unit, _band_edges(good, borderline))
     reason = (f"{rule.meaning + ' ' if rule.meaning else ''}Measured {value_text} {unit} "
               f"({measured['how']}{spread_text}): {_VERDICT_TEXT[status]} ({band_text}).")
+    ci = measured.get("ci")
+    possible = statuses_within(ci, good, borderline) if ci is not None else []
+    if len(possible) > 1:
+        others = " and ".join(_ZONE_TEXT[st] for st in possible if st != status)
+        reason += (f" Not certain: the 95 % interval of the median, {_fmt(ci[0], unit)} to "
+                   f"{_fmt(ci[1], unit)} {unit}, reaches into {others} (more steps narrow it).")
     return RuleResult(
         id=rule.id, title=rule.title, group=rule.group, number=rule.number, status=status,
         value=float(value), unit=unit, spread=spread, n=int(measured["n"]),
@@ -1007,7 +1074,7 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
         cue=rule.cue, drills=list(rule.drills), reason=reason, key_frame=rule.key_frame,
         weight=rule.weight, source=rule.source, meaning=rule.meaning,
         resolution=measured.get("resolution"), distance=band_distance(value, good, borderline),
-        value_text=value_text,
+        value_text=value_text, ci95=ci, possible_statuses=possible,
     )
 
 

@@ -338,6 +338,10 @@ OFFSET_METRICS = frozenset({
 })
 
 
+def _ci_list(ci: tuple[float, float] | None) -> list[float] | None:
+    return None if ci is None else [float(ci[0]), float(ci[1])]
+
+
 def _symmetry_pct(name: str, left: float | None, right: float | None) -> float | None:
     """``|left - right| / mean(left, right) * 100`` where that means something, else None."""
     if left is None or right is None or abs(left + right) <= 1e-9:
@@ -348,7 +352,10 @@ def _symmetry_pct(name: str, left: float | None, right: float | None) -> float |
 
 
 def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
-    """Median, IQR, n, left/right medians and asymmetry for every metric.
+    """Median (with its 95 % interval), IQR, n, left/right medians and asymmetry per metric.
+
+    ``median_ci95`` is :func:`median_ci` of the steps' values (None with fewer than 6); for
+    the cadence, of the step times that give it.
 
     Asymmetry is ``|left - right| / mean(left, right) * 100`` (symmetry index,
     Robinson et al. 1987), reported where both sides are known and the mean is not 0, and
@@ -368,6 +375,7 @@ def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
         if ok.any():
             q1, q2, q3 = np.percentile(vals[ok], [25, 50, 75])
             entry["median"], entry["iqr"] = float(q2), float(q3 - q1)
+        entry["median_ci95"] = _ci_list(median_ci(vals[ok]))
         for side in SIDES:
             sv = steps.loc[steps["side"] == side, name].to_numpy(dtype=float)
             sv = sv[np.isfinite(sv)]
@@ -388,19 +396,25 @@ def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
             c["median"] = float(120000.0 / np.median(stride[ok]))
             q1, q3 = np.percentile(120000.0 / stride[ok], [25, 75])
             c["iqr"], c["n"] = float(q3 - q1), int(ok.sum())
+            c["median_ci95"] = _ci_list(median_ci(120000.0 / stride[ok]))
             for side in SIDES:
                 sv = steps.loc[steps["side"] == side, "stride_time_ms"].to_numpy(dtype=float)
                 sv = sv[np.isfinite(sv)]
                 c[side] = float(120000.0 / np.median(sv)) if sv.size else None
             c["method"] = "120000 / median stride time (ms)"
     if "cadence_spm" in out and "step_time_ms" in steps and "ic_time_s" in steps:
-        clip = clip_cadence_spm(steps["ic_time_s"].to_numpy(dtype=float),
+        found = _cadence_slopes(steps["ic_time_s"].to_numpy(dtype=float),
                                 steps["step_time_ms"].to_numpy(dtype=float))
-        if clip is not None:
-            out["cadence_spm"]["median"], out["cadence_spm"]["n"] = clip
+        if found is not None:
+            slopes, weights, n = found
+            ci = median_ci(slopes, weights)  # of the step time: the cadence's bounds swap
+            out["cadence_spm"].update(
+                median=float(60.0 / _weighted_median(slopes, weights)), n=n,
+                median_ci95=None if ci is None else [60.0 / ci[1], 60.0 / ci[0]])
             out["cadence_spm"]["method"] = (
                 "60 / step time (s), the step time being Theil's slope of contact time against "
-                "step number over consecutive steps; IQR and left/right from strides"
+                "step number over consecutive steps (its 95 % interval from those slopes); IQR and "
+                "left/right from strides"
             )
     c = out.get("cadence_spm")
     if c is not None:
@@ -457,6 +471,19 @@ def clip_cadence_spm(
     Theil, H. (1950). A rank-invariant method of linear and polynomial regression analysis.
     Proc. Koninklijke Nederlandse Akademie van Wetenschappen 53, 386-392.
     """
+    found = _cadence_slopes(ic_time_s, step_time_ms, min_steps=min_steps)
+    if found is None:
+        return None
+    slopes, weights, n = found
+    return float(60.0 / _weighted_median(slopes, weights)), n
+
+
+def _cadence_slopes(
+    ic_time_s: np.ndarray, step_time_ms: np.ndarray, *, min_steps: int = 4
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The step times (s) of :func:`clip_cadence_spm`'s chains with their weights (``h**2``)
+    and the number of usable steps; None when fewer than ``min_steps`` are usable.
+    """
     ic = np.asarray(ic_time_s, dtype=float)
     st = np.asarray(step_time_ms, dtype=float) / 1000.0
     order = np.argsort(ic, kind="stable")
@@ -482,8 +509,7 @@ def clip_cadence_spm(
         h = len(t) // 2
         slopes.append((t[h:] - t[:-h]) / h)
         weights.append(np.full(len(t) - h, float(h) ** 2))
-    slope = _weighted_median(np.concatenate(slopes), np.concatenate(weights))
-    return float(60.0 / slope), int(ok.sum())
+    return np.concatenate(slopes), np.concatenate(weights), int(ok.sum())
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -495,6 +521,70 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     if np.isclose(c[k], half) and k + 1 < len(v):
         return float(0.5 * (v[k] + v[k + 1]))
     return float(v[k])
+
+
+#: Confidence of the interval given for each median (``median_ci95``).
+CI_LEVEL = 0.95
+
+
+def median_ci(values: np.ndarray, weights: np.ndarray | None = None, *,
+              level: float = CI_LEVEL) -> tuple[float, float] | None:
+    """A distribution-free confidence interval of the median, from order statistics.
+
+    The number of values below the true median is binomial (n, 1/2) whatever the values'
+    distribution, so the ``k``-th and ``(n - k + 1)``-th smallest values bracket it with a
+    probability given by the binomial distribution (Conover 1999, section 3.2; Hahn &
+    Meeker 1991, section 5.2). Without weights this is SciPy's
+    ``quantile_test(...).confidence_interval``. With weights (e.g. slopes of unequal
+    precision) the same order statistics are read on the weighted distribution, with
+    Kish's (1965) effective number of values ``(sum w)**2 / sum w**2`` as ``n``.
+
+    The values are taken as independent: steps of one run are not quite (a runner's
+    rhythm drifts), so the interval is about the steps filmed, not the runner's day.
+    It describes the spread between steps, not the measurement's own resolution
+    (``resolution`` in the summary).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Non-finite values are ignored.
+    weights : numpy.ndarray, optional
+        Positive weights, one per value.
+    level : float
+        Confidence level (0-1).
+
+    Returns
+    -------
+    (low, high) or None
+        None when too few values can reach the level (fewer than 6 for 95 %).
+
+    References
+    ----------
+    Conover, W. J. (1999). Practical nonparametric statistics (3rd ed.). Wiley.
+    Hahn, G. J., & Meeker, W. Q. (1991). Statistical intervals. Wiley.
+    Kish, L. (1965). Survey sampling. Wiley.
+    """
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(w) & (w > 0)
+    x, w = x[ok], w[ok]
+    if weights is None:
+        if x.size == 0:
+            return None
+        ci = stats.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(level)
+        return (float(ci.low), float(ci.high)) if np.isfinite([ci.low, ci.high]).all() else None
+    n_eff = int(np.floor(w.sum() ** 2 / (w ** 2).sum() + 1e-9))
+    binom = stats.binom(n_eff, 0.5)
+    tail = (1.0 - level) / 2.0
+    lo_k, hi_k = int(binom.ppf(tail)) - 1, int(binom.isf(tail))  # 0-based, as in SciPy
+    if lo_k < 0 or hi_k >= n_eff:
+        return None
+    order = np.argsort(x, kind="stable")
+    x, c = x[order], np.cumsum(w[order]) * (n_eff / w.sum())  # weighted rank, 1 .. n_eff
+    return (float(x[np.searchsorted(c, lo_k + 1 - 1e-9)]),
+            float(x[min(np.searchsorted(c, hi_k + 1 - 1e-9), x.size - 1)]))
 
 
 def foot_strike_summary(steps: pd.DataFrame) -> dict[str, str]:

@@ -61,9 +61,21 @@ def _value_text(r) -> str:
     # as the verdict's reason shows it (never rounded onto a band edge), where it has one
     text = (f"{r.value_text} {_unit_text(r.unit)}".strip() if r.value_text
             else _num(r.value, r.unit, digits))
+    extra = []
     if r.spread is not None and np.isfinite(r.spread):
-        text += f" (IQR {_num(r.spread, r.unit, digits)}, n={r.n})"
+        extra.append(f"IQR {_num(r.spread, r.unit, digits)}")
+    if r.ci95 is not None:
+        lo, hi = r.ci95
+        extra.append(f"95 % interval {_num(lo, '', digits)} to {_num(hi, r.unit, digits)}")
+    if extra:
+        text += f" ({', '.join(extra)}, n={r.n})"
     return text
+
+
+def _uncertain_text(r) -> str:
+    """'could also be borderline' where the verdict's 95 % interval reaches another band."""
+    others = [STATUS_TEXT[s] for s in r.possible_statuses if s != r.status]
+    return f"could also be {' or '.join(others)}" if others else ""
 
 
 def _environment():
@@ -120,6 +132,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
             rules.append({
                 "id": r.id, "number": r.number, "title": r.title, "status": r.status,
                 "status_text": STATUS_TEXT[r.status], "value_text": _value_text(r),
+                "uncertain_text": _uncertain_text(r),
                 "sides_text": sides, "band_text": r.band_text, "reason": r.reason, "cue": r.cue,
                 "drills": [assessment.drills.get(d, {}).get("name", d) for d in r.drills],
                 "kf": kf,
@@ -152,7 +165,8 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                     f"{counts.get('pass', 0)} pass, {counts.get('borderline', 0)} borderline, "
                     f"{counts.get('fail', 0)} need work")
     priorities = [{"title": r.title, "status": r.status, "status_text": STATUS_TEXT[r.status],
-                   "value_text": _value_text(r), "cue": r.cue} for r in assessment.priorities]
+                   "value_text": _value_text(r), "uncertain_text": _uncertain_text(r),
+                   "cue": r.cue} for r in assessment.priorities]
     q, v = analysis.quality, analysis.video
     cleaning = q.get("cleaning", {})
     n_overlap = len(q.get("overlapping_steps") or [])
