@@ -23,10 +23,10 @@ For each rule:
    ``borderline``; otherwise ``fail``. Speed-relative rules pick their bands by
    the runner's speed; without a speed they use their default (easy-pace) bands
    and say so.
-5. Where the value has a 95 % interval (:func:`posecoach.metrics.median_ci`: the
-   median of at least 6 steps; not for asymmetries), the verdicts of the whole
-   interval are ``possible_statuses``; when it reaches another band the verdict
-   stands but its reason says it is not certain.
+5. Where the value has a 95 % interval (:func:`posecoach.metrics.median_ci`: a
+   median of at least 6 steps; :func:`asymmetry_ci`: at least 7 steps of each foot),
+   the verdicts of the whole interval are ``possible_statuses``; when it reaches
+   another band the verdict stands but its reason says it is not certain.
 
 The overall score and the priorities are documented in :func:`weighted_score`
 and :func:`rank_priorities`.
@@ -776,6 +776,8 @@ class RuleResult:
     value_text: str = ""
     #: 95 % interval of the value (:func:`posecoach.metrics.median_ci`), None without one
     ci95: tuple[float, float] | None = None
+    #: ``ci95`` as shown ("A to B", never rounded onto or across a band edge)
+    ci95_text: str = ""
     #: the statuses of the values in ``ci95`` (pass/borderline/fail order); one means certain
     possible_statuses: list[str] = field(default_factory=list)
 
@@ -962,7 +964,10 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
                 return out
             u = metric_unit(rule.metric)
             allowance = f", less {_fmt(res, u)} {u} of measurement resolution" if res else ""
-            out.update(value=asym, spread=None, resolution=None,
+            steps = getattr(analysis, "steps", None)
+            ci = asymmetry_ci(_side_values(steps, rule.metric, "left"),
+                              _side_values(steps, rule.metric, "right"), res)
+            out.update(value=asym, spread=None, resolution=None, ci=ci,
                        how=f"left {_fmt(left, u)} vs right {_fmt(right, u)} {u}{allowance}")
         else:  # worst_side
             if not usable:
@@ -995,6 +1000,38 @@ def symmetry_index(left: float | None, right: float | None,
     if abs(mean) < 1e-9:
         return None
     return float(max(abs(left - right) - (resolution or 0.0), 0.0) / abs(mean) * 100.0)
+
+
+def asymmetry_ci(left: np.ndarray, right: np.ndarray, resolution: float | None = None, *,
+                 level: float = 0.95) -> tuple[float, float] | None:
+    """An interval of :func:`symmetry_index` from each foot's steps, or None.
+
+    Each foot's median gets its :func:`posecoach.metrics.median_ci` at ``1 - (1 - level) / 2``
+    (97.5 %), so both lie in theirs at once with at least ``level`` (Bonferroni); the
+    difference ``L - R`` then lies between ``low_L - high_R`` and ``high_L - low_R``, and the
+    index is taken of that range's sizes (0 where it holds no difference), less one
+    resolution step, over the mean of the two feet's medians. None with fewer than 7 steps
+    of either foot (the fewest a 97.5 % interval of a median needs).
+
+    >>> asymmetry_ci(np.full(8, 250.0), np.full(8, 280.0))  # every step alike: the index itself
+    (11.320754716981133, 11.320754716981133)
+    """
+    from posecoach.metrics import median_ci
+
+    per_foot = 1.0 - (1.0 - level) / 2.0
+    left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+    left, right = left[np.isfinite(left)], right[np.isfinite(right)]
+    cl, cr = median_ci(left, level=per_foot), median_ci(right, level=per_foot)
+    if cl is None or cr is None:
+        return None
+    mean = 0.5 * (float(np.median(left)) + float(np.median(right)))
+    if abs(mean) < 1e-9:
+        return None
+    a, b = cl[0] - cr[1], cl[1] - cr[0]
+    near = 0.0 if a <= 0.0 <= b else min(abs(a), abs(b))
+    far = max(abs(a), abs(b))
+    res = resolution or 0.0
+    return (max(near - res, 0.0) / abs(mean) * 100.0, max(far - res, 0.0) / abs(mean) * 100.0)
 
 
 def _not_assessable(rule: Rule, reason: str, band_text: str, measured: dict | None = None) -> RuleResult:
@@ -1063,10 +1100,13 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
               f"({measured['how']}{spread_text}): {_VERDICT_TEXT[status]} ({band_text}).")
     ci = measured.get("ci")
     possible = statuses_within(ci, good, borderline) if ci is not None else []
+    ci_text = ("" if ci is None else " to ".join(
+        fmt_beside_bands(float(x), unit, _band_edges(good, borderline)) for x in ci))
     if len(possible) > 1:
         others = " and ".join(_ZONE_TEXT[st] for st in possible if st != status)
-        reason += (f" Not certain: the 95 % interval of the median, {_fmt(ci[0], unit)} to "
-                   f"{_fmt(ci[1], unit)} {unit}, reaches into {others} (more steps narrow it).")
+        what = "difference between the feet" if rule.aggregate == "asymmetry" else "median"
+        reason += (f" Not certain: the 95 % interval of the {what}, {ci_text} {unit}, reaches "
+                   f"into {others} (more steps narrow it).")
     return RuleResult(
         id=rule.id, title=rule.title, group=rule.group, number=rule.number, status=status,
         value=float(value), unit=unit, spread=spread, n=int(measured["n"]),
@@ -1074,7 +1114,7 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
         cue=rule.cue, drills=list(rule.drills), reason=reason, key_frame=rule.key_frame,
         weight=rule.weight, source=rule.source, meaning=rule.meaning,
         resolution=measured.get("resolution"), distance=band_distance(value, good, borderline),
-        value_text=value_text, ci95=ci, possible_statuses=possible,
+        value_text=value_text, ci95=ci, ci95_text=ci_text, possible_statuses=possible,
     )
 
 

@@ -64,9 +64,8 @@ def _value_text(r) -> str:
     extra = []
     if r.spread is not None and np.isfinite(r.spread):
         extra.append(f"IQR {_num(r.spread, r.unit, digits)}")
-    if r.ci95 is not None:
-        lo, hi = r.ci95
-        extra.append(f"95 % interval {_num(lo, '', digits)} to {_num(hi, r.unit, digits)}")
+    if r.ci95_text:
+        extra.append(f"95 % interval {r.ci95_text} {_unit_text(r.unit)}".rstrip())
     if extra:
         text += f" ({', '.join(extra)}, n={r.n})"
     return text
