@@ -12,6 +12,8 @@ as the frame rate (about one frame, Van Hooren et al. 2023), so each summary giv
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -534,8 +536,9 @@ def median_ci(values: np.ndarray, weights: np.ndarray | None = None, *,
     The number of values below the true median is binomial (n, 1/2) whatever the values'
     distribution, so the ``k``-th and ``(n - k + 1)``-th smallest values bracket it with a
     probability given by the binomial distribution (Conover 1999, section 3.2; Hahn &
-    Meeker 1991, section 5.2). Without weights this is SciPy's
-    ``quantile_test(...).confidence_interval``. With weights (e.g. slopes of unequal
+    Meeker 1991, section 5.2). Without weights this is the interval of SciPy's
+    ``quantile_test(...).confidence_interval`` (the same order statistics; the tests
+    compare them), without its test statistic. With weights (e.g. slopes of unequal
     precision) the same order statistics are read on the weighted distribution, with
     Kish's (1965) effective number of values ``(sum w)**2 / sum w**2`` as ``n``.
 
@@ -564,28 +567,35 @@ def median_ci(values: np.ndarray, weights: np.ndarray | None = None, *,
     Hahn, G. J., & Meeker, W. Q. (1991). Statistical intervals. Wiley.
     Kish, L. (1965). Survey sampling. Wiley.
     """
-    from scipy import stats
-
     x = np.asarray(values, dtype=float)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     ok = np.isfinite(x) & np.isfinite(w) & (w > 0)
     x, w = x[ok], w[ok]
-    if weights is None:
-        if x.size == 0:
-            return None
-        ci = stats.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(level)
-        return (float(ci.low), float(ci.high)) if np.isfinite([ci.low, ci.high]).all() else None
-    n_eff = int(np.floor(w.sum() ** 2 / (w ** 2).sum() + 1e-9))
-    binom = stats.binom(n_eff, 0.5)
-    tail = (1.0 - level) / 2.0
-    lo_k, hi_k = int(binom.ppf(tail)) - 1, int(binom.isf(tail))  # 0-based, as in SciPy
-    if lo_k < 0 or hi_k >= n_eff:
+    if x.size == 0:
+        return None
+    n = x.size if weights is None else int(np.floor(w.sum() ** 2 / (w**2).sum() + 1e-9))
+    ranks = _median_ci_ranks(n, float(level))
+    if ranks is None:
         return None
     order = np.argsort(x, kind="stable")
-    x, c = x[order], np.cumsum(w[order]) * (n_eff / w.sum())  # weighted rank, 1 .. n_eff
-    return (float(x[np.searchsorted(c, lo_k + 1 - 1e-9)]),
-            float(x[min(np.searchsorted(c, hi_k + 1 - 1e-9), x.size - 1)]))
+    x, rank = x[order], np.cumsum(w[order]) * (n / w.sum())  # (weighted) rank, 1 .. n
+    lo, hi = (min(int(np.searchsorted(rank, k + 1 - 1e-9)), x.size - 1) for k in ranks)
+    return float(x[lo]), float(x[hi])
 
+
+@functools.lru_cache(maxsize=256)
+def _median_ci_ranks(n: int, level: float) -> tuple[int, int] | None:
+    """0-based ranks of the order statistics that bound the median of ``n`` values at
+    ``level`` (those of SciPy's ``QuantileTestResult.confidence_interval``), or None.
+    """
+    from scipy import stats
+
+    if n < 1:
+        return None
+    binom = stats.binom(n, 0.5)
+    tail = (1.0 - level) / 2.0
+    lo, hi = int(binom.ppf(tail)) - 1, int(binom.isf(tail))
+    return (lo, hi) if lo >= 0 and hi < n else None
 
 def foot_strike_summary(steps: pd.DataFrame) -> dict[str, str]:
     """The dominant foot-strike class overall and per side ("unknown" without data)."""
