@@ -1016,8 +1016,6 @@ def asymmetry_ci(left: np.ndarray, right: np.ndarray, resolution: float | None =
     >>> asymmetry_ci(np.full(8, 250.0), np.full(8, 280.0))  # every step alike: the index itself
     (11.320754716981133, 11.320754716981133)
     """
-    from posecoach.metrics import median_ci
-
     per_foot = 1.0 - (1.0 - level) / 2.0
     left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
     left, right = left[np.isfinite(left)], right[np.isfinite(right)]
