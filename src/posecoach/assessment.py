@@ -56,7 +56,7 @@ import numpy as np
 from posecoach import quality
 from posecoach._arrays import finite_or_none as _finite
 from posecoach.errors import PosecoachError
-from posecoach.metrics import FILM_ADVICE, median_ci
+from posecoach.metrics import FILM_ADVICE, METRIC_KINDS, median_ci
 
 #: Name of the packaged default rule file (``extends = "pose_method"`` refers to it).
 DEFAULT_RULES_NAME = "pose_method"
@@ -626,8 +626,6 @@ def parse_rules(doc: Mapping, *, origin: str = "<rules>") -> RuleSet:
     RuleFileError
         Naming the first bad or missing field.
     """
-    from posecoach.metrics import METRIC_KINDS
-
     chk = _Checker(origin)
     chk.keys(doc, _TOP_KEYS, "")
     version = chk.text(doc, "version", "")
@@ -853,16 +851,8 @@ _VIEW_REASONS = {
 }
 
 
-def _side_counts(steps: Any, metric: str) -> dict[str, int]:
-    try:
-        vals = steps[metric].to_numpy(dtype=float)
-        sides = steps["side"].to_numpy()
-    except (KeyError, TypeError, AttributeError):
-        return {}
-    return {s: int(np.isfinite(vals[sides == s]).sum()) for s in SIDES}
-
-
 def _side_values(steps: Any, metric: str, side: str) -> np.ndarray:
+    """The finite values of ``metric`` in ``side``'s steps (empty without them)."""
     try:
         vals = steps.loc[steps["side"] == side, metric].to_numpy(dtype=float)
     except (KeyError, TypeError, AttributeError):
@@ -918,8 +908,6 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
     """Why a time-based rule cannot be judged on this clip (slow motion, or flights too long
     for the bounce: contacts missed), or None.
     """
-    from posecoach.metrics import METRIC_KINDS
-
     if rule.aggregate == "asymmetry" or METRIC_KINDS.get(rule.metric) not in ("time", "rate"):
         return None  # ratios of times are the same in slow motion
     problem = quality.analysis_timing_problem(analysis)
@@ -952,8 +940,10 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
         out.update(value=abs(median), spread=_finite(entry.get("iqr")), ci=_abs_ci(ci),
                    how=f"size of the median of {n} steps")
     else:
-        counts = _side_counts(getattr(analysis, "steps", None), rule.metric)
-        usable = [s for s in SIDES if counts.get(s, 0) >= per_side_min and
+        per_side = {s: _side_values(getattr(analysis, "steps", None), rule.metric, s)
+                    for s in SIDES}
+        counts = {s: v.size for s, v in per_side.items()}
+        usable = [s for s in SIDES if counts[s] >= per_side_min and
                   _finite(entry.get(s)) is not None]
         if rule.aggregate == "asymmetry":
             res = out["resolution"]
@@ -964,9 +954,7 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
                 return out
             u = metric_unit(rule.metric)
             allowance = f", less {_fmt(res, u)} {u} of measurement resolution" if res else ""
-            steps = getattr(analysis, "steps", None)
-            ci = asymmetry_ci(_side_values(steps, rule.metric, "left"),
-                              _side_values(steps, rule.metric, "right"), res)
+            ci = asymmetry_ci(per_side["left"], per_side["right"], res)
             out.update(value=asym, spread=None, resolution=None, ci=ci,
                        how=f"left {_fmt(left, u)} vs right {_fmt(right, u)} {u}{allowance}")
         else:  # worst_side
@@ -974,7 +962,7 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
                 out["reason"] = (f"too few steps per foot: {per_side_min} of one foot needed")
                 return out
             worst = max(usable, key=lambda s: band_distance(entry[s], good, borderline))
-            vals = _side_values(analysis.steps, rule.metric, worst)
+            vals = per_side[worst]
             out.update(value=float(entry[worst]), spread=_iqr(vals), ci=median_ci(vals),
                        n=counts[worst],
                        how=f"median of the {worst} foot's {counts[worst]} steps (the worse foot)")
@@ -1093,13 +1081,13 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
     spread = measured.get("spread")
     unit = rule.unit
     spread_text = f", IQR {_fmt(spread, unit)}" if spread is not None else ""
-    value_text = fmt_beside_bands(float(value), unit, _band_edges(good, borderline))
+    edges = _band_edges(good, borderline)
+    value_text = fmt_beside_bands(float(value), unit, edges)
     reason = (f"{rule.meaning + ' ' if rule.meaning else ''}Measured {value_text} {unit} "
               f"({measured['how']}{spread_text}): {_VERDICT_TEXT[status]} ({band_text}).")
     ci = measured.get("ci")
     possible = statuses_within(ci, good, borderline) if ci is not None else []
-    ci_text = ("" if ci is None else " to ".join(
-        fmt_beside_bands(float(x), unit, _band_edges(good, borderline)) for x in ci))
+    ci_text = "" if ci is None else " to ".join(fmt_beside_bands(float(x), unit, edges) for x in ci)
     if len(possible) > 1:
         others = " and ".join(_ZONE_TEXT[st] for st in possible if st != status)
         what = "difference between the feet" if rule.aggregate == "asymmetry" else "median"
