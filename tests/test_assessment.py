@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from posecoach import assessment, pipeline, synthetic
+from posecoach import assessment, metrics, pipeline, synthetic
 from posecoach.analysis import Analysis, load_schema
 from posecoach.assessment import (
     Band,
@@ -28,7 +28,7 @@ from posecoach.assessment import (
     weighted_score,
 )
 from posecoach.errors import PosecoachError
-from posecoach.metrics import METRIC_KINDS
+from posecoach.metrics import METRIC_KINDS, median_ci
 
 REPO = Path(__file__).resolve().parents[1]
 #: The verdicts the issue asks for: the over-striding heel striker fails these, the
@@ -718,8 +718,6 @@ def test_statuses_within_an_interval():
     ([3.0, 1.0, 9.0, 2.0, 4.0, 8.0, 3.0, 1.5, 7.0, 2.5, 3.5, 6.0], "pass", ["pass", "borderline"]),
 ])
 def test_a_verdict_says_when_its_interval_reaches_another_band(tmp_path, values, status, possible):
-    from posecoach import metrics
-
     rs = load_rules(write(tmp_path, SQUAD_CI_RULES.format(rules=_CI_RULE.format(agg="median"))))
     steps = pd.DataFrame({"side": ["left", "right"] * 6, "overstride_cm": values})
     summary = metrics.summarise(steps, fps=60)
@@ -746,8 +744,6 @@ def test_the_interval_follows_the_aggregate(tmp_path):
     size = res.get("squad_abs")
     assert size.ci95 == (0.0, 4.0) and size.possible_statuses == ["pass"]
     worst = res.get("squad_worst_side")
-    from posecoach.metrics import median_ci
-
     assert worst.value == 6.5 and worst.ci95 == median_ci(np.asarray(values[1::2]))
     assert worst.status == "borderline" and worst.possible_statuses == ["pass", "borderline"]
     steps["ground_contact_ms"] = [250.0, 280.0] * 7

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from conftest import CLIPS, estimated_poses, with_damaged_packet
 from posecoach import pipeline, synthetic
 from posecoach.report import plots, write_overlay, write_report
+from posecoach.report.html import render_html
 from posecoach.report.keyframes import PHASES, KeyFrameSelector
 from posecoach.video import probe
 
@@ -66,8 +68,6 @@ def _rule_section(html: str, rule_id: str) -> str:
 def test_rule_values_and_sides_are_shown_in_their_own_units(demo):
     """The symmetry rule's value is a %, its feet's contact times are ms (they were shown
     as "left 296.0 % · right 300.4 %"); a value withheld is "not judged", not "not measured"."""
-    from posecoach.report.html import render_html
-
     out, a, verdicts, video, report = demo
     sym = _rule_section(report.read_text(), "practice_symmetry")
     assert re.search(r"left \d+ ms · right \d+ ms", sym), sym
@@ -83,10 +83,6 @@ def test_rule_values_and_sides_are_shown_in_their_own_units(demo):
 def test_rule_values_show_their_interval_and_an_uncertain_verdict_says_so(demo):
     """The value line gives the median's 95 % interval; where the interval reaches another
     band, the badge is followed by what else the verdict could be."""
-    import dataclasses
-
-    from posecoach.report.html import render_html
-
     out, a, verdicts, video, report = demo
     with_ci = [r for r in verdicts.results if r.ci95 is not None]
     assert with_ci
@@ -207,8 +203,6 @@ def test_overlay_keeps_frame_count_and_rate(demo):
 def test_overlay_ground_marker_is_drawn_under_the_leg_that_shows_the_contact(demo):
     """A contact given to the other foot (the pose model put the landing foot's labels on
     the other leg) is shown by the other leg's keypoints: the marker goes there."""
-    import dataclasses
-
     from posecoach.report.overlay import OverlayDrawing
 
     _, a, _, video, _ = demo
