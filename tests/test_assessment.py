@@ -101,12 +101,14 @@ def default_text() -> str:
     return assessment.default_rules_path().read_text(encoding="utf-8")
 
 
-def result(rule_id: str, status: str, weight: float, distance: float | None) -> RuleResult:
+def result(rule_id: str, status: str, weight: float, distance: float | None,
+           distance_ci95: float | None = None) -> RuleResult:
     return RuleResult(
         id=rule_id, title=rule_id, group="practice", number=None, status=status,
         value=None if status == "not_assessable" else 1.0, unit="deg", spread=None, n=10,
         left=None, right=None, metric="trunk_lean_deg", band_text="", cue="", drills=[],
         reason="", key_frame=None, weight=weight, source="", distance=distance,
+        distance_ci95=distance_ci95,
     )
 
 
@@ -439,6 +441,50 @@ def test_priorities_fail_first_then_weight_times_distance():
     assert [r.id for r in rank_priorities(far)] == ["heavy", "light_far"]
 
 
+def test_priorities_rank_by_how_far_out_the_interval_lies_at_least():
+    """A fault whose steps agree outranks one of the same median whose 95 % interval reaches
+    back towards the good band; a fail that could also pass, like one with too few steps for
+    an interval, comes after the fails known to lie past the band, but before the borderline
+    rules."""
+    results = [result("scattered", "fail", 2.0, 2.5, distance_ci95=1.1),
+               result("agreed", "fail", 2.0, 2.0, distance_ci95=1.8),
+               result("maybe_pass", "fail", 3.0, 3.0, distance_ci95=0.0),
+               result("few_steps", "fail", 2.0, 1.5),
+               result("border", "borderline", 3.0, 0.9, distance_ci95=0.7)]
+    assert [r.id for r in rank_priorities(results, n=10)] == [
+        "agreed", "scattered", "maybe_pass", "few_steps", "border"]
+    # a clip too short for any interval is ranked by the medians, as before intervals
+    short = [result("small", "fail", 1.0, 1.2), result("big", "fail", 1.0, 2.5),
+             result("heavy", "fail", 3.0, 1.1)]
+    assert [r.id for r in rank_priorities(short)] == ["heavy", "big", "small"]
+    # equal lower bounds: the median's distance decides, then the weight
+    tied = [result("near", "fail", 1.0, 1.2, distance_ci95=1.1),
+            result("far", "fail", 1.0, 2.0, distance_ci95=1.1)]
+    assert [r.id for r in rank_priorities(tied)] == ["far", "near"]
+
+
+def test_band_distance_within_an_interval():
+    good, border = Band(-2.0, 5.0, "s"), Band(-5.0, 8.0, "s")
+    within = assessment.band_distance_within
+    assert within((0.0, 4.0), good, border) == 0.0
+    assert within((4.0, 11.0), good, border) == 0.0  # reaches the good band
+    assert within((6.5, 11.0), good, border) == pytest.approx(0.5)  # its end nearer the band
+    assert within((-9.0, -3.5), good, border) == pytest.approx(0.5)
+    assert within((-9.0, 9.0), good, border) == 0.0  # spans the good band
+
+
+@given(st.floats(-30, 30), st.floats(0, 30))
+def test_band_distance_within_is_the_smallest_distance_in_the_interval(lo, width):
+    good, border = Band(-2.0, 5.0, "s"), Band(-5.0, 8.0, "s")
+    hi = lo + width
+    grid = np.linspace(lo, hi, 301)
+    smallest = min(band_distance(float(x), good, border) for x in grid)
+    got = assessment.band_distance_within((lo, hi), good, border)
+    assert got <= smallest + 1e-9
+    # the grid's spacing bounds how far its smallest value can lie above the true one
+    assert got >= smallest - (hi - lo) / 300 / 3.0 - 1e-9
+
+
 # --------------------------------------------------------------------------- user rule files
 
 
@@ -730,6 +776,9 @@ def test_a_verdict_says_when_its_interval_reaches_another_band(tmp_path, values,
         assert "reaches into the borderline band" in r.reason
     doc = r.to_json()
     assert doc["ci95"] == list(r.ci95) and doc["possible_statuses"] == possible
+    # how far out the median lies at least: 0 where the interval reaches the good band
+    assert doc["distance_ci95"] == r.distance_ci95
+    assert (r.distance_ci95 == 0.0) is ("pass" in possible)
 
 
 def test_the_interval_follows_the_aggregate(tmp_path):

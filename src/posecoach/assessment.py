@@ -778,6 +778,9 @@ class RuleResult:
     ci95_text: str = ""
     #: the statuses of the values in ``ci95`` (pass/borderline/fail order); one means certain
     possible_statuses: list[str] = field(default_factory=list)
+    #: the smallest :func:`band_distance` of the values in ``ci95``
+    #: (:func:`band_distance_within`): how far out the fault lies at least, with 95 %
+    distance_ci95: float | None = None
 
     @property
     def certain(self) -> bool | None:
@@ -800,6 +803,7 @@ class RuleResult:
             "distance": self.distance,
             "ci95": None if self.ci95 is None else [_json_num(x) for x in self.ci95],
             "possible_statuses": list(self.possible_statuses),
+            "distance_ci95": self.distance_ci95,
         }
         return {k: _json_num(v) for k, v in doc.items()}
 
@@ -902,6 +906,24 @@ def statuses_within(ci: tuple[float, float], good: Band, borderline: Band) -> li
     points += [0.5 * (a + b) for a, b in zip(points, points[1:], strict=False)]
     found = {band_status(x, good, borderline) for x in points}
     return [st for st in ("pass", "borderline", "fail") if st in found]
+
+
+def band_distance_within(ci: tuple[float, float], good: Band, borderline: Band) -> float:
+    """The smallest :func:`band_distance` of the values from ``ci[0]`` to ``ci[1]``.
+
+    0 when the interval reaches the good band; otherwise the distance of its end nearer
+    the good band (the distance grows away from the good band on either side). For a
+    95 % interval it is how far outside the good band the value lies at least, with 95 %:
+    a lower confidence bound of the fault's size, which :func:`rank_priorities` ranks by.
+
+    >>> band_distance_within((12.0, 20.0), Band(None, 5.0, ""), Band(None, 10.0, ""))
+    1.4
+    >>> band_distance_within((4.0, 20.0), Band(None, 5.0, ""), Band(None, 10.0, ""))
+    0.0
+    """
+    if "pass" in statuses_within(ci, good, borderline):
+        return 0.0
+    return min(band_distance(float(x), good, borderline) for x in ci)
 
 
 def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
@@ -1101,6 +1123,7 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
         weight=rule.weight, source=rule.source, meaning=rule.meaning,
         resolution=measured.get("resolution"), distance=band_distance(value, good, borderline),
         value_text=value_text, ci95=ci, ci95_text=ci_text, possible_statuses=possible,
+        distance_ci95=None if ci is None else band_distance_within(ci, good, borderline),
     )
 
 
@@ -1133,16 +1156,29 @@ def rank_priorities(results: list[RuleResult], n: int = 3) -> list[RuleResult]:
 
     Failing rules first, then borderline ones; within each, by
     ``weight x min(distance, PRIORITY_DISTANCE_CAP)`` (:func:`band_distance`,
-    1 = at the fail edge), largest first; ties by weight, then by rule order.
-    The cap (3 margins into the fail zone) keeps one far-out, possibly noisy
-    value from outranking heavier faults. Passing and unassessable rules are
-    never priorities.
+    1 = at the fail edge), largest first, where ``distance`` is the smallest
+    distance within the value's 95 % interval (``distance_ci95``,
+    :func:`band_distance_within`) when it has one: a fault known to lie far out
+    ranks above one whose steps scatter back towards the good band, as items
+    are ranked by the lower bound of their rating's confidence interval rather
+    than by its estimate (Miller 2009, "How not to sort by average rating").
+    A verdict without an interval (too few steps) is not known to lie past the
+    good band: its lower bound counts as 0, like an interval reaching the band.
+    Ties by the median's distance (so on a clip too short for any interval the
+    ranking is by the median), then by weight, then by rule order. The cap
+    (3 margins into the fail zone) keeps one far-out, possibly noisy value from
+    outranking heavier faults. Passing and unassessable rules are never
+    priorities.
     """
     order = {"fail": 0, "borderline": 1}
-    ranked = [(order[r.status], -(r.weight * min(r.distance or 0.0, PRIORITY_DISTANCE_CAP)),
+
+    def size(distance: float | None, weight: float) -> float:
+        return weight * min(distance or 0.0, PRIORITY_DISTANCE_CAP)
+
+    ranked = [(order[r.status], -size(r.distance_ci95, r.weight), -size(r.distance, r.weight),
                -r.weight, i, r)
               for i, r in enumerate(results) if r.status in order]
-    ranked.sort(key=lambda t: t[:4])
+    ranked.sort(key=lambda t: t[:5])
     return [t[-1] for t in ranked[:n]]
 
 
