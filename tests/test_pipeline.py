@@ -9,7 +9,9 @@ import pytest
 from conftest import shared_file
 from posecoach import pipeline, synthetic
 from posecoach.analysis import load_schema
-from posecoach.io import save_poses
+from posecoach.cli import main
+from posecoach.io import load_poses, save_poses
+from posecoach.video import probe
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +37,6 @@ def test_analysis_json_follows_the_schema(synthetic_poses, tmp_path):
 
 
 def test_analyze_a_saved_pose_file_via_cli(synthetic_poses, tmp_path):
-    from posecoach.cli import main
-
     p, ds, truth = synthetic_poses
     nc = save_poses(ds, tmp_path / "poses.nc")
     code = main(["-q", "analyze", str(nc), "-o", str(tmp_path / "out"), "--height-cm",
@@ -61,8 +61,6 @@ def test_capture_fps_puts_a_slow_motion_export_back_into_real_time(tmp_path):
     without --capture-fps the cadence is 8x too low and flagged as not real time; with it
     the numbers are those of the poses analysed in their own (real) time, the file's rate
     is kept as video.fps, and a capture rate below the clip's own is refused."""
-    from posecoach.cli import main
-
     p = synthetic.RunnerParams.pose_runner()
     filmed, truth = synthetic.SyntheticRunner(p).generate(duration_s=4.0, fps=240.0, seed=3)
     export = _as_slow_motion_export(filmed, 30.0)
@@ -139,8 +137,6 @@ def test_walking_clip_gets_no_running_verdicts(tmp_path):
 def test_saved_poses_keep_the_pose_pass_scan(synthetic_poses, tmp_path):
     """Analysed later from poses.nc (no video), the pose pass's scan is still used."""
     from posecoach import camera
-    from posecoach.io import load_poses
-
     p, ds, _ = synthetic_poses
     n = ds.sizes["time"]
     diff = np.where(np.arange(n) % 2 == 1, 0.05, 8.0)  # every picture shown twice
@@ -164,7 +160,6 @@ def test_saved_poses_keep_the_pose_pass_scan(synthetic_poses, tmp_path):
 def test_a_capture_rate_below_the_videos_is_refused_before_the_pose_pass(tmp_path, capsys):
     """--capture-fps is checked against the video's own rate as soon as it is probed (a
     blank 25 fps clip: the pose pass, which would find nobody, never starts)."""
-    from posecoach.cli import main
     from posecoach.video import VideoWriter
 
     clip = tmp_path / "blank.mp4"
@@ -174,3 +169,78 @@ def test_a_capture_rate_below_the_videos_is_refused_before_the_pose_pass(tmp_pat
     assert main(["analyze", str(clip), "-o", str(tmp_path / "out"), "--capture-fps", "20"]) == 2
     err = capsys.readouterr().err
     assert "--capture-fps 20 is below the clip's own 25" in err and "person" not in err
+
+
+# --------------------------------------------------------------------------------------------
+# a saved pose dataset and the video it came from
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def poses_with_video(tmp_path_factory):
+    """A Pose-style runner, 4 s at 30 fps, its stick-figure video and its poses.nc recording
+    that video as its source (as ``posecoach pose`` does)."""
+    folder = tmp_path_factory.mktemp("pose_run")
+    ds, _ = synthetic.SyntheticRunner(synthetic.RunnerParams.pose_runner()).generate(
+        duration_s=4.0, fps=30.0, seed=3)
+    video = synthetic.render_video(ds, folder / "clip.mp4")
+    ds.attrs["source_file"] = str(video)
+    return save_poses(ds, folder / "poses.nc"), video
+
+
+def test_saved_poses_are_drawn_on_the_video_they_record(poses_with_video, tmp_path):
+    """``analyze poses.nc`` used to ignore the video: key frames on a plain background and
+    no overlay, although the dataset names the clip and it was still there."""
+    nc, video = poses_with_video
+    res = pipeline.run_analyze(nc, tmp_path / "out", progress=False, workers=1)
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["analysis.json", "overlay.mp4", "report.html"]
+    assert res.analysis.video["n_frames"] == 120 and res.analysis.video["width"] > 0
+    assert "the video was not available" not in (tmp_path / "out" / "report.html").read_text()
+    assert probe(tmp_path / "out" / "overlay.mp4").n_frames == 120
+
+
+def test_saved_poses_whose_video_is_gone_say_so_and_still_give_the_report(poses_with_video,
+                                                                          tmp_path, capfd):
+    """The warnings go to a copy of file descriptor 2 (``cli._quiet_native_stderr``): capfd."""
+    nc, video = poses_with_video
+    moved = tmp_path / "moved.mp4"
+    moved.write_bytes(video.read_bytes())
+    gone = load_poses(nc)
+    gone.attrs["source_file"] = str(tmp_path / "deleted.mp4")
+    nc_gone = save_poses(gone, tmp_path / "gone.nc")
+    assert main(["analyze", str(nc_gone), "-o", str(tmp_path / "a"), "--workers", "1"]) == 0
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["analysis.json", "report.html"]
+    err = capfd.readouterr().err
+    assert "deleted.mp4, was not found" in err and "give the video with --video PATH" in err
+    assert "the video was not available" in (tmp_path / "a" / "report.html").read_text()
+    # given with --video, the moved clip is used
+    assert main(["analyze", str(nc_gone), "-o", str(tmp_path / "b"), "--workers", "1",
+                 "--video", str(moved)]) == 0
+    assert (tmp_path / "b" / "overlay.mp4").is_file()
+    assert "not found" not in capfd.readouterr().err
+
+
+def test_a_video_that_is_not_the_poses_clip_is_not_drawn_on(poses_with_video, tmp_path, capfd):
+    """Another clip at the recorded path is skipped with a warning; given with --video it is
+    refused: the skeleton would be drawn on the wrong pictures."""
+    nc, _ = poses_with_video
+    other = synthetic.render_video(load_poses(nc).isel(time=slice(0, 40)), tmp_path / "short.mp4",
+                                   fps=25.0)
+    ds = load_poses(nc)
+    ds.attrs["source_file"] = str(other)
+    nc_other = save_poses(ds, tmp_path / "other.nc")
+    assert main(["analyze", str(nc_other), "-o", str(tmp_path / "a"), "--workers", "1"]) == 0
+    assert not (tmp_path / "a" / "overlay.mp4").exists()
+    err = capfd.readouterr().err
+    assert "short.mp4 is not the video these poses were estimated on" in err
+    assert "25 frames/s, the poses 30" in err and "40 frames, the poses reach frame 119" in err
+    assert main(["analyze", str(nc), "-o", str(tmp_path / "b"), "--video", str(other)]) == 2
+    err = capfd.readouterr().err
+    assert "give the clip that 'posecoach pose' was run on" in err and "Traceback" not in err
+    assert not (tmp_path / "b").exists()
+    assert main(["analyze", str(other), "-o", str(tmp_path / "c"), "--video", str(other)]) == 2
+    assert "--video is for a saved pose dataset" in capfd.readouterr().err
+    assert main(["analyze", str(nc), "-o", str(tmp_path / "d"), "--video",
+                 str(tmp_path / "nope.mp4")]) == 3
+    assert "nope.mp4" in capfd.readouterr().err

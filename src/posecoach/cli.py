@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                    default=None, metavar="FPS",
                    help="for a slow-motion clip: the rate it was filmed at (e.g. 240 for a phone's "
                         "slow motion that plays at 30); times are then real time")
+    p.add_argument("--video", type=Path, default=None, metavar="PATH",
+                   help="with a pose dataset (.nc): the video it was estimated on, for the key "
+                        "frames and overlay.mp4 (default: the video it records, if still there)")
     _add_video_job_args(p)
 
     p = sub.add_parser("demo", help="run posecoach on its built-in synthetic runners")
@@ -182,6 +185,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             speed_mps=args.speed_kmh / 3.6 if args.speed_kmh else None,
             rules_path=args.rules, model=args.model, model_path=args.model_path, overwrite=args.overwrite,
             progress=progress, workers=args.workers, capture_fps=args.capture_fps,
+            video=args.video,
         )
         a = result.analysis
         for w in a.quality["warnings"]:

@@ -20,7 +20,7 @@ import xarray as xr
 
 from posecoach import __version__, dataset
 from posecoach.analysis import Analysis
-from posecoach.errors import NoPersonError, OutputError
+from posecoach.errors import NoPersonError, OutputError, PosecoachError, UsageError
 from posecoach.video import DAMAGE_NOTE_START
 
 log = logging.getLogger("posecoach")
@@ -67,10 +67,12 @@ class DemoResult:
 POSE_FILES = ["poses.nc", "poses.csv", "poses.json"]
 ANALYZE_FILES = ["analysis.json", "report.html"]
 VIDEO_ANALYZE_FILES = ANALYZE_FILES + ["overlay.mp4"] + POSE_FILES
+#: ``analyze`` on a saved pose dataset whose video was found (the poses are not saved again)
+POSES_WITH_VIDEO_FILES = ANALYZE_FILES + ["overlay.mp4"]
 
 
 def prepare_output(out_dir: Path, names: list[str], *, overwrite: bool,
-                   source: Path | None = None) -> Path:
+                   source: Path | list[Path] | None = None) -> Path:
     """Create ``out_dir`` and make sure nothing there is overwritten by accident.
 
     Parameters
@@ -81,9 +83,9 @@ def prepare_output(out_dir: Path, names: list[str], *, overwrite: bool,
         Every file (or folder) the command writes in ``out_dir``.
     overwrite : bool
         Replace those of ``names`` that exist (results of an earlier run).
-    source : Path, optional
-        The command's input: it must not be one of the files written, even with
-        ``overwrite`` (a video called ``overlay.mp4`` analysed into its own folder).
+    source : Path or list of Path, optional
+        The command's input (or inputs): none may be one of the files written, even
+        with ``overwrite`` (a video called ``overlay.mp4`` analysed into its own folder).
 
     Raises
     ------
@@ -95,12 +97,12 @@ def prepare_output(out_dir: Path, names: list[str], *, overwrite: bool,
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"output {out_dir} is a file; give a folder name with -o")
     clash = [n for n in names if (out_dir / n).exists()]
-    if source is not None and Path(source).exists():
-        src = Path(source).resolve()
-        same = [n for n in clash if (out_dir / n).resolve() == src]
+    sources = [] if source is None else [source] if isinstance(source, str | Path) else source
+    for src in (Path(x) for x in sources):
+        same = [n for n in clash if src.exists() and (out_dir / n).resolve() == src.resolve()]
         if same:
             raise OutputError(
-                f"the input {source} is the file posecoach would write as {same[0]} in {out_dir}; "
+                f"the input {src} is the file posecoach would write as {same[0]} in {out_dir}; "
                 "give another output folder with -o (or rename the input file)"
             )
     if clash and not overwrite:
@@ -122,7 +124,7 @@ def prepare_output(out_dir: Path, names: list[str], *, overwrite: bool,
 
 @contextlib.contextmanager
 def output_folder(out_dir: Path, names: list[str], *, overwrite: bool,
-                  source: Path | None = None) -> Iterator[Path]:
+                  source: Path | list[Path] | None = None) -> Iterator[Path]:
     """:func:`prepare_output`, and the folder removed again if the command fails before
     writing anything in a folder it created (no empty folders left by a failed run).
     """
@@ -305,7 +307,7 @@ def analyze_poses(
             )
     else:
         warnings_.append("analysed from pose data without the video: repeated pictures and camera "
-                         "motion could not be checked")
+                         "motion could not be checked (give the video with --video)")
     sections = quality.playback_sections(steps)
     q["playback_sections"] = [x.to_dict() for x in sections]
     slow_motion = np.zeros(len(steps), dtype=bool)
@@ -404,6 +406,63 @@ def judge(analysis: Analysis, rules_path: Path | None = None):
     return result
 
 
+def video_of_poses(poses: xr.Dataset, video: Path | None = None) -> tuple[Path | None, str]:
+    """The video a saved pose dataset was estimated on, to draw the key frames and the
+    overlay on, or None and why it is not used.
+
+    ``video`` (``posecoach analyze POSES.nc --video PATH``) when given, else the file the
+    dataset records (``attrs["source_file"]``, written by ``posecoach pose``). A video is
+    used only if it holds the pictures the poses describe: the same frame rate and
+    (upright) picture size, and every frame index of the poses. A different clip would
+    put the skeleton on the wrong pictures, so it is not used (a recorded one) or refused
+    (a given one).
+
+    Returns
+    -------
+    (Path, "") or (None, reason)
+        ``reason`` is "" when the dataset records no video (synthetic or imported poses).
+
+    Raises
+    ------
+    UsageError
+        If ``video`` is given and does not match the poses.
+    VideoError
+        If ``video`` is given and cannot be read.
+    """
+    from posecoach.video import probe
+
+    recorded = str(poses.attrs.get("source_file") or "")
+    path = Path(video) if video is not None else Path(recorded) if recorded else None
+    if path is None:
+        return None, ""
+    advice = ("the key frames are drawn on a plain background and no overlay.mp4 is written; "
+              "give the video with --video PATH")
+    if video is None and not path.is_file():
+        return None, f"the video these poses were estimated on, {path}, was not found: {advice}"
+    try:
+        info = probe(path)
+    except PosecoachError as exc:
+        if video is not None:
+            raise
+        return None, f"the video these poses were estimated on, {path}, cannot be read ({exc}): {advice}"
+    fps = float(poses.attrs["fps"])
+    frames = poses["frame"].values
+    differs = []
+    if abs(info.fps - fps) > 1e-3 * fps:
+        differs.append(f"{info.fps:g} frames/s, the poses {fps:g}")
+    size = (poses.attrs.get("image_width_px"), poses.attrs.get("image_height_px"))
+    if None not in size and (info.width_px, info.height_px) != tuple(int(x) for x in size):
+        differs.append(f"{info.width_px}x{info.height_px} pixels, the poses {size[0]}x{size[1]}")
+    if len(frames) and int(np.max(frames)) >= info.n_frames:
+        differs.append(f"{info.n_frames} frames, the poses reach frame {int(np.max(frames))}")
+    if not differs:
+        return path, ""
+    why = f"{path} is not the video these poses were estimated on (it has {'; '.join(differs)})"
+    if video is not None:
+        raise UsageError(f"--video {why}; give the clip that 'posecoach pose' was run on")
+    return None, f"{why}: {advice}"
+
+
 def run_analyze(
     source: Path,
     out_dir: Path,
@@ -417,12 +476,15 @@ def run_analyze(
     progress: bool = True,
     workers: int | None = None,
     capture_fps: float | None = None,
+    video: Path | None = None,
 ) -> AnalyzeResult:
     """``posecoach analyze``: a video (or a saved pose dataset) -> ``OUT/analysis.json``.
 
     ``capture_fps``: the rate a slow-motion clip was filmed at; its times are then put
     back into real time before the analysis (:func:`posecoach.dataset.at_capture_rate`;
-    the saved pose files keep the file's own times).
+    the saved pose files keep the file's own times). ``video``: with a saved pose
+    dataset, the video it was estimated on when it has moved (by default the one it
+    records is used if it is still there: :func:`video_of_poses`).
     """
     from posecoach.assessment import load_rules
     from posecoach.io import load_poses
@@ -432,16 +494,27 @@ def run_analyze(
     source = Path(source)
     load_rules(rules_path)  # a broken rule file is reported before the long work starts
     is_poses = source.suffix.lower() == ".nc"
-    names = ANALYZE_FILES if is_poses else VIDEO_ANALYZE_FILES
+    if video is not None and not is_poses:
+        raise UsageError(f"--video is for a saved pose dataset (.nc); {source} is the video itself")
+    names, inputs = VIDEO_ANALYZE_FILES, [source]
+    video_path, video_info = None, None
+    if is_poses:
+        poses = load_poses(source)
+        check_person_found(poses, source)
+        video_path, why = video_of_poses(poses, video)
+        if why:
+            log.warning("warning: %s", why)
+        names = ANALYZE_FILES if video_path is None else POSES_WITH_VIDEO_FILES
+        if video_path is not None:
+            inputs.append(video_path)
+            video_info = {k: v for k, v in probe(video_path).to_dict().items() if k != "path"}
     files: list[Path] = []
     overlay_workers = None
-    with output_folder(out_dir, names, overwrite=overwrite, source=source) as out_dir:
+    with output_folder(out_dir, names, overwrite=overwrite, source=inputs) as out_dir:
         try:
-            if is_poses:
-                poses = load_poses(source)
-                check_person_found(poses, source)
-                video_path, video_info = None, None
-            else:
+            if is_poses and video_path is not None:
+                overlay_workers = OverlayWorkers(workers)
+            elif not is_poses:
                 info = probe(source)
                 if capture_fps is not None:  # before the long pose pass
                     dataset.check_capture_rate(capture_fps, info.fps)

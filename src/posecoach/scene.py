@@ -236,7 +236,8 @@ class SceneEstimator:
             setting, camera = "treadmill", "unknown"
             warnings.append(
                 "the runner stays in place and the camera motion is unknown: assumed a treadmill. "
-                "Analyse the video (not a saved pose file) to tell a treadmill from a panning camera."
+                "Analyse the video (or give it with --video when analysing a saved pose file) to tell a "
+                "treadmill from a panning camera."
             )
         elif pan > self.min_pan_leg_lengths * leg_px:
             setting, camera = "overground", "panning"
