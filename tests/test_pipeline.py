@@ -1,6 +1,7 @@
 """The analysis stages end to end and the analysis.json contract."""
 
 import json
+from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -244,3 +245,22 @@ def test_a_video_that_is_not_the_poses_clip_is_not_drawn_on(poses_with_video, tm
     assert main(["analyze", str(nc), "-o", str(tmp_path / "d"), "--video",
                  str(tmp_path / "nope.mp4")]) == 3
     assert "nope.mp4" in capfd.readouterr().err
+
+
+def test_the_default_output_of_saved_poses_is_named_after_their_video(poses_with_video,
+                                                                      tmp_path, monkeypatch):
+    """``posecoach-output/<video name>``: beside the poses ``posecoach pose`` wrote there, not
+    ``posecoach-output/poses`` for every clip."""
+    nc, video = poses_with_video
+    assert pipeline.default_output(video) == Path("posecoach-output/clip")
+    assert pipeline.default_output(nc) == Path("posecoach-output/clip")
+    plain = load_poses(nc)
+    plain.attrs["source_file"] = ""
+    assert pipeline.default_output(save_poses(plain, tmp_path / "mine.nc")) == Path(
+        "posecoach-output/mine")
+    (tmp_path / "broken.nc").write_text("not a NetCDF file")
+    assert pipeline.default_output(tmp_path / "broken.nc") == Path("posecoach-output/broken")
+    monkeypatch.chdir(tmp_path)
+    assert main(["-q", "analyze", str(nc), "--workers", "1"]) == 0
+    assert sorted(p.name for p in (tmp_path / "posecoach-output" / "clip").iterdir()) == [
+        "analysis.json", "overlay.mp4", "report.html"]

@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="measure the running in a video (or saved poses) and judge it")
     p.add_argument("source", type=Path, help="a video file, or a pose dataset (.nc) from 'posecoach pose'")
     p.add_argument("-o", "--output", type=Path, default=None,
-                   help="output folder (default: posecoach-output/<name>)")
+                   help="output folder (default: posecoach-output/<video name>; for a pose "
+                        "dataset, the name of the video it was estimated on)")
     p.add_argument("--height-cm", type=_number_within(100, 230, "the runner's height in "
                                                       "centimetres, e.g. 178"), default=None,
                    help="runner's height in cm (sets the scale; default assumes 170 cm and warns)")
@@ -165,7 +166,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                         "using %d", args.workers, cores, cores)
             args.workers = cores
     if args.command == "pose":
-        out = args.output or Path("posecoach-output") / args.video.stem
+        out = args.output or pipeline.default_output(args.video)
         result = pipeline.run_pose(
             args.video, out, model=args.model, model_path=args.model_path,
             overwrite=args.overwrite, progress=progress, workers=args.workers,
@@ -178,7 +179,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             log.info("wrote %s", path)
         return 0
     if args.command == "analyze":
-        out = args.output or Path("posecoach-output") / args.source.stem
+        out = args.output or pipeline.default_output(args.source)
         result = pipeline.run_analyze(
             args.source, out,
             height_m=args.height_cm / 100 if args.height_cm else None,

@@ -71,6 +71,29 @@ VIDEO_ANALYZE_FILES = ANALYZE_FILES + ["overlay.mp4"] + POSE_FILES
 POSES_WITH_VIDEO_FILES = ANALYZE_FILES + ["overlay.mp4"]
 
 
+#: Where results go when no output folder is given.
+DEFAULT_OUTPUT_ROOT = Path("posecoach-output")
+
+
+def default_output(source: Path) -> Path:
+    """The output folder when none is given: ``posecoach-output/<name>``.
+
+    ``<name>`` is the video's name; for a saved pose dataset, the name of the video it
+    records (``attrs["source_file"]``): ``posecoach analyze posecoach-output/run/poses.nc``
+    then writes beside the poses, where ``posecoach analyze run.mp4`` would have, instead
+    of in ``posecoach-output/poses`` for every clip. A dataset that records no video (or
+    cannot be read: the analysis says why) gives its own name.
+    """
+    source = Path(source)
+    name = source.stem
+    if source.suffix.lower() == ".nc":
+        with contextlib.suppress(Exception):  # the analysis reports a broken file itself
+            with xr.open_dataset(source, engine="h5netcdf") as f:
+                recorded = str(f.attrs.get("source_file") or "")
+            name = Path(recorded).stem or name
+    return DEFAULT_OUTPUT_ROOT / name
+
+
 def prepare_output(out_dir: Path, names: list[str], *, overwrite: bool,
                    source: Path | list[Path] | None = None) -> Path:
     """Create ``out_dir`` and make sure nothing there is overwritten by accident.
