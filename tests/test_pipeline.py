@@ -197,7 +197,9 @@ def test_saved_poses_are_drawn_on_the_video_they_record(poses_with_video, tmp_pa
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["analysis.json", "overlay.mp4", "report.html"]
     assert res.analysis.video["n_frames"] == 120 and res.analysis.video["width"] > 0
-    assert "the video was not available" not in (tmp_path / "out" / "report.html").read_text()
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "the video was not available" not in page
+    assert "clip.mp4 (poses from poses.nc)" in page
     assert probe(tmp_path / "out" / "overlay.mp4").n_frames == 120
 
 

@@ -486,6 +486,13 @@ def video_of_poses(poses: xr.Dataset, video: Path | None = None) -> tuple[Path |
     return None, f"{why}: {advice}"
 
 
+def _report_title(source: Path, video_path: Path | None) -> str:
+    """The report's title: the file analysed, and the clip a saved pose dataset came from."""
+    if video_path is None or Path(video_path) == Path(source):
+        return Path(source).name
+    return f"{Path(video_path).name} (poses from {Path(source).name})"
+
+
 def run_analyze(
     source: Path,
     out_dir: Path,
@@ -556,7 +563,7 @@ def run_analyze(
             verdicts = judge(result, rules_path)
             files.append(result.write_json(out_dir / "analysis.json"))
             files += write_report_outputs(result, verdicts, out_dir, video_path=video_path,
-                                          title=source.name, progress=progress,
+                                          title=_report_title(source, video_path), progress=progress,
                                           overlay_workers=overlay_workers)
         finally:
             if overlay_workers is not None:
