@@ -162,6 +162,10 @@ class Band:
     def contains(self, value: float) -> bool:
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
+    def overlaps(self, low: float, high: float) -> bool:
+        """Whether some value from ``low`` to ``high`` lies in the band."""
+        return (self.min is None or high >= self.min) and (self.max is None or low <= self.max)
+
     def text(self, unit: str = "") -> str:
         """``"-2 to 5 deg"``, ``"≤ 8 deg"`` or ``"≥ 85 deg"``."""
         u = f" {unit}" if unit and unit != "%" else unit
@@ -921,7 +925,7 @@ def band_distance_within(ci: tuple[float, float], good: Band, borderline: Band) 
     >>> band_distance_within((4.0, 20.0), Band(None, 5.0, ""), Band(None, 10.0, ""))
     0.0
     """
-    if "pass" in statuses_within(ci, good, borderline):
+    if good.overlaps(*ci):
         return 0.0
     return min(band_distance(float(x), good, borderline) for x in ci)
 
