@@ -111,6 +111,19 @@ def test_too_short_clip_is_not_judged(tmp_path):
     assert any("at least" in w for w in a.quality["warnings"])
 
 
+def test_a_clip_without_a_complete_step_still_writes_a_valid_analysis(tmp_path):
+    """0.3 s of running holds one contact and no whole step: the summary is there, empty."""
+    from posecoach import metrics
+    p = synthetic.RunnerParams.pose_runner()
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=0.3, fps=60.0, seed=0)
+    a = pipeline.analyze_poses(ds, height_m=p.height_m)
+    assert len(a.steps) == 0
+    doc = json.loads(a.write_json(tmp_path / "analysis.json").read_text())
+    jsonschema.validate(doc, load_schema())
+    assert set(doc["summary"]) == set(metrics.METRIC_KINDS)
+    assert all(e["n"] == 0 and e["median"] is None for e in doc["summary"].values())
+
+
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_walking_clip_is_reported_as_not_running(tmp_path):

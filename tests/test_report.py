@@ -358,6 +358,16 @@ def test_walking_report_has_no_verdicts(demo, tmp_path):
     assert "This is not running" in html
 
 
+def test_a_report_without_any_step_shows_no_value_without_a_unit(tmp_path):
+    """0.3 s of running, no whole step: the summary cards say n/a, not 'n/a spm'."""
+    p = synthetic.RunnerParams.pose_runner()
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=0.3, fps=60.0, seed=0)
+    a = pipeline.analyze_poses(ds, height_m=p.height_m)
+    html = write_report(a, pipeline.judge(a), tmp_path).read_text()
+    assert "n/a" in html
+    assert "n/a spm" not in html and "n/a ms" not in html and "n/a cm" not in html
+
+
 def _chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

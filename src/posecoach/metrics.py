@@ -362,12 +362,17 @@ def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
     Asymmetry is ``|left - right| / mean(left, right) * 100`` (symmetry index,
     Robinson et al. 1987), reported where both sides are known and the mean is not 0, and
     not for angles and offsets (:data:`OFFSET_METRICS`), whose zero is arbitrary.
+
+    Every metric of :data:`METRIC_KINDS` gets an entry, with ``n`` 0 and no values when no
+    step has it (a clip with no complete step still writes the whole summary).
     """
     out: dict[str, dict] = {}
     frame_ms = 1000.0 / fps
+    if "side" not in steps:
+        steps = steps.assign(side=pd.Series(dtype=object))
     for name, kind in METRIC_KINDS.items():
         if name not in steps:
-            continue
+            steps = steps.assign(**{name: np.nan})
         vals = steps[name].to_numpy(dtype=float)
         ok = np.isfinite(vals)
         entry: dict[str, float | int | None] = {

@@ -148,7 +148,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
     problem = analysis_timing_problem(analysis) if analysis.is_running else None
     video_time = problem.note if problem else ""
     stats = [
-        {"label": "Cadence", "value": _num(med("cadence_spm"), "", 0) + " spm",
+        {"label": "Cadence", "value": _num(med("cadence_spm"), "spm", 0),
          "detail": "target about 180 steps/min" + video_time},
         {"label": "Ground contact", "value": _num(med("ground_contact_ms"), "ms", 0),
          "detail": f"flight {_num(med('flight_ms'), 'ms', 0)}{video_time}"},
