@@ -483,3 +483,13 @@ def test_every_real_clip_gets_a_report(clip, tmp_path):
     assert len(verdicts.results) == len({r.id for r in verdicts.results}) >= 23
     html = write_report(a, verdicts, tmp_path, video_path=path, title=clip).read_text()
     assert all(f'id="rule-{r.id}"' in html for r in verdicts.results)
+
+
+def test_the_two_parts_of_key_point_ten_are_numbered_10a_and_10b(demo, tmp_path):
+    """The rule file splits key point 10 (knees low: side view; knees together: front view);
+    the report must not list "the fifteen key points" as sixteen with a 10 twice."""
+    _, a, verdicts, _, _ = demo
+    html = write_report(a, verdicts, tmp_path).read_text()
+    assert re.search(r"<h3>10a\. Knees and thighs low", html)
+    assert re.search(r"<h3>10b\. Knees together and relaxed", html)
+    assert not re.search(r"<h3>10\. ", html) and re.search(r"<h3>11\. ", html)

@@ -54,6 +54,22 @@ def _num(v: float | None, unit: str = "", digits: int = 1) -> str:
     return f"{v:.{digits}f} {_unit_text(unit)}".strip()
 
 
+def _letter_shared_numbers(rules: list[dict]) -> None:
+    """Number the parts of one principle 10a, 10b, ... (the rule file splits key point 10
+    into what a side view shows and what needs a front view), so that "the fifteen key
+    points" do not read as sixteen numbered items with a 10 twice.
+    """
+    counts: dict = {}
+    for r in rules:
+        if r["number"]:
+            counts[r["number"]] = counts.get(r["number"], 0) + 1
+    seen: dict = {}
+    for r in rules:
+        if r["number"] and counts[r["number"]] > 1:
+            seen[r["number"]] = seen.get(r["number"], 0) + 1
+            r["number"] = f"{r['number']}{'abcdefghijklmnopqrstuvwxyz'[seen[r['number']] - 1]}"
+
+
 def _value_text(r) -> str:
     if r.value is None:
         return "not judged"  # the reason says why (not measured, too few steps, slow motion ...)
@@ -137,6 +153,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                 "kf": kf,
             })
         if rules:
+            _letter_shared_numbers(rules)
             groups.append({"id": gid, "title": gtitle, "rules": rules})
     s = analysis.summary
 
