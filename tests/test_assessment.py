@@ -345,8 +345,14 @@ def test_a_short_clip_is_warned_about_once(rules):
     res = assess(hand_analysis(summary, steps=steps), rules)
     assert len(res.warnings) == 1
     w = res.warnings[0]
-    assert "the clip is short: it holds 3 step(s)" in w and "were not judged" in w
+    assert "the clip is short: it holds 3 steps;" in w and "were not judged" in w
     assert f"{uses} of {len(rules.rules)} rules need 4 steps" in w and "film at least 8 steps" in w
+    # a step left out of the summary (both feet down: a lost foot) is not counted as used
+    four = hand_analysis(summary, steps=pd.DataFrame({"side": ["right", "left"] * 2}))
+    four.quality["overlapping_steps"] = [55]
+    (w,) = assess(four, rules).warnings
+    assert "it holds 4 steps, of which 3 could be used (1 left out" in w
+    assert "the others rest on 3 steps or fewer" in w
     enough = {"foot_strike_angle_deg": entry(15.0, n=5)}
     five = pd.DataFrame({"side": ["right", "left"] * 2 + ["right"]})
     (w,) = assess(hand_analysis(enough, steps=five), rules).warnings

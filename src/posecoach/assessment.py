@@ -1223,6 +1223,8 @@ def assess(analysis: Any, rules: RuleSet | None = None) -> Assessment:
     priorities = rank_priorities(results, n=3)
     steps = getattr(analysis, "steps", None)
     n_steps = 0 if steps is None else len(steps)
+    # steps with both feet down (a lost foot) are not in the summary the rules judge
+    n_left_out = len((getattr(analysis, "quality", None) or {}).get("overlapping_steps") or [])
     return Assessment(
         results=results,
         score=weighted_score(results, rules.points, rules.score_method),
@@ -1233,11 +1235,12 @@ def assess(analysis: Any, rules: RuleSet | None = None) -> Assessment:
         caveat=rules.caveat,
         plan_warning=rules.plan_warning,
         recommended_drills=_recommended_drills(results, priorities),
-        warnings=[w for w in [too_few_steps_warning(results, rules, n_steps)] if w],
+        warnings=[w for w in [too_few_steps_warning(results, rules, n_steps, n_left_out)] if w],
     )
 
 
-def too_few_steps_warning(results: list[RuleResult], rules: RuleSet, n_steps: int) -> str | None:
+def too_few_steps_warning(results: list[RuleResult], rules: RuleSet, n_steps: int,
+                          n_left_out: int = 0) -> str | None:
     """One warning for the whole clip when it holds too few steps for steady verdicts.
 
     Each rule that lacked steps already says so in its own reason, and every verdict
@@ -1247,21 +1250,27 @@ def too_few_steps_warning(results: list[RuleResult], rules: RuleSet, n_steps: in
     largest ``min_steps`` of the rules (at least that many per foot) and something was
     measured (a clip that is not running has its own warning). In a longer clip a rule
     short of steps lacks visible body points, which its own reason covers. None otherwise.
+
+    ``n_left_out`` of the ``n_steps`` steps were left out of the summary (both feet on the
+    ground: ``quality.overlapping_steps``); the verdicts rest on the others, so those count.
     """
     need = max((rule.min_steps for rule in rules.rules if rule.metric is not None), default=0)
-    if n_steps >= 2 * need or not any(r.n > 0 for r in results):
+    used = n_steps - n_left_out
+    if used >= 2 * need or not any(r.n > 0 for r in results):
         return None
     film = (f"film at least {2 * need} steps ({need} per foot) of steady running: about 10 s on "
             "a treadmill, or 4 strides past the camera")
+    holds = (f"it holds {n_steps} steps, of which {used} could be used ({n_left_out} left out, see "
+             "above)" if n_left_out else f"it holds {n_steps} step{'' if n_steps == 1 else 's'}")
     per_rule = {rule.id: rule.min_steps for rule in rules.rules}
     starved = [r for r in results if r.status == "not_assessable" and r.metric is not None
                and 0 < r.n < per_rule.get(r.id, 0)]
     if starved:
-        return (f"the clip is short: it holds {n_steps} step(s); {len(starved)} of {len(results)} "
-                f"rules need {need} steps with a value and were not judged, and the others rest on "
-                f"{n_steps} steps or fewer, so one odd step moves them; {film}")
-    return (f"the clip is short: it holds {n_steps} steps, so each verdict rests on {n_steps} "
-            f"steps or fewer and one odd step moves it; {film}")
+        return (f"the clip is short: {holds}; {len(starved)} of {len(results)} rules need {need} "
+                f"steps with a value and were not judged, and the others rest on {used} steps or "
+                f"fewer, so one odd step moves them; {film}")
+    return (f"the clip is short: {holds}, so each verdict rests on {used} steps or fewer and one "
+            f"odd step moves it; {film}")
 
 
 # ---------------------------------------------------------------------------
