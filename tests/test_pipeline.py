@@ -279,3 +279,39 @@ def test_the_default_output_of_saved_poses_is_named_after_their_video(poses_with
     assert main(["-q", "analyze", str(nc), "--workers", "1"]) == 0
     assert sorted(p.name for p in (tmp_path / "posecoach-output" / "clip").iterdir()) == [
         "analysis.json", "overlay.mp4", "report.html"]
+
+
+def test_a_recorded_relative_video_is_found_from_another_folder(poses_with_video, tmp_path,
+                                                                 monkeypatch):
+    """``posecoach pose clip.mp4 -o P1`` run in C records "clip.mp4" (as typed: no user
+    folders in a shared file); ``analyze C/P1/poses.nc`` run elsewhere still finds C/clip.mp4,
+    and skips a different clip of that name on the way up."""
+    nc, video = poses_with_video
+    c = tmp_path / "C"
+    (c / "P1").mkdir(parents=True)
+    (c / "clip.mp4").write_bytes(video.read_bytes())
+    ds = load_poses(nc)
+    ds.attrs["source_file"] = "clip.mp4"
+    nc_rel = save_poses(ds, c / "P1" / "poses.nc")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert pipeline.video_of_poses(load_poses(nc_rel), poses_path=nc_rel) == (c / "clip.mp4", "")
+    # without the dataset's own path only the current folder is looked in
+    found, why = pipeline.video_of_poses(load_poses(nc_rel))
+    assert found is None and "clip.mp4, was not found" in why
+    # the default layout: C/posecoach-output/clip/poses.nc recording "videos/clip.mp4"; a
+    # different clip of that name nearer to the dataset is not used
+    (c / "videos").mkdir()
+    (c / "videos" / "clip.mp4").write_bytes(video.read_bytes())
+    deep = c / "posecoach-output" / "clip"
+    (deep / "videos").mkdir(parents=True)
+    synthetic.render_video(ds.isel(time=slice(0, 30)), deep / "videos" / "clip.mp4")
+    ds.attrs["source_file"] = "videos/clip.mp4"
+    nc_deep = save_poses(ds, deep / "poses.nc")
+    assert pipeline.video_of_poses(load_poses(nc_deep), poses_path=nc_deep) == (
+        c / "videos" / "clip.mp4", "")
+    pipeline.run_analyze(nc_deep, elsewhere / "out", progress=False, workers=1)
+    assert (elsewhere / "out" / "overlay.mp4").is_file()
+    assert "the video was not available" not in (elsewhere / "out" / "report.html").read_text()
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import platform
 import tempfile
 from collections.abc import Iterator
@@ -429,13 +430,41 @@ def judge(analysis: Analysis, rules_path: Path | None = None):
     return result
 
 
-def video_of_poses(poses: xr.Dataset, video: Path | None = None) -> tuple[Path | None, str]:
+#: How far up from a pose dataset's folder a recorded relative video path is looked for:
+#: ``posecoach pose clips/run.mp4`` run in ``C`` writes ``C/posecoach-output/run/poses.nc``
+#: recording ``clips/run.mp4``, which is ``C/clips/run.mp4``: two folders up.
+RECORDED_VIDEO_LEVELS_UP = 3
+
+
+def recorded_video_candidates(recorded: str, poses_path: Path | None = None) -> list[Path]:
+    """Where the video a pose dataset records may be, in the order they are tried.
+
+    ``source_file`` is stored as the user typed it (an absolute path would put their user
+    name and folders into a file they may share), so a relative one is relative to the
+    folder ``posecoach pose`` was run in. That folder is usually the dataset's own folder
+    or one of the :data:`RECORDED_VIDEO_LEVELS_UP` above it (``-o OUT`` or the default
+    ``posecoach-output/<name>``), so from another folder the path is tried there too,
+    after the path as it is (relative to the current folder).
+    """
+    rec = Path(recorded)
+    out = [rec]
+    if not rec.is_absolute() and poses_path is not None:
+        folder = Path(os.path.abspath(poses_path)).parent
+        for base in [folder, *folder.parents][: RECORDED_VIDEO_LEVELS_UP + 1]:
+            if base / rec not in out:
+                out.append(base / rec)
+    return out
+
+
+def video_of_poses(poses: xr.Dataset, video: Path | None = None,
+                   poses_path: Path | None = None) -> tuple[Path | None, str]:
     """The video a saved pose dataset was estimated on, to draw the key frames and the
     overlay on, or None and why it is not used.
 
     ``video`` (``posecoach analyze POSES.nc --video PATH``) when given, else the file the
-    dataset records (``attrs["source_file"]``, written by ``posecoach pose``). A video is
-    used only if it holds the pictures the poses describe: the same frame rate and
+    dataset records (``attrs["source_file"]``, written by ``posecoach pose``), looked for
+    as :func:`recorded_video_candidates` says (``poses_path``: the dataset's file). A video
+    is used only if it holds the pictures the poses describe: the same frame rate and
     (upright) picture size, and every frame index of the poses. A different clip would
     put the skeleton on the wrong pictures, so it is not used (a recorded one) or refused
     (a given one).
@@ -452,22 +481,41 @@ def video_of_poses(poses: xr.Dataset, video: Path | None = None) -> tuple[Path |
     VideoError
         If ``video`` is given and cannot be read.
     """
-    from posecoach.video import probe
-
     recorded = str(poses.attrs.get("source_file") or "")
-    path = Path(video) if video is not None else Path(recorded) if recorded else None
-    if path is None:
+    if video is not None:
+        differs = _differs_from_poses(poses, Path(video))
+        if differs:
+            raise UsageError(f"--video {video} is not the video these poses were estimated on (it "
+                             f"has {differs}); give the clip that 'posecoach pose' was run on")
+        return Path(video), ""
+    if not recorded:
         return None, ""
     advice = ("the key frames are drawn on a plain background and no overlay.mp4 is written; "
               "give the video with --video PATH")
-    if video is None and not path.is_file():
-        return None, f"the video these poses were estimated on, {path}, was not found: {advice}"
-    try:
-        info = probe(path)
-    except PosecoachError as exc:
-        if video is not None:
-            raise
-        return None, f"the video these poses were estimated on, {path}, cannot be read ({exc}): {advice}"
+    found = [c for c in recorded_video_candidates(recorded, poses_path) if c.is_file()]
+    if not found:
+        return None, f"the video these poses were estimated on, {recorded}, was not found: {advice}"
+    problems = []
+    for path in found:
+        try:
+            differs = _differs_from_poses(poses, path)
+        except PosecoachError as exc:
+            problems.append(f"{path} cannot be read ({exc})")
+            continue
+        if not differs:
+            return path, ""
+        problems.append(f"{path} is not the video these poses were estimated on (it has {differs})")
+    return None, f"{'; '.join(problems)}: {advice}"
+
+
+def _differs_from_poses(poses: xr.Dataset, path: Path) -> str:
+    """How the video at ``path`` differs from the pictures the poses describe ("" if not).
+
+    Raises :class:`posecoach.errors.VideoError` if it cannot be read.
+    """
+    from posecoach.video import probe
+
+    info = probe(path)
     fps = float(poses.attrs["fps"])
     frames = poses["frame"].values
     differs = []
@@ -478,12 +526,7 @@ def video_of_poses(poses: xr.Dataset, video: Path | None = None) -> tuple[Path |
         differs.append(f"{info.width_px}x{info.height_px} pixels, the poses {size[0]}x{size[1]}")
     if len(frames) and int(np.max(frames)) >= info.n_frames:
         differs.append(f"{info.n_frames} frames, the poses reach frame {int(np.max(frames))}")
-    if not differs:
-        return path, ""
-    why = f"{path} is not the video these poses were estimated on (it has {'; '.join(differs)})"
-    if video is not None:
-        raise UsageError(f"--video {why}; give the clip that 'posecoach pose' was run on")
-    return None, f"{why}: {advice}"
+    return "; ".join(differs)
 
 
 def _report_title(source: Path, video_path: Path | None) -> str:
@@ -531,7 +574,7 @@ def run_analyze(
     if is_poses:
         poses = load_poses(source)
         check_person_found(poses, source)
-        video_path, why = video_of_poses(poses, video)
+        video_path, why = video_of_poses(poses, video, poses_path=source)
         if why:
             log.warning("warning: %s", why)
         names = ANALYZE_FILES if video_path is None else POSES_WITH_VIDEO_FILES
