@@ -315,3 +315,20 @@ def test_a_recorded_relative_video_is_found_from_another_folder(poses_with_video
     assert (elsewhere / "out" / "overlay.mp4").is_file()
     assert "the video was not available" not in (elsewhere / "out" / "report.html").read_text()
 
+
+def test_a_belt_speed_given_for_an_overground_run_is_used_with_a_warning():
+    """--speed-kmh is a treadmill's belt speed; on a runner crossing the picture it replaces
+    the measured speed, so the user hears that (and how to get the measured one)."""
+    p = synthetic.RunnerParams.pose_runner(setting="overground")
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=4.0, fps=60.0, seed=0)
+    measured = pipeline.analyze_poses(ds, height_m=p.height_m)
+    assert measured.runner["setting"] == "overground"
+    assert not any("--speed-kmh" in w for w in measured.quality["warnings"])
+    given = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=12 / 3.6)
+    assert given.runner["speed_source"] == "user" and given.runner["speed_mps"] == 12 / 3.6
+    (w,) = [w for w in given.quality["warnings"] if "--speed-kmh" in w]
+    assert "12.0 km/h" in w and "overground" in w and "leave --speed-kmh out" in w
+    treadmill = synthetic.RunnerParams.pose_runner()
+    ds, _ = synthetic.SyntheticRunner(treadmill).generate(duration_s=4.0, fps=60.0, seed=0)
+    belt = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=treadmill.speed_mps)
+    assert not any("--speed-kmh" in w for w in belt.quality["warnings"])
