@@ -146,6 +146,48 @@ def test_height_out_of_range_is_usage_error(tmp_path):
     assert res.returncode == 2 and "--capture-fps: 0 is outside 1-10000" in res.stderr
 
 
+@pytest.mark.parametrize("argv, message", [
+    # an unset shell variable (-o "$OUT") must not put the results in the current folder
+    (["analyze", "clip.mp4", "-o", ""], "argument -o/--output: is empty"),
+    (["pose", ""], "argument video: is empty"),
+    (["analyze", "clip.mp4", "--rules", " "], "argument --rules: is empty"),
+    # an unknown option is reported with the usage of the command it was given to
+    (["analyze", "clip.mp4", "--frobnicate"], "posecoach analyze: error: unrecognized arguments: "
+                                              "--frobnicate"),
+])
+def test_usage_errors_name_the_command_and_write_nothing(tmp_path, monkeypatch, capsys, argv,
+                                                         message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and f"usage: posecoach {argv[0]}" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["pose", "out/poses.nc"], "holds poses, not a video: 'posecoach pose' estimates them from a "
+                               "video; to analyse saved poses run 'posecoach analyze out/poses.nc'"),
+    (["analyze", "out/poses.csv"], "is a pose export for other tools; posecoach reads its poses "
+                                   "back from the pose dataset: 'posecoach analyze out/poses.nc'"),
+    (["analyze", "out/poses.json"], "'posecoach analyze out/poses.nc'"),
+])
+def test_posecoachs_own_pose_files_given_to_the_wrong_command(tmp_path, monkeypatch, capfd, argv,
+                                                              message):
+    """Not "cannot be read as a video ... or not a video at all": say which command reads them."""
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, "-o", "res"]) == 2
+    assert message in capfd.readouterr().err
+    assert not (tmp_path / "res").exists()
+
+
+def test_a_command_without_its_action_is_a_usage_error(capfd):
+    assert main(["models"]) == 2
+    err = capfd.readouterr().err  # written through posecoach's copy of file descriptor 2
+    assert "usage: posecoach models" in err and "install" in err and "status" in err
+
+
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_portrait_phone_clip_with_rotation_metadata_comes_out_upright(tmp_path):

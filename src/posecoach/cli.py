@@ -59,6 +59,15 @@ def _number_within(lo: float, hi: float, hint: str):
     return parse
 
 
+def _path(text: str) -> Path:
+    """An argparse type: a file or folder name, never empty (``Path("")`` would be the current
+    folder, e.g. from an unset shell variable in ``-o "$OUT"``).
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give a file or folder name")
+    return Path(text)
+
+
 def _add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_worker_count, default=None, metavar="N",
                    help="processes for pose estimation and for drawing the annotated video "
@@ -69,7 +78,7 @@ def _add_video_job_args(p: argparse.ArgumentParser) -> None:
     """Options shared by the commands that run pose estimation on a video."""
     p.add_argument("--model", choices=("lite", "full", "heavy"), default="full",
                    help="BlazePose model size (default: full, shipped with MediaPipe)")
-    p.add_argument("--model-path", type=Path, default=None,
+    p.add_argument("--model-path", type=_path, default=None,
                    help="a BlazePose landmark .tflite file to use instead of the installed one")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results already in the output folder")
@@ -92,14 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("pose", help="estimate the runner's pose in every frame and save it")
-    p.add_argument("video", type=Path, help="the video file (MP4, MOV, ...)")
-    p.add_argument("-o", "--output", type=Path, default=None,
+    p.set_defaults(subparser=p)
+    p.add_argument("video", type=_path, help="the video file (MP4, MOV, ...)")
+    p.add_argument("-o", "--output", type=_path, default=None,
                    help="output folder (default: posecoach-output/<video name>)")
     _add_video_job_args(p)
 
     p = sub.add_parser("analyze", help="measure the running in a video (or saved poses) and judge it")
-    p.add_argument("source", type=Path, help="a video file, or a pose dataset (.nc) from 'posecoach pose'")
-    p.add_argument("-o", "--output", type=Path, default=None,
+    p.set_defaults(subparser=p)
+    p.add_argument("source", type=_path, help="a video file, or a pose dataset (.nc) from 'posecoach pose'")
+    p.add_argument("-o", "--output", type=_path, default=None,
                    help="output folder (default: posecoach-output/<video name>; for a pose "
                         "dataset, the name of the video it was estimated on)")
     p.add_argument("--height-cm", type=_number_within(100, 230, "the runner's height in "
@@ -108,34 +119,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed-kmh", type=_number_within(3, 40, "the belt speed in km/h, e.g. 12"),
                    default=None,
                    help="treadmill belt speed in km/h (gives step length and speed)")
-    p.add_argument("--rules", type=Path, default=None,
+    p.add_argument("--rules", type=_path, default=None,
                    help="a rule file (TOML) with your own bands, weights or cues; see docs/rules.md")
     p.add_argument("--capture-fps", type=_number_within(1, 10000, "frames per second, e.g. 240"),
                    default=None, metavar="FPS",
                    help="for a slow-motion clip: the rate it was filmed at (e.g. 240 for a phone's "
                         "slow motion that plays at 30); times are then real time")
-    p.add_argument("--video", type=Path, default=None, metavar="PATH",
+    p.add_argument("--video", type=_path, default=None, metavar="PATH",
                    help="with a pose dataset (.nc): the video it was estimated on, for the key "
-                        "frames and overlay.mp4 (default: the video it records, if still there)")
+                        "frames and overlay.mp4 (default: the video it records, if still there: its "
+                        "path as given to 'posecoach pose', looked for from here and from the "
+                        "dataset's folder and the 3 folders above it)")
     _add_video_job_args(p)
 
     p = sub.add_parser("demo", help="run posecoach on its built-in synthetic runners")
-    p.add_argument("-o", "--output", type=Path, default=Path("posecoach-demo"),
+    p.set_defaults(subparser=p)
+    p.add_argument("-o", "--output", type=_path, default=Path("posecoach-demo"),
                    help="output folder (default: posecoach-demo)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier demo's results")
     _add_common(p)
 
     p = sub.add_parser("info", help="print versions and which pose model files are installed")
+    p.set_defaults(subparser=p)
     _add_common(p)
 
     p = sub.add_parser("models", help="manage BlazePose model files (lite/full/heavy)")
+    p.set_defaults(subparser=p)
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")
     pi = msub.add_parser("install", help="install lite/heavy .tflite files from a file, folder or npm .tgz")
-    pi.add_argument("source", type=Path,
+    pi.set_defaults(subparser=pi)
+    pi.add_argument("source", type=_path,
                     help="a pose_landmark_{lite,full,heavy}.tflite, a folder holding them, or the "
                          "@mediapipe/pose npm package .tgz (get it with: npm pack @mediapipe/pose)")
     _add_common(pi)
     ps = msub.add_parser("status", help="list the model files found")
+    ps.set_defaults(subparser=ps)
     _add_common(ps)
     return parser
 
@@ -193,8 +211,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             log.warning("warning: %s", w)
         cad = a.summary.get("cadence_spm", {}).get("median")
         gct = a.summary.get("ground_contact_ms", {}).get("median")
-        log.info("Gait: %s. %d contacts found. Cadence %s steps/min, ground contact %s ms, foot strike %s.",
-                 a.gait["classification"], int((a.events["kind"] == "initial_contact").sum()),
+        n_ic = int((a.events["kind"] == "initial_contact").sum())
+        log.info("Gait: %s. %d contact%s found. Cadence %s steps/min, ground contact %s ms, foot "
+                 "strike %s.", a.gait["classification"], n_ic, "" if n_ic == 1 else "s",
                  f"{cad:.0f}" if cad else "n/a", f"{gct:.0f}" if gct else "n/a",
                  a.foot_strike["pattern"])
         if a.score and a.score.get("value_pct") is not None:
@@ -228,8 +247,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             for name, where in models.status().items():
                 print(f"{name}: {where or 'not installed'}")
             return 0
-        parser.parse_args(["models", "--help"])
-    parser.print_help()
+    # a command that needs an action (``posecoach models``) was given none: a usage error
+    getattr(args, "subparser", parser).print_help(sys.stderr)
     return 2
 
 
@@ -278,10 +297,12 @@ def _quiet_native_stderr():
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``posecoach`` command; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # with the usage of the command they were given to, not the top level's
+        getattr(args, "subparser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     _configure_logging(args)
     if not args.command:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return 2
     try:
         if args.verbose:

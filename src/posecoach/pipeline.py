@@ -66,6 +66,8 @@ class DemoResult:
 
 #: The files each command writes in its output folder.
 POSE_FILES = ["poses.nc", "poses.csv", "poses.json"]
+#: The suffixes of the pose files (never a video's)
+POSE_FILE_SUFFIXES = frozenset(Path(n).suffix for n in POSE_FILES)
 ANALYZE_FILES = ["analysis.json", "report.html"]
 VIDEO_ANALYZE_FILES = ANALYZE_FILES + ["overlay.mp4"] + POSE_FILES
 #: ``analyze`` on a saved pose dataset whose video was found (the poses are not saved again)
@@ -244,6 +246,10 @@ def run_pose(
     """``posecoach pose``: estimate poses in a video and save them in ``out_dir``."""
     from posecoach.video import probe
 
+    if Path(video_path).suffix.lower() in POSE_FILE_SUFFIXES:
+        raise UsageError(f"{video_path} holds poses, not a video: 'posecoach pose' estimates them "
+                         "from a video; to analyse saved poses run 'posecoach analyze "
+                         f"{Path(video_path).with_suffix('.nc')}'")
     probe(video_path)  # fail early, with a clear message, on a bad file
     with output_folder(out_dir, POSE_FILES, overwrite=overwrite, source=video_path) as out_dir:
         poses = estimate_poses(video_path, model=model, model_path=model_path, progress=progress,
@@ -572,6 +578,9 @@ def run_analyze(
     from posecoach.video import probe
 
     source = Path(source)
+    if source.suffix.lower() in POSE_FILE_SUFFIXES - {".nc"}:
+        raise UsageError(f"{source} is a pose export for other tools; posecoach reads its poses "
+                         f"back from the pose dataset: 'posecoach analyze {source.with_suffix('.nc')}'")
     load_rules(rules_path)  # a broken rule file is reported before the long work starts
     is_poses = source.suffix.lower() == ".nc"
     if video is not None and not is_poses:
