@@ -392,6 +392,22 @@ def test_slow_motion_withholds_time_verdicts_only(rules):
     assert res.get("kp03_ball_of_foot").status == "pass"
 
 
+def test_symmetry_of_times_is_judged_in_slow_motion_but_not_with_contacts_missed(rules):
+    """A ratio of times is the same in slow motion; with flights too long for the bounce
+    (contacts missed) the contact times themselves are not trusted, so neither is their
+    left/right difference (the panning clip was judged 'fail' on 702 against 290 ms)."""
+    steps = pd.DataFrame({"side": ["left", "right"] * 8,
+                          "ground_contact_ms": [250.0, 300.0] * 8})
+    base = {"ground_contact_ms": entry(275.0, n=16, left=250.0, right=300.0)}
+    slow = base | {"cadence_spm": entry(80.0)}
+    sym = assess(hand_analysis(slow, steps=steps), rules).get("practice_symmetry")
+    assert sym.status == "fail" and sym.value == pytest.approx(50 / 275 * 100)
+    missed = base | {"cadence_spm": entry(170.0), "flight_ms": entry(300.0),
+                     "vertical_oscillation_cm": entry(2.0)}
+    sym = assess(hand_analysis(missed, steps=steps), rules).get("practice_symmetry")
+    assert sym.status == "not_assessable" and "contacts were missed" in sym.reason
+
+
 # --------------------------------------------------------------------------- speed-relative bands
 
 
@@ -818,6 +834,18 @@ def test_asymmetry_interval_holds_the_asymmetry_of_the_medians(left, right, reso
     lo, hi = assessment.asymmetry_ci(np.asarray(left), np.asarray(right), resolution)
     point = assessment.symmetry_index(float(np.median(left)), float(np.median(right)), resolution)
     assert 0 <= lo <= point + 1e-9 and point <= hi + 1e-9
+    assert hi <= 200.0  # the index's own range for positive values
+
+
+def test_a_wide_asymmetry_interval_stays_within_the_index_range():
+    """Few, scattered steps (the sprint clip: 3.2 % with an interval of 0-410 %, which the
+    index cannot reach): the far end is the index of the far corner, not the widest gap
+    over the medians' mean."""
+    left = np.array([40.0, 60, 100, 100, 110, 130, 200])
+    right = np.array([30.0, 50, 60, 64, 70, 90, 190])
+    lo, hi = assessment.asymmetry_ci(left, right)
+    assert lo == 0.0
+    assert hi == pytest.approx(assessment.symmetry_index(200.0, 30.0)) and hi < 200.0
 
 
 def test_asymmetry_interval_covers_the_true_asymmetry():

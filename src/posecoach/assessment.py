@@ -934,10 +934,12 @@ def _real_time_problem(rule: Rule, analysis: Any) -> str | None:
     """Why a time-based rule cannot be judged on this clip (slow motion, or flights too long
     for the bounce: contacts missed), or None.
     """
-    if rule.aggregate == "asymmetry" or METRIC_KINDS.get(rule.metric) not in ("time", "rate"):
-        return None  # ratios of times are the same in slow motion
+    if METRIC_KINDS.get(rule.metric) not in ("time", "rate"):
+        return None
     problem = quality.analysis_timing_problem(analysis)
-    return problem.reason if problem else None
+    if problem is None or (rule.aggregate == "asymmetry" and problem.kind != "missed_contacts"):
+        return None  # ratios of times are the same in slow motion, not with contacts missed
+    return problem.reason
 
 
 def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
@@ -1022,10 +1024,9 @@ def asymmetry_ci(left: np.ndarray, right: np.ndarray, resolution: float | None =
 
     Each foot's median gets its :func:`posecoach.metrics.median_ci` at ``1 - (1 - level) / 2``
     (97.5 %), so both lie in theirs at once with at least ``level`` (Bonferroni); the
-    difference ``L - R`` then lies between ``low_L - high_R`` and ``high_L - low_R``, and the
-    index is taken of that range's sizes (0 where it holds no difference), less one
-    resolution step, over the mean of the two feet's medians. None with fewer than 7 steps
-    of either foot (the fewest a 97.5 % interval of a median needs).
+    interval is the smallest and the largest index (with its resolution allowance) over
+    that box of left and right values: 0 where the two intervals overlap. None with fewer
+    than 7 steps of either foot (the fewest a 97.5 % interval of a median needs).
 
     >>> asymmetry_ci(np.full(8, 250.0), np.full(8, 280.0))  # every step alike: the index itself
     (11.320754716981133, 11.320754716981133)
@@ -1034,16 +1035,21 @@ def asymmetry_ci(left: np.ndarray, right: np.ndarray, resolution: float | None =
     left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
     left, right = left[np.isfinite(left)], right[np.isfinite(right)]
     cl, cr = median_ci(left, level=per_foot), median_ci(right, level=per_foot)
-    if cl is None or cr is None:
+    if cl is None or cr is None or abs(float(np.median(left)) + float(np.median(right))) < 1e-9:
         return None
-    mean = 0.5 * (float(np.median(left)) + float(np.median(right)))
-    if abs(mean) < 1e-9:
-        return None
-    a, b = cl[0] - cr[1], cl[1] - cr[0]
-    near = 0.0 if a <= 0.0 <= b else min(abs(a), abs(b))
-    far = max(abs(a), abs(b))
-    res = resolution or 0.0
-    return (max(near - res, 0.0) / abs(mean) * 100.0, max(far - res, 0.0) / abs(mean) * 100.0)
+    # the index grows with the gap between the feet and shrinks with their mean, so over
+    # the box of both intervals it is largest at one far corner and smallest (0 where the
+    # intervals overlap) at the near one; taken there (not over the point estimates' mean),
+    # it stays within the index's own range (at most 200 % for positive values)
+    far = max(symmetry_index(cl[1], cr[0], resolution) or 0.0,
+              symmetry_index(cl[0], cr[1], resolution) or 0.0)
+    if cl[0] > cr[1]:
+        near = symmetry_index(cl[0], cr[1], resolution) or 0.0
+    elif cr[0] > cl[1]:
+        near = symmetry_index(cl[1], cr[0], resolution) or 0.0
+    else:
+        near = 0.0
+    return near, far
 
 
 def _not_assessable(rule: Rule, reason: str, band_text: str, measured: dict | None = None) -> RuleResult:
