@@ -108,6 +108,8 @@ def test_key_frames_come_from_the_median_step(demo):
         assert d[label] == d.min()  # the step closest to the medians, not the best one
         assert d.max() > d.min()
         assert [k.phase for k in sel.key_frames_ if k.side == side] == list(PHASES)
+        times = [k.time_s for k in sel.key_frames_ if k.side == side]
+        assert times == sorted(times)  # shown in the order they happen: Pull after toe-off
 
 
 def test_plots_are_pngs(demo):
@@ -493,3 +495,22 @@ def test_the_two_parts_of_key_point_ten_are_numbered_10a_and_10b(demo, tmp_path)
     assert re.search(r"<h3>10a\. Knees and thighs low", html)
     assert re.search(r"<h3>10b\. Knees together and relaxed", html)
     assert not re.search(r"<h3>10\. ", html) and re.search(r"<h3>11\. ", html)
+
+
+def test_a_step_left_out_of_the_summary_is_not_the_representative_one(demo):
+    """A step with both feet down (the pose model lost a foot: ``quality.overlapping_steps``)
+    is not shown as a foot's typical step, even where it is the closest to the medians."""
+    import copy
+
+    _, a, _, _, _ = demo
+    chosen = KeyFrameSelector().detect(a).steps_
+    lost = copy.copy(a)
+    lost.quality = dict(a.quality, overlapping_steps=[int(a.steps.loc[chosen["left"], "ic_frame"])])
+    again = KeyFrameSelector().detect(lost)
+    assert again.steps_["left"] is not None and again.steps_["left"] != chosen["left"]
+    assert again.steps_["right"] == chosen["right"]
+    every_left = copy.copy(a)
+    every_left.quality = dict(a.quality, overlapping_steps=[
+        int(f) for f in a.steps.loc[a.steps["side"] == "left", "ic_frame"]])
+    none = KeyFrameSelector().detect(every_left)
+    assert none.steps_["left"] is None and not any(k.side == "left" for k in none.key_frames_)

@@ -34,7 +34,8 @@ import pandas as pd
 from posecoach._arrays import nanmid
 from posecoach.report import _common as C
 
-PHASES: tuple[str, ...] = ("initial_contact", "mid_stance", "fall", "pull", "toe_off")
+#: In the order they happen in a step: the Pull's peak heel lift comes after the toe-off.
+PHASES: tuple[str, ...] = ("initial_contact", "mid_stance", "fall", "toe_off", "pull")
 #: Caption lines under every key frame (fixed, so all pictures have the same height).
 _CAPTION_LINES = 6
 PHASE_TITLES: dict[str, str] = {
@@ -228,6 +229,9 @@ class KeyFrameSelector:
             cand = steps[(steps["side"] == side)]
             cand = cand[np.isfinite(cand["ic_time_s"].astype(float))
                         & np.isfinite(cand["to_time_s"].astype(float))]
+            # not a step the summary left out (both feet down: the pose model lost a foot)
+            left_out = set((analysis.quality or {}).get("overlapping_steps") or [])
+            cand = cand[~cand["ic_frame"].isin(left_out)]
             if cand.empty:
                 continue
             # prefer complete strides (the Pull needs the swing up to the next contact)
@@ -283,8 +287,7 @@ def step_key_frames(analysis, step: pd.Series, label: int) -> list[KeyFrame]:
     knee = angles["knee_flexion_deg"].sel(side=leg).values
     pull = peak_swing_flexion_time_s(t, knee, to, next_ic)
     out = []
-    for phase, time_s in (("initial_contact", ic), ("mid_stance", mid), ("fall", fall),
-                          ("pull", pull), ("toe_off", to)):
+    for phase, time_s in zip(PHASES, (ic, mid, fall, to, pull), strict=True):
         if not np.isfinite(time_s):
             continue
         if phase == "initial_contact":
