@@ -419,7 +419,13 @@ def test_speed_relative_bands(rules):
     assert easy.status == "pass" and fast.status == "borderline"
     assert "3.0 m/s" in easy.band_text and "3.5-5" in fast.band_text
     assert unknown.status == "pass" and "speed unknown" in unknown.band_text
-    assert "speed unknown" in unknown.reason
+    assert "speed unknown" in unknown.reason and "treadmill speed (--speed-kmh)" in unknown.reason
+    # overground without a speed (a panning camera): not the treadmill's belt speed
+    crossing = hand_analysis(summary, speed_mps=None)
+    crossing.runner["setting"] = "overground"
+    text = assess(crossing, rules).get("kp02_short_support").band_text
+    assert "measured only with a fixed camera" in text and "running speed (--speed-kmh)" in text
+    assert "treadmill" not in text
     # rules that do not depend on speed never talk about it
     r = assess(hand_analysis({"foot_strike_angle_deg": entry(0.0)}, speed_mps=None),
                rules).get("kp03_ball_of_foot")
@@ -734,8 +740,10 @@ def test_a_speed_in_video_time_does_not_pick_speed_matched_bands(rules):
     rule = next(r for r in rules.rules if r.speed_bands)
     summary = {rule.metric: entry(1.0), "cadence_spm": entry(70.0)}
     slow = hand_analysis(summary, speed_mps=1.8)
-    slow.runner["speed_source"] = "measured"
-    assert "runner at 1.8 m/s" not in assessment.assess_rule(rule, slow).band_text
+    slow.runner.update(speed_source="measured", setting="overground")
+    text = assessment.assess_rule(rule, slow).band_text
+    assert "runner at 1.8 m/s" not in text and "in video time, not real time (slow motion" in text
+    assert "--capture-fps" in text and "treadmill" not in text
     given = hand_analysis(summary, speed_mps=1.8)
     given.runner["speed_source"] = "user"  # a treadmill speed the user gave is real
     assert "runner at 1.8 m/s" in assessment.assess_rule(rule, given).band_text

@@ -316,18 +316,27 @@ def test_a_recorded_relative_video_is_found_from_another_folder(poses_with_video
     assert "the video was not available" not in (elsewhere / "out" / "report.html").read_text()
 
 
-def test_a_belt_speed_given_for_an_overground_run_is_used_with_a_warning():
-    """--speed-kmh is a treadmill's belt speed; on a runner crossing the picture it replaces
-    the measured speed, so the user hears that (and how to get the measured one)."""
+def test_a_speed_given_for_an_overground_run_replaces_the_measured_one_with_a_warning():
+    """--speed-kmh is the belt speed on a treadmill; overground it is the running speed,
+    which replaces the one measured with a fixed camera: the user hears that (and how to
+    get the measured one); where nothing is measured (camera motion unknown) it just helps."""
+    from posecoach import camera
     p = synthetic.RunnerParams.pose_runner(setting="overground")
     ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=4.0, fps=60.0, seed=0)
-    measured = pipeline.analyze_poses(ds, height_m=p.height_m)
-    assert measured.runner["setting"] == "overground"
+    n = ds.sizes["time"]
+    fixed = ds.assign({camera.SHIFT_VAR: (("time", "space"), np.zeros((n, 2))),
+                       camera.DIFF_VAR: ("time", np.full(n, 8.0))})  # a fixed camera's scan
+    measured = pipeline.analyze_poses(fixed, height_m=p.height_m)
+    assert (measured.runner["setting"], measured.runner["camera"]) == ("overground", "static")
+    assert measured.runner["speed_source"] == "measured"
     assert not any("--speed-kmh" in w for w in measured.quality["warnings"])
-    given = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=12 / 3.6)
+    given = pipeline.analyze_poses(fixed, height_m=p.height_m, speed_mps=12 / 3.6)
     assert given.runner["speed_source"] == "user" and given.runner["speed_mps"] == 12 / 3.6
     (w,) = [w for w in given.quality["warnings"] if "--speed-kmh" in w]
-    assert "12.0 km/h" in w and "overground" in w and "leave --speed-kmh out" in w
+    assert "--speed-kmh 12.0 was used as the running speed" in w and "overground" in w
+    assert "leave --speed-kmh out" in w
+    unknown_camera = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=12 / 3.6)
+    assert not any("--speed-kmh" in w for w in unknown_camera.quality["warnings"])
     treadmill = synthetic.RunnerParams.pose_runner()
     ds, _ = synthetic.SyntheticRunner(treadmill).generate(duration_s=4.0, fps=60.0, seed=0)
     belt = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=treadmill.speed_mps)

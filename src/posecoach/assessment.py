@@ -67,6 +67,10 @@ KEY_FRAMES = ("initial_contact", "mid_stance", "fall", "pull", "toe_off")
 AGGREGATES = ("median", "abs", "worst_side", "asymmetry")
 DRILL_CATEGORIES = ("strength", "mobility", "pose_drill", "cadence")
 SIDES = ("left", "right")
+#: Why a speed-relative rule uses its default bands when nothing says otherwise
+#: (:func:`band_speed` gives the reason for a clip).
+SPEED_UNKNOWN = ("speed unknown, so the default (easy-pace) bands were used; give the treadmill "
+                 "speed (--speed-kmh) for speed-matched bands")
 
 #: Beyond this many borderline margins outside the good band, a fault ranks no higher.
 PRIORITY_DISTANCE_CAP = 3.0
@@ -215,19 +219,18 @@ class Rule:
     def speed_relative(self) -> bool:
         return bool(self.speed_bands)
 
-    def bands_for(self, speed_mps: float | None) -> tuple[Band | None, Band | None, str]:
+    def bands_for(self, speed_mps: float | None, unknown: str = SPEED_UNKNOWN
+                  ) -> tuple[Band | None, Band | None, str]:
         """The (good, borderline) bands for a running speed, and a note on the choice.
 
-        Without a speed a speed-relative rule falls back to its default bands
-        and the note says so.
+        Without a speed a speed-relative rule falls back to its default bands and the note
+        is ``unknown``: that, why the speed is not known and how to give it
+        (:func:`band_speed`).
         """
         if not self.speed_bands:
             return self.good, self.borderline, ""
         if speed_mps is None or not math.isfinite(speed_mps):
-            return self.good, self.borderline, (
-                "speed unknown, so the default (easy-pace) bands were used; give the treadmill "
-                "speed (--speed-kmh) for speed-matched bands"
-            )
+            return self.good, self.borderline, unknown
         lower, sb = 0.0, self.speed_bands[-1]
         for candidate in self.speed_bands:  # the last one has below_mps = inf (validated)
             if speed_mps < candidate.below_mps:
@@ -242,11 +245,13 @@ class Rule:
             where = f"speeds of {_fmt(lower)}-{_fmt(sb.below_mps)} m/s"
         return sb.good, sb.borderline, f"bands for {where}, runner at {speed_mps:.1f} m/s"
 
-    def band_text(self, speed_mps: float | None = None) -> str:
-        """Human text of the good and borderline bands (for the given speed)."""
+    def band_text(self, speed_mps: float | None = None, unknown: str = SPEED_UNKNOWN) -> str:
+        """Human text of the good and borderline bands (for the given speed; ``unknown``:
+        see :meth:`bands_for`).
+        """
         if self.view != "side" or self.good is None:
             return "no bands: " + _VIEW_REASONS.get(self.view, "not measured from this view")
-        good, borderline, note = self.bands_for(speed_mps)
+        good, borderline, note = self.bands_for(speed_mps, unknown)
         text = (f"good {good.text(self.unit)}; borderline {borderline.text(self.unit)}; "
                 "otherwise needs work")
         if self.aggregate == "abs":
@@ -1074,22 +1079,38 @@ _VERDICT_TEXT = {
 }
 
 
-def _band_speed(analysis: Any) -> float | None:
-    """The running speed that picks speed-matched bands: a measured speed is in video time,
-    so on a clip that is not real time (implausible cadence: slow motion) it is not used.
+def band_speed(analysis: Any) -> tuple[float | None, str]:
+    """The running speed that picks speed-matched bands, or None and why it is not known.
+
+    A measured speed is in video time, so on a clip that is not real time (implausible
+    cadence: slow motion) it is not used. The reason says how to give the speed: the
+    belt speed on a treadmill; overground the running speed, which posecoach measures
+    only with a fixed camera.
     """
     runner = analysis.runner or {}
     speed = _finite(runner.get("speed_mps"))
-    if speed is None or runner.get("speed_source") == "user":
-        return speed
-    problem = quality.analysis_timing_problem(analysis)
-    return speed if problem is None or problem.kind == "missed_contacts" else None
+    if speed is not None and runner.get("speed_source") == "user":
+        return speed, ""
+    if speed is not None:
+        problem = quality.analysis_timing_problem(analysis)
+        if problem is None or problem.kind == "missed_contacts":
+            return speed, ""
+        return None, ("the speed measured from the video is in video time, not real time "
+                      f"({problem.kind.replace('_', ' ')}: see the warnings), so the default "
+                      "(easy-pace) bands were used; give the rate it was filmed at "
+                      "(--capture-fps) or the running speed (--speed-kmh) for speed-matched "
+                      "bands")
+    if runner.get("setting") == "overground":
+        return None, ("speed unknown (it is measured only with a fixed camera), so the default "
+                      "(easy-pace) bands were used; give the running speed (--speed-kmh) for "
+                      "speed-matched bands")
+    return None, SPEED_UNKNOWN
 
 
 def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
     """The verdict on one rule for one analysis (the generic logic of the module docstring)."""
-    speed = _band_speed(analysis)
-    band_text = rule.band_text(speed)
+    speed, unknown = band_speed(analysis)
+    band_text = rule.band_text(speed, unknown)
     gait = (analysis.gait or {}).get("classification", "unknown")
     if gait != "running":
         why = (analysis.gait or {}).get("reason") or f"the gait is {gait}"
@@ -1101,7 +1122,7 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
         reason = _VIEW_REASONS.get(rule.view, f"needs a {rule.view} view; this clip is a "
                                               f"{clip_view} view")
         return _not_assessable(rule, reason, band_text)
-    good, borderline, _ = rule.bands_for(speed)
+    good, borderline, _ = rule.bands_for(speed, unknown)
     measured = _measure(rule, analysis, good, borderline)
     if "reason" in measured:
         return _not_assessable(rule, measured["reason"], band_text, measured)

@@ -116,9 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height-cm", type=_number_within(100, 230, "the runner's height in "
                                                       "centimetres, e.g. 178"), default=None,
                    help="runner's height in cm (sets the scale; default assumes 170 cm and warns)")
-    p.add_argument("--speed-kmh", type=_number_within(3, 40, "the belt speed in km/h, e.g. 12"),
+    p.add_argument("--speed-kmh", type=_number_within(3, 40, "the speed in km/h, e.g. 12"),
                    default=None,
-                   help="treadmill belt speed in km/h (gives step length and speed)")
+                   help="treadmill belt speed in km/h, or overground the running speed (gives "
+                        "step length and speed, and picks speed-matched bands)")
     p.add_argument("--rules", type=_path, default=None,
                    help="a rule file (TOML) with your own bands, weights or cues; see docs/rules.md")
     p.add_argument("--capture-fps", type=_number_within(1, 10000, "frames per second, e.g. 240"),

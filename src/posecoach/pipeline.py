@@ -278,8 +278,8 @@ def analyze_poses(
     height_m : float, optional
         Runner's height (sets the scale); a documented default is used otherwise.
     speed_mps : float, optional
-        Treadmill belt speed (on an overground clip it is used as the running speed, with a
-        warning).
+        Treadmill belt speed, or overground the running speed (it replaces the one measured
+        with a fixed camera, with a warning).
     """
     from posecoach import camera, events, filtering, kinematics, metrics, quality, scene
     from posecoach import gait as gait_check
@@ -310,12 +310,12 @@ def analyze_poses(
         ground_slope=sc.ground_slope, ground_x0_px=sc.ground_x0_px,
     )
     angles = kinematics.joint_angles(body)
-    if speed_mps is not None and sc.setting == "overground":
+    if speed_mps is not None and sc.setting == "overground" and sc.camera == "static":
         warnings_.append(
-            f"a belt speed was given ({3.6 * speed_mps:.1f} km/h, --speed-kmh), but the runner moves "
-            "through the picture (overground, not a treadmill): it was used as the running speed "
-            "for speed and step length; leave --speed-kmh out to measure the speed from the video "
-            "(fixed camera)")
+            f"--speed-kmh {3.6 * speed_mps:.1f} was used as the running speed (speed, step length, "
+            "speed-matched bands) instead of the speed measured from the video: the runner moves "
+            "through the picture of a fixed camera (overground, not a treadmill); leave "
+            "--speed-kmh out to use the measured one")
     # 4. events
     detector = events.GaitEventDetector().detect(body, angles)
     warnings_ += detector.warnings_
