@@ -352,7 +352,12 @@ def test_a_short_clip_is_warned_about_once(rules):
     four.quality["overlapping_steps"] = [55]
     (w,) = assess(four, rules).warnings
     assert "it holds 4 steps, of which 3 could be used (1 left out" in w
-    assert "the others rest on 3 steps or fewer" in w
+    assert "need 4 steps with a value and were not judged; film" in w  # none judged: no "rest on"
+    some = hand_analysis({**summary, "ground_contact_ms": entry(250.0, n=4)},
+                         steps=pd.DataFrame({"side": ["right", "left"] * 2}))
+    (w,) = assess(some, rules).warnings
+    judged = sum(r.status != "not_assessable" for r in assess(some, rules).results)
+    assert judged >= 1 and f"and the {judged} judged rest on 4 steps or fewer" in w
     enough = {"foot_strike_angle_deg": entry(15.0, n=5)}
     five = pd.DataFrame({"side": ["right", "left"] * 2 + ["right"]})
     (w,) = assess(hand_analysis(enough, steps=five), rules).warnings

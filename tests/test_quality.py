@@ -209,4 +209,4 @@ def test_a_contact_held_past_the_other_foots_landing_is_left_out(monkeypatch):
     from posecoach.report.html import render_html
 
     html = render_html(a, verdicts)
-    assert "1 left out (both feet on the ground: see the warnings); 0 left out of timing" in html
+    assert "measured; 1 left out (both feet on the ground: see the warnings)</td>" in html

@@ -1293,9 +1293,13 @@ def too_few_steps_warning(results: list[RuleResult], rules: RuleSet, n_steps: in
     starved = [r for r in results if r.status == "not_assessable" and r.metric is not None
                and 0 < r.n < per_rule.get(r.id, 0)]
     if starved:
-        return (f"the clip is short: {holds}; {len(starved)} of {len(results)} rules need {need} "
-                f"steps with a value and were not judged, and the others rest on {used} steps or "
-                f"fewer, so one odd step moves them; {film}")
+        judged = sum(r.status != "not_assessable" for r in results)
+        one = len(starved) == 1
+        rest = (f", and the {judged} judged rest on {used} steps or fewer, so one odd step moves "
+                f"{'it' if judged == 1 else 'them'}" if judged else "")
+        return (f"the clip is short: {holds}; {len(starved)} of {len(results)} rules "
+                f"{'needs' if one else 'need'} {need} steps with a value and "
+                f"{'was' if one else 'were'} not judged{rest}; {film}")
     return (f"the clip is short: {holds}, so each verdict rests on {used} steps or fewer and one "
             f"odd step moves it; {film}")
 

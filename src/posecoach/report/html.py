@@ -54,6 +54,11 @@ def _num(v: float | None, unit: str = "", digits: int = 1) -> str:
     return f"{v:.{digits}f} {_unit_text(unit)}".strip()
 
 
+def _count(n: int, word: str) -> str:
+    """``"1 frame"``, ``"2 frames"``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _letter_shared_numbers(rules: list[dict]) -> None:
     """Number the parts of one principle 10a, 10b, ... (the rule file splits key point 10
     into what a side view shows and what needs a front view), so that "the fifteen key
@@ -186,6 +191,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
     q, v = analysis.quality, analysis.video
     cleaning = q.get("cleaning", {})
     n_overlap = len(q.get("overlapping_steps") or [])
+    n_slow = q.get("steps_excluded_from_timing", 0) - n_overlap
     quality_rows = [
         ("Video", f"{v.get('width')}x{v.get('height')} px, {v.get('fps', 0):.1f} fps "
                   f"({v.get('effective_fps', v.get('fps', 0)):.1f} distinct pictures/s), "
@@ -194,14 +200,16 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                    f"{analysis.runner.get('camera')}, height {analysis.runner.get('height_m', 0):.2f} m "
                    f"({analysis.runner.get('height_source')})"),
         ("Runner detected", f"{100 * q.get('detected_fraction', 0):.0f} % of frames"),
-        ("Repaired", f"{q.get('swaps_repaired', 0)} left/right leg swaps ({q.get('frames_repaired', 0)} "
-                     f"frames), {q.get('gap_frames_filled', 0)} frames with gaps filled"),
+        ("Repaired", f"{_count(q.get('swaps_repaired', 0), 'left/right leg swap')} "
+                     f"({_count(q.get('frames_repaired', 0), 'frame')}), "
+                     f"{_count(q.get('gap_frames_filled', 0), 'frame')} with gaps filled"),
         ("Filter", f"zero-lag Butterworth low-pass at {cleaning.get('cutoff_hz') or 0:.1f} Hz"),
-        ("Steps", f"{len(analysis.steps)} complete contacts measured; "
-                  + (f"{n_overlap} left out (both feet on the ground: see the warnings); "
+        ("Steps", f"{_count(len(analysis.steps), 'complete contact')} measured"
+                  + (f"; {n_overlap} left out (both feet on the ground: see the warnings)"
                      if n_overlap else "")
-                  + f"{q.get('steps_excluded_from_timing', 0) - n_overlap} left out of timing "
-                    "(slow motion)"),
+                  + (f"; {n_slow} more left out of timing (a slow-motion section)" if n_slow else "")
+                  + ("; all times are in video time, not real time (see the warnings)"
+                     if problem is not None and problem.kind != "missed_contacts" else "")),
         ("Resolution", f"times about one frame ({1000 / max(v.get('effective_fps') or v.get('fps') or 30, 1):.0f} ms); "
                        "2-D joint angles about 5-8 deg"),
     ]
