@@ -210,3 +210,31 @@ def test_a_contact_held_past_the_other_foots_landing_is_left_out(monkeypatch):
 
     html = render_html(a, verdicts)
     assert "measured; 1 left out (both feet on the ground: see the warnings)</td>" in html
+
+
+def test_a_step_over_a_missed_pair_of_contacts_gives_no_step_time(monkeypatch):
+    """Contacts 6 and 7 (one of each foot) lost: contact 5's next contact is the other
+    foot's again, three steps later. Its step time, flight and stride are left out (they
+    were summarised as a step of ~1 s), and the user is told where."""
+    p = synthetic.RunnerParams.pose_runner()
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=8.0, fps=60.0, seed=0)
+    clean = pipeline.analyze_poses(ds, height_m=p.height_m)
+
+    def lose_a_pair(contacts):
+        c = contacts.sort_values("ic_time_s").reset_index(drop=True)
+        return c.drop(index=[6, 7]).reset_index(drop=True)
+
+    _patch_contacts(monkeypatch, lose_a_pair)
+    a = pipeline.analyze_poses(ds, height_m=p.height_m)
+    frame = int(clean.steps.sort_values("ic_time_s")["ic_frame"].iloc[5])
+    assert a.quality["steps_over_missed_contacts"] == [frame]
+    step = a.steps.loc[a.steps["ic_frame"] == frame].iloc[0]
+    assert np.isnan(step["step_time_ms"]) and np.isnan(step["flight_ms"])
+    assert np.isfinite(step["ground_contact_ms"])  # the contact itself is fine
+    (w,) = [w for w in a.quality["warnings"] if "contacts were missed there" in w]
+    assert f"frames {frame})" in w
+    for name in ("step_time_ms", "flight_ms"):
+        s, c = a.summary[name], clean.summary[name]
+        assert s["n"] == c["n"] - 3  # the long step, and the two lost contacts' steps
+        assert s["median"] == pytest.approx(c["median"], abs=1000 / 60)
+    assert clean.quality["steps_over_missed_contacts"] == []

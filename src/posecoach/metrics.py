@@ -323,6 +323,14 @@ class StepMetrics:
         return self
 
 
+#: Per-step values measured from a contact to the next one (or the foot's next): wrong for a
+#: "step" that spans contacts the analysis missed (:func:`posecoach.quality.steps_over_missed_contacts`).
+STEP_SPAN_METRICS: tuple[str, ...] = (
+    "step_time_ms", "cadence_spm", "flight_ms", "stride_time_ms", "duty_factor_pct",
+    "step_length_m", "vertical_ratio_pct", "vertical_oscillation_cm", "head_vertical_motion_cm",
+)
+
+
 #: What every message asking for a longer clip advises: twice the packaged rule file's
 #: ``min_steps`` (a rule needs 4 steps with a value), i.e. 4 per foot
 #: (:func:`posecoach.assessment.too_few_steps_warning` derives it from the rules in use).

@@ -359,6 +359,17 @@ def analyze_poses(
         for x in slow:
             slow_motion |= ((steps["ic_frame"] >= x.first_frame)
                             & (steps["ic_frame"] <= x.last_frame)).to_numpy()
+    # a step over a missed contact of each foot: no step time, flight or stride of its own
+    gaps = quality.steps_over_missed_contacts(steps, sections)
+    q["steps_over_missed_contacts"] = []
+    if gaps.any():
+        q["steps_over_missed_contacts"] = [int(f) for f in steps.loc[gaps, "ic_frame"]]
+        steps = steps.copy()
+        steps.loc[gaps, list(metrics.STEP_SPAN_METRICS)] = np.nan
+        warnings_.append(
+            f"{int(gaps.sum())} step(s) lasted {quality.STEP_GAP_FACTOR:g} times the usual step or "
+            f"longer (from the contacts at frames {', '.join(map(str, q['steps_over_missed_contacts']))}): "
+            "contacts were missed there, so their step time, flight and stride were left out")
     gait, reason = metrics.classify_gait(steps[~slow_motion])
     support = gait_check.double_support(body, fps=fps)
     gait, reason = gait_check.combine(gait, reason, support)

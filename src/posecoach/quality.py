@@ -145,6 +145,33 @@ def playback_sections(steps: pd.DataFrame) -> list[PlaybackSection]:
     ]
 
 
+#: A step longer than this many times its playback section's median step spans a contact
+#: the analysis missed (a missed pair of contacts makes one "step" of about three).
+STEP_GAP_FACTOR = PLAYBACK_JUMP_FACTOR
+
+
+def steps_over_missed_contacts(steps: pd.DataFrame, sections: list[PlaybackSection], *,
+                               factor: float = STEP_GAP_FACTOR) -> np.ndarray:
+    """Steps whose step time spans a contact the analysis missed.
+
+    A step counts only to the other foot's next contact (``posecoach.metrics``), so one
+    missed contact already ends no step; but where a contact of each foot is missed the
+    next contact is the other foot's again, three steps later. Such a step is ``factor``
+    times or more as long as the median step of its playback section
+    (:func:`playback_sections`: in a slow-motion section its steps are long too).
+    """
+    out = np.zeros(len(steps), dtype=bool)
+    if steps.empty or "step_time_ms" not in steps or not sections:
+        return out
+    st = steps["step_time_ms"].to_numpy(dtype=float)
+    frames = steps["ic_frame"].to_numpy()
+    for x in sections:
+        inside = (frames >= x.first_frame) & (frames <= x.last_frame)
+        with np.errstate(invalid="ignore"):
+            out |= inside & (st >= factor * x.median_step_ms)
+    return out
+
+
 def plausible_running_cadence(cadence_spm: float | None) -> bool:
     """Whether a cadence (with a flight phase) is one a runner can have in real time."""
     return cadence_spm is None or not np.isfinite(cadence_spm) or (
