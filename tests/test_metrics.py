@@ -273,3 +273,17 @@ def test_summary_interval_is_none_with_fewer_than_six_steps():
     steps = pd.DataFrame({"side": ["left", "right"] * 2 + ["left"],
                           "ground_contact_ms": [200.0, 210, 205, 215, 220]})
     assert metrics.summarise(steps, fps=100)["ground_contact_ms"]["median_ci95"] is None
+
+
+def test_the_foot_strike_class_is_that_of_the_median_angle():
+    """Two heel landings, two forefoot ones and a level one: the median angle (5 deg) is a
+    midfoot one, and so is the class; the most frequent class ("heel", first of a tie) is not
+    what the summary's angle beside it says. Per foot the same."""
+    angles = [12.0, 10.0, -5.0, -4.0, 5.0, 11.0]
+    steps = pd.DataFrame({"side": ["left", "right"] * 3, "foot_strike_angle_deg": angles,
+                          "foot_strike": [metrics.strike_class(a) for a in angles]})
+    fs = metrics.foot_strike_summary(steps)
+    assert fs == {"pattern": "midfoot", "left": "midfoot", "right": "heel"}
+    assert fs["pattern"] == metrics.strike_class(float(np.median(angles)))
+    assert metrics.foot_strike_summary(steps.iloc[:0]) == {
+        "pattern": "unknown", "left": "unknown", "right": "unknown"}

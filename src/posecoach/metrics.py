@@ -611,18 +611,27 @@ def _median_ci_ranks(n: int, level: float) -> tuple[int, int] | None:
     return (lo, hi) if lo >= 0 and hi < n else None
 
 def foot_strike_summary(steps: pd.DataFrame) -> dict[str, str]:
-    """The dominant foot-strike class overall and per side ("unknown" without data)."""
+    """The foot-strike class overall and per side ("unknown" without data).
 
-    def mode(s: pd.Series) -> str:
-        s = s[s != "unknown"]
-        return str(s.mode().iloc[0]) if len(s) else "unknown"
+    The class of the median foot angle at contact (:func:`strike_class`): the classes are
+    ordered by that angle, so this is the median class, and it always agrees with the
+    summary's ``foot_strike_angle_deg`` beside it. (The most frequent class, used before,
+    called a clip of heel and forefoot landings "heel" beside a median angle of 7.6 deg,
+    a midfoot one.)
+    """
 
-    if steps.empty or "foot_strike" not in steps:
+    def median_class(v: pd.Series) -> str:
+        v = v.to_numpy(dtype=float)
+        v = v[np.isfinite(v)]
+        return strike_class(float(np.median(v))) if v.size else "unknown"
+
+    if steps.empty or "foot_strike_angle_deg" not in steps:
         return {"pattern": "unknown", "left": "unknown", "right": "unknown"}
+    angle = steps["foot_strike_angle_deg"]
     return {
-        "pattern": mode(steps["foot_strike"]),
-        "left": mode(steps.loc[steps["side"] == "left", "foot_strike"]),
-        "right": mode(steps.loc[steps["side"] == "right", "foot_strike"]),
+        "pattern": median_class(angle),
+        "left": median_class(angle[steps["side"] == "left"]),
+        "right": median_class(angle[steps["side"] == "right"]),
     }
 
 

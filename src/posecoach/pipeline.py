@@ -435,7 +435,7 @@ def analyze_poses(
         video=info, runner=runner, gait={"classification": gait, "reason": reason,
                                           "double_support": support.to_dict()},
         events=detector.events_, steps=steps, summary=summary,
-        foot_strike=metrics.foot_strike_summary(steps), quality=q, body=body, angles=angles,
+        foot_strike=metrics.foot_strike_summary(used), quality=q, body=body, angles=angles,
         poses=poses,
         source={"file": poses.attrs.get("source_file", ""), "pose_source": poses.attrs["source_software"],
                 "model": poses.attrs.get("model", "")},
