@@ -968,7 +968,7 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
     ci = _ci_pair(entry.get("median_ci95"))
     if rule.aggregate == "median":
         out.update(value=median, spread=_finite(entry.get("iqr")), ci=ci,
-                   how=f"median of {n} steps")
+                   how=_how_summarised(entry, n))
     elif rule.aggregate == "abs":
         out.update(value=abs(median), spread=_finite(entry.get("iqr")), ci=_abs_ci(ci),
                    how=f"size of the median of {n} steps")
@@ -1000,6 +1000,18 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
                        n=counts[worst],
                        how=f"median of the {worst} foot's {counts[worst]} steps (the worse foot)")
     return out
+
+
+def _how_summarised(entry: dict, n: int) -> str:
+    """How a summary value was made from the steps, for a verdict's reason: the median, or
+    for the cadence the method its entry names (``metrics.summarise``).
+    """
+    method = str(entry.get("method") or "")
+    if "Theil" in method:
+        return f"{n} steps: the slope of contact time over consecutive steps"
+    if "stride" in method:
+        return f"median of {n} strides"
+    return f"median of {n} steps"
 
 
 def symmetry_index(left: float | None, right: float | None,
