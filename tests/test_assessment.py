@@ -877,10 +877,12 @@ def test_asymmetry_interval_covers_the_true_asymmetry():
 def test_a_verdict_says_how_its_value_was_made_from_the_steps(rules):
     """The cadence is not a median of steps (a lesson clip's report said 'median of 16 steps'
     beside a Theil slope): the reason names the slope, or the strides it came from."""
-    theil = entry(170.0, n=16) | {"method": "60 / step time (s), the step time being Theil's slope"}
+    from posecoach.metrics import CADENCE_FROM_SLOPES, CADENCE_FROM_STRIDES
+
+    theil = entry(170.0, n=16) | {"method": CADENCE_FROM_SLOPES}  # as metrics.summarise writes
     r = assess(hand_analysis({"cadence_spm": theil}), rules).get("practice_cadence")
     assert "(16 steps: the slope of contact time over consecutive steps" in r.reason
-    strides = entry(170.0, n=7) | {"method": "120000 / median stride time (ms)"}
+    strides = entry(170.0, n=7) | {"method": CADENCE_FROM_STRIDES}
     r = assess(hand_analysis({"cadence_spm": strides}), rules).get("practice_cadence")
     assert "(median of 7 strides" in r.reason
     r = assess(hand_analysis({"ground_contact_ms": entry(250.0, n=9)}), rules).get(

@@ -56,7 +56,13 @@ import numpy as np
 from posecoach import quality
 from posecoach._arrays import finite_or_none as _finite
 from posecoach.errors import PosecoachError
-from posecoach.metrics import FILM_ADVICE, METRIC_KINDS, median_ci
+from posecoach.metrics import (
+    CADENCE_FROM_SLOPES,
+    CADENCE_FROM_STRIDES,
+    FILM_ADVICE,
+    METRIC_KINDS,
+    median_ci,
+)
 
 #: Name of the packaged default rule file (``extends = "pose_method"`` refers to it).
 DEFAULT_RULES_NAME = "pose_method"
@@ -67,10 +73,16 @@ KEY_FRAMES = ("initial_contact", "mid_stance", "fall", "pull", "toe_off")
 AGGREGATES = ("median", "abs", "worst_side", "asymmetry")
 DRILL_CATEGORIES = ("strength", "mobility", "pose_drill", "cadence")
 SIDES = ("left", "right")
+
+
+def _default_bands_note(why: str, give: str) -> str:
+    """The note of a speed-relative rule judged with its default bands: why, and what to give."""
+    return f"{why}, so the default (easy-pace) bands were used; give {give} for speed-matched bands"
+
+
 #: Why a speed-relative rule uses its default bands when nothing says otherwise
 #: (:func:`band_speed` gives the reason for a clip).
-SPEED_UNKNOWN = ("speed unknown, so the default (easy-pace) bands were used; give the treadmill "
-                 "speed (--speed-kmh) for speed-matched bands")
+SPEED_UNKNOWN = _default_bands_note("speed unknown", "the treadmill speed (--speed-kmh)")
 
 #: Beyond this many borderline margins outside the good band, a fault ranks no higher.
 PRIORITY_DISTANCE_CAP = 3.0
@@ -1006,10 +1018,10 @@ def _how_summarised(entry: dict, n: int) -> str:
     """How a summary value was made from the steps, for a verdict's reason: the median, or
     for the cadence the method its entry names (``metrics.summarise``).
     """
-    method = str(entry.get("method") or "")
-    if "Theil" in method:
+    method = entry.get("method")
+    if method == CADENCE_FROM_SLOPES:
         return f"{n} steps: the slope of contact time over consecutive steps"
-    if "stride" in method:
+    if method == CADENCE_FROM_STRIDES:
         return f"median of {n} strides"
     return f"median of {n} steps"
 
@@ -1107,15 +1119,13 @@ def band_speed(analysis: Any) -> tuple[float | None, str]:
         problem = quality.analysis_timing_problem(analysis)
         if problem is None or problem.kind == "missed_contacts":
             return speed, ""
-        return None, ("the speed measured from the video is in video time, not real time "
-                      f"({problem.kind.replace('_', ' ')}: see the warnings), so the default "
-                      "(easy-pace) bands were used; give the rate it was filmed at "
-                      "(--capture-fps) or the running speed (--speed-kmh) for speed-matched "
-                      "bands")
+        return None, _default_bands_note(
+            "the speed measured from the video is in video time, not real time "
+            f"({problem.kind.replace('_', ' ')}: see the warnings)",
+            "the rate it was filmed at (--capture-fps) or the running speed (--speed-kmh)")
     if runner.get("setting") == "overground":
-        return None, ("speed unknown (it is measured only with a fixed camera), so the default "
-                      "(easy-pace) bands were used; give the running speed (--speed-kmh) for "
-                      "speed-matched bands")
+        return None, _default_bands_note("speed unknown (it is measured only with a fixed camera)",
+                                         "the running speed (--speed-kmh)")
     return None, SPEED_UNKNOWN
 
 

@@ -86,6 +86,15 @@ def _add_video_job_args(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
+def _add_command(sub, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A sub-command's parser, which the parsed arguments name (``args.subparser``): its usage
+    goes with an error about its arguments, and its help where an action is missing.
+    """
+    p = sub.add_parser(name, **kwargs)
+    p.set_defaults(subparser=p)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -100,15 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("pose", help="estimate the runner's pose in every frame and save it")
-    p.set_defaults(subparser=p)
+    p = _add_command(sub, "pose", help="estimate the runner's pose in every frame and save it")
     p.add_argument("video", type=_path, help="the video file (MP4, MOV, ...)")
     p.add_argument("-o", "--output", type=_path, default=None,
                    help="output folder (default: posecoach-output/<video name>)")
     _add_video_job_args(p)
 
-    p = sub.add_parser("analyze", help="measure the running in a video (or saved poses) and judge it")
-    p.set_defaults(subparser=p)
+    p = _add_command(sub, "analyze", help="measure the running in a video (or saved poses) and judge it")
     p.add_argument("source", type=_path, help="a video file, or a pose dataset (.nc) from 'posecoach pose'")
     p.add_argument("-o", "--output", type=_path, default=None,
                    help="output folder (default: posecoach-output/<video name>; for a pose "
@@ -133,28 +140,23 @@ def build_parser() -> argparse.ArgumentParser:
                         "dataset's folder and the 3 folders above it)")
     _add_video_job_args(p)
 
-    p = sub.add_parser("demo", help="run posecoach on its built-in synthetic runners")
-    p.set_defaults(subparser=p)
+    p = _add_command(sub, "demo", help="run posecoach on its built-in synthetic runners")
     p.add_argument("-o", "--output", type=_path, default=Path("posecoach-demo"),
                    help="output folder (default: posecoach-demo)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier demo's results")
     _add_common(p)
 
-    p = sub.add_parser("info", help="print versions and which pose model files are installed")
-    p.set_defaults(subparser=p)
+    p = _add_command(sub, "info", help="print versions and which pose model files are installed")
     _add_common(p)
 
-    p = sub.add_parser("models", help="manage BlazePose model files (lite/full/heavy)")
-    p.set_defaults(subparser=p)
+    p = _add_command(sub, "models", help="manage BlazePose model files (lite/full/heavy)")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")
-    pi = msub.add_parser("install", help="install lite/heavy .tflite files from a file, folder or npm .tgz")
-    pi.set_defaults(subparser=pi)
+    pi = _add_command(msub, "install", help="install lite/heavy .tflite files from a file, folder or npm .tgz")
     pi.add_argument("source", type=_path,
                     help="a pose_landmark_{lite,full,heavy}.tflite, a folder holding them, or the "
                          "@mediapipe/pose npm package .tgz (get it with: npm pack @mediapipe/pose)")
     _add_common(pi)
-    ps = msub.add_parser("status", help="list the model files found")
-    ps.set_defaults(subparser=ps)
+    ps = _add_command(msub, "status", help="list the model files found")
     _add_common(ps)
     return parser
 

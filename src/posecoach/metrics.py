@@ -361,6 +361,14 @@ def _symmetry_pct(name: str, left: float | None, right: float | None) -> float |
     return float(abs(left - right) / abs(0.5 * (left + right)) * 100)
 
 
+#: ``summary["cadence_spm"]["method"]``: how :func:`summarise` made the cadence
+CADENCE_FROM_STRIDES = "120000 / median stride time (ms)"
+CADENCE_FROM_SLOPES = (
+    "60 / step time (s), the step time being Theil's slope of contact time against step number "
+    "over consecutive steps (its 95 % interval from those slopes); IQR and left/right from strides"
+)
+
+
 def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
     """Median (with its 95 % interval), IQR, n, left/right medians and asymmetry per metric.
 
@@ -416,7 +424,7 @@ def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
                 sv = steps.loc[steps["side"] == side, "stride_time_ms"].to_numpy(dtype=float)
                 sv = sv[np.isfinite(sv)]
                 c[side] = float(120000.0 / np.median(sv)) if sv.size else None
-            c["method"] = "120000 / median stride time (ms)"
+            c["method"] = CADENCE_FROM_STRIDES
     if "cadence_spm" in out and "step_time_ms" in steps and "ic_time_s" in steps:
         found = _cadence_slopes(steps["ic_time_s"].to_numpy(dtype=float),
                                 steps["step_time_ms"].to_numpy(dtype=float))
@@ -426,11 +434,7 @@ def summarise(steps: pd.DataFrame, *, fps: float) -> dict[str, dict]:
             out["cadence_spm"].update(
                 median=float(60.0 / _weighted_median(slopes, weights)), n=n,
                 median_ci95=None if ci is None else [60.0 / ci[1], 60.0 / ci[0]])
-            out["cadence_spm"]["method"] = (
-                "60 / step time (s), the step time being Theil's slope of contact time against "
-                "step number over consecutive steps (its 95 % interval from those slopes); IQR and "
-                "left/right from strides"
-            )
+            out["cadence_spm"]["method"] = CADENCE_FROM_SLOPES
     c = out.get("cadence_spm")
     if c is not None:
         # left/right (and the median) may have been replaced above: the asymmetry and the

@@ -357,8 +357,7 @@ def analyze_poses(
             "sections are not real time and were left out of the time-based summary"
         )
         for x in slow:
-            slow_motion |= ((steps["ic_frame"] >= x.first_frame)
-                            & (steps["ic_frame"] <= x.last_frame)).to_numpy()
+            slow_motion |= x.holds(steps["ic_frame"].to_numpy())
     # a step over a missed contact of each foot: no step time, flight or stride of its own
     gaps = quality.steps_over_missed_contacts(steps, sections)
     q["steps_over_missed_contacts"] = []

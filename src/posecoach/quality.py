@@ -101,6 +101,11 @@ class PlaybackSection:
     median_step_ms: float
     slow_factor: float  # step time relative to the fastest section (1 = that speed)
 
+    def holds(self, ic_frames: np.ndarray) -> np.ndarray:
+        """Which of the steps (by their IC frame) lie in this section."""
+        ic_frames = np.asarray(ic_frames)
+        return (ic_frames >= self.first_frame) & (ic_frames <= self.last_frame)
+
     def to_dict(self) -> dict:
         return {
             "first_frame": self.first_frame,
@@ -166,9 +171,8 @@ def steps_over_missed_contacts(steps: pd.DataFrame, sections: list[PlaybackSecti
     st = steps["step_time_ms"].to_numpy(dtype=float)
     frames = steps["ic_frame"].to_numpy()
     for x in sections:
-        inside = (frames >= x.first_frame) & (frames <= x.last_frame)
         with np.errstate(invalid="ignore"):
-            out |= inside & (st >= factor * x.median_step_ms)
+            out |= x.holds(frames) & (st >= factor * x.median_step_ms)
     return out
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import string
+from collections import Counter
 from pathlib import Path
 
 import jinja2
@@ -64,15 +66,12 @@ def _letter_shared_numbers(rules: list[dict]) -> None:
     into what a side view shows and what needs a front view), so that "the fifteen key
     points" do not read as sixteen numbered items with a 10 twice.
     """
-    counts: dict = {}
+    counts = Counter(r["number"] for r in rules if r["number"])
+    seen: Counter = Counter()
     for r in rules:
-        if r["number"]:
-            counts[r["number"]] = counts.get(r["number"], 0) + 1
-    seen: dict = {}
-    for r in rules:
-        if r["number"] and counts[r["number"]] > 1:
-            seen[r["number"]] = seen.get(r["number"], 0) + 1
-            r["number"] = f"{r['number']}{'abcdefghijklmnopqrstuvwxyz'[seen[r['number']] - 1]}"
+        if counts.get(r["number"], 0) > 1:
+            seen[r["number"]] += 1
+            r["number"] = f"{r['number']}{string.ascii_lowercase[seen[r['number']] - 1]}"
 
 
 def _value_text(r) -> str:

@@ -225,12 +225,12 @@ class KeyFrameSelector:
         steps = analysis.steps
         if steps is None or steps.empty or analysis.body is None or analysis.angles is None:
             return self
+        # not a step the summary left out (both feet down: the pose model lost a foot)
+        left_out = set((analysis.quality or {}).get("overlapping_steps") or [])
         for side in C.SIDES:
             cand = steps[(steps["side"] == side)]
             cand = cand[np.isfinite(cand["ic_time_s"].astype(float))
                         & np.isfinite(cand["to_time_s"].astype(float))]
-            # not a step the summary left out (both feet down: the pose model lost a foot)
-            left_out = set((analysis.quality or {}).get("overlapping_steps") or [])
             cand = cand[~cand["ic_frame"].isin(left_out)]
             if cand.empty:
                 continue
