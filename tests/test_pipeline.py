@@ -341,3 +341,15 @@ def test_a_speed_given_for_an_overground_run_replaces_the_measured_one_with_a_wa
     ds, _ = synthetic.SyntheticRunner(treadmill).generate(duration_s=4.0, fps=60.0, seed=0)
     belt = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=treadmill.speed_mps)
     assert not any("--speed-kmh" in w for w in belt.quality["warnings"])
+
+
+def test_the_schema_names_every_summary_use_and_reason():
+    items = load_schema()["properties"]["steps"]["items"]["properties"]
+    assert items["summary_use"]["enum"] == list(pipeline.SUMMARY_USE)
+    assert items["left_out_reason"]["enum"] == [*pipeline.LEFT_OUT_REASONS, None]
+    cols = pipeline.summary_use_columns(
+        np.array([True, False, False, False]), np.array([True, True, False, False]),
+        np.array([True, False, True, False]))
+    assert cols == {"summary_use": ["none", "not_times", "all", "all"],
+                    "left_out_reason": ["both_feet_down", "slow_motion", "over_missed_contacts",
+                                        None]}

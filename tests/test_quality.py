@@ -60,6 +60,15 @@ def test_slow_motion_section_is_reported_and_left_out_of_timing():
     # slow section: frames 90..450 of the exported clip
     assert 80 <= slow[0]["first_frame"] <= 110 and 420 <= slow[0]["last_frame"] <= 460
     assert a.summary["cadence_spm"]["median"] == pytest.approx(180.0, rel=0.02)
+    # each step says which of its values the summary uses: the slow ones give no times
+    use = a.steps["summary_use"]
+    assert (use == "not_times").sum() == a.quality["steps_excluded_from_timing"]
+    assert (a.steps.loc[use == "not_times", "left_out_reason"] == "slow_motion").all()
+    assert a.steps.loc[use == "all", "left_out_reason"].isna().all()
+    assert a.summary["ground_contact_ms"]["n"] == int(
+        np.isfinite(a.steps.loc[use == "all", "ground_contact_ms"]).sum())
+    assert a.summary["knee_flexion_ic_deg"]["n"] == int(
+        np.isfinite(a.steps.loc[use != "none", "knee_flexion_ic_deg"]).sum())
 
 
 def test_whole_clip_in_slow_motion_is_flagged():
@@ -204,6 +213,9 @@ def test_a_contact_held_past_the_other_foots_landing_is_left_out(monkeypatch):
     assert a.summary["peak_knee_flexion_stance_deg"]["n"] == \
         clean.summary["peak_knee_flexion_stance_deg"]["n"] - 1
     assert a.quality["timing_problem"] is None
+    step = a.steps.loc[a.steps["ic_frame"] == frame].iloc[0]
+    assert (step["summary_use"], step["left_out_reason"]) == ("none", "both_feet_down")
+    assert (a.steps["summary_use"] == "all").sum() == len(a.steps) - 1
     verdicts = pipeline.judge(a)
     assert {v.metric: v.status for v in verdicts.results}["ground_contact_ms"] != "not_assessable"
     from posecoach.report.html import render_html
@@ -231,6 +243,9 @@ def test_a_step_over_a_missed_pair_of_contacts_gives_no_step_time(monkeypatch):
     step = a.steps.loc[a.steps["ic_frame"] == frame].iloc[0]
     assert np.isnan(step["step_time_ms"]) and np.isnan(step["flight_ms"])
     assert np.isfinite(step["ground_contact_ms"])  # the contact itself is fine
+    assert (step["summary_use"], step["left_out_reason"]) == ("all", "over_missed_contacts")
+    assert clean.steps["left_out_reason"].isna().all()
+    assert (clean.steps["summary_use"] == "all").all()
     (w,) = [w for w in a.quality["warnings"] if "contacts were missed there" in w]
     assert f"frames {frame})" in w
     for name in ("step_time_ms", "flight_ms"):

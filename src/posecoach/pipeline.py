@@ -381,6 +381,7 @@ def analyze_poses(
         warnings_.append(quality.overlap_message(q["overlapping_steps"], len(steps)))
     used = steps[~overlap]
     timing_steps = steps[~overlap & ~slow_motion]
+    steps = steps.assign(**summary_use_columns(overlap, slow_motion, gaps))
     q["steps_excluded_from_timing"] = int(len(steps) - len(timing_steps))
     summary = metrics.summarise(used, fps=effective_fps)
     timing = metrics.summarise(timing_steps, fps=effective_fps)
@@ -439,6 +440,48 @@ def analyze_poses(
         source={"file": poses.attrs.get("source_file", ""), "pose_source": poses.attrs["source_software"],
                 "model": poses.attrs.get("model", "")},
     )
+
+
+#: ``steps[i].summary_use`` in analysis.json: which of a step's values the summary uses
+SUMMARY_USE = {
+    "all": "every value of the step is in the summary",
+    "not_times": "its angles and distances are; its times, rates, speed and step length are not "
+                 "(a slow-motion section: not real time)",
+    "none": "none of its values (both feet were on the ground: the pose model lost a foot)",
+}
+#: ``steps[i].left_out_reason``: why some of a step's values are not in the summary
+LEFT_OUT_REASONS = {
+    "both_feet_down": "both feet on the ground (the pose model lost a foot): the whole step",
+    "slow_motion": "in a slow-motion section: its times, rates, speed and step length",
+    "over_missed_contacts": "it spans contacts the analysis missed: its step time, flight, stride, "
+                            "bounce and step length are null",
+}
+
+
+def summary_use_columns(overlap: np.ndarray, slow_motion: np.ndarray,
+                        gaps: np.ndarray) -> dict[str, list]:
+    """Per step, which of its values the summary uses, and why not all (the steps table).
+
+    Parameters
+    ----------
+    overlap, slow_motion, gaps : numpy.ndarray of bool
+        Per step: ``quality.overlapping_steps`` (left out of the summary),
+        a step in a slow-motion playback section (left out of the time-based summary),
+        ``quality.steps_over_missed_contacts`` (its span values set to null).
+
+    Returns
+    -------
+    dict
+        ``summary_use`` (a key of :data:`SUMMARY_USE`) and ``left_out_reason``
+        (a key of :data:`LEFT_OUT_REASONS` or None), one entry per step.
+    """
+    use, reason = [], []
+    for o, s, g in zip(np.asarray(overlap, bool), np.asarray(slow_motion, bool),
+                       np.asarray(gaps, bool), strict=True):
+        use.append("none" if o else "not_times" if s else "all")
+        reason.append("both_feet_down" if o else "slow_motion" if s
+                      else "over_missed_contacts" if g else None)
+    return {"summary_use": use, "left_out_reason": reason}
 
 
 def judge(analysis: Analysis, rules_path: Path | None = None):
