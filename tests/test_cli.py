@@ -330,3 +330,21 @@ def test_a_clip_too_short_to_judge_writes_its_files_and_exits_7(tmp_path, capfd)
     assert doc["gait"]["classification"] != "running"
     assert (out / "report.html").exists()
     assert "No running verdicts" in capfd.readouterr().err
+
+
+def test_poses_without_a_confident_leg_are_a_no_person_error_not_a_crash(tmp_path, capfd):
+    """A camera too close (or a console hiding the legs): BlazePose reports the legs at low
+    confidence in every frame. That is the user's clip to fix (exit 6), not a bug (exit 70)."""
+    from posecoach import synthetic
+    from posecoach.io import save_poses
+
+    ds, _ = synthetic.SyntheticRunner(synthetic.RunnerParams.pose_runner()).generate(
+        duration_s=3.0, fps=60.0, seed=0)
+    legs = [k for k in ds["keypoint"].values
+            if any(p in str(k) for p in ("knee", "ankle", "heel", "foot_index"))]
+    conf = ds["confidence"].copy()
+    conf.loc[{"keypoint": legs}] = 0.2
+    nc = save_poses(ds.assign(confidence=conf), tmp_path / "legs_hidden.nc")
+    assert main(["-q", "analyze", str(nc), "-o", str(tmp_path / "out")]) == 6
+    err = capfd.readouterr().err
+    assert "legs" in err and "whole body in the picture" in err and "bug" not in err

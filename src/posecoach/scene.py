@@ -28,6 +28,7 @@ import xarray as xr
 from scipy import stats
 
 from posecoach._arrays import nanmid as _nanmid
+from posecoach.errors import NoPersonError
 
 #: Body height used when the user gives none (adult mean, both sexes); a warning is raised.
 DEFAULT_HEIGHT_M = 1.70
@@ -207,11 +208,20 @@ class SceneEstimator:
         -------
         self
             With ``scene_`` filled.
+
+        Raises
+        ------
+        NoPersonError
+            When no leg is seen in any frame (no scale, no ground, no events).
         """
         warnings: list[str] = []
         leg_px = leg_length_px(ds)
         if not np.isfinite(leg_px) or leg_px <= 0:
-            raise ValueError("no leg could be measured in the pose data")
+            raise NoPersonError(
+                "the runner's legs (hip, knee and ankle of either side) were not seen with enough "
+                "confidence in any frame, so nothing can be measured. Film from the side with the "
+                "whole body in the picture, feet included, and the legs not hidden (e.g. by a "
+                "treadmill's console or the picture's edge)")
         if self.height_m is None:
             height_m, height_source = DEFAULT_HEIGHT_M, "default"
             warnings.append(
