@@ -148,3 +148,52 @@ def test_at_capture_rate_refuses_a_rate_below_the_clips():
     with pytest.raises(UsageError, match="below the clip's own 30"):
         dataset.at_capture_rate(_toy(), 25.0)
     assert UsageError.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda ds: ds.attrs.update(fps="30"), "fps must be a positive number, got '30'"),
+        (lambda ds: ds.attrs.update(image_width_px=-640), "image_width_px must be a positive"),
+        (lambda ds: ds.attrs.update(warnings=7), "'warnings' attribute must be a list of texts"),
+        # times in ms, and an fps from another clip: every event time would be wrong
+        (lambda ds: ds.assign_coords(time=ds["time"] * 1000), "must be in seconds"),
+        (lambda ds: ds.attrs.update(fps=1e6), "do not fit fps = 1e\\+06"),
+        (lambda ds: ds.assign_coords(frame=("time", [0, 1, 1, 2, 3])), "each frame once"),
+        (lambda ds: ds.assign_coords(frame=("time", [-1, 0, 1, 2, 3])), "whole numbers from 0"),
+        # coordinates normalised to the picture (0..1), not pixels
+        (lambda ds: ds.assign(position=ds["position"] / 640), "normalised"),
+    ],
+)
+def test_validate_refuses_data_that_would_give_wrong_numbers(change, message):
+    ds = _toy()
+    changed = change(ds)
+    with pytest.raises(PoseDataError, match=message):
+        dataset.validate(changed if changed is not None else ds)
+
+
+def test_validate_accepts_dropped_frames():
+    """A clip whose decoder skipped frames keeps its frame indices and times: gaps are fine."""
+    ds = _toy(8).isel(time=[0, 1, 3, 4, 5, 7])
+    assert dataset.validate(ds) is ds
+
+
+def test_a_warning_written_as_one_text_is_read_as_one_warning(tmp_path):
+    """MATLAB or R write a single note as a text attribute, not a list: it stays one warning
+    (it was read as a list of its characters)."""
+    path = save_poses(_toy(), tmp_path / "p.nc")
+    import xarray as xr
+
+    with xr.open_dataset(path, engine="h5netcdf") as f:
+        ds = f.load()
+    ds.attrs["warnings"] = "camera shook"
+    ds.to_netcdf(tmp_path / "other.nc", engine="h5netcdf")
+    assert load_poses(tmp_path / "other.nc").attrs["warnings"] == ["camera shook"]
+
+
+def test_a_file_cut_short_says_what_to_do(tmp_path):
+    path = save_poses(_toy(200), tmp_path / "p.nc")
+    cut = tmp_path / "cut.nc"
+    cut.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(PoseDataError, match="cut short .* copy it again, or run `posecoach pose`"):
+        load_poses(cut)

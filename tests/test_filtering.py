@@ -418,7 +418,7 @@ def test_interpolate_uses_irregular_time():
     pos = np.zeros((5, len(KP), 2))
     pos[..., 0] = (100 * t)[:, None]  # x = 100 * t, straight line in time
     pos[2] = np.nan
-    ds = dataset.from_arrays(pos, np.ones((5, len(KP))), t, fps=30, image_width_px=10,
+    ds = dataset.from_arrays(pos, np.ones((5, len(KP))), t, fps=100, image_width_px=10,
                              image_height_px=10, source_software="t")
     out, _ = F.interpolate_gaps(ds, max_gap_ms=100.0)
     np.testing.assert_allclose(out["position"].values[2, :, 0], 2.0)
@@ -436,7 +436,8 @@ def test_interpolate_never_fills_gaps_longer_than_the_bound(missing, steps, max_
     pos = np.ones((n, len(KP), 2)) * np.arange(n)[:, None, None]
     miss = np.array(missing)
     pos[miss] = np.nan
-    ds = dataset.from_arrays(pos, np.ones((n, len(KP))), t, fps=30, image_width_px=10,
+    fps = 1.0 / float(np.median(np.diff(t)))  # the rate the (irregular) times have
+    ds = dataset.from_arrays(pos, np.ones((n, len(KP))), t, fps=fps, image_width_px=10,
                              image_height_px=10, source_software="t")
     out, n_filled = F.interpolate_gaps(ds, max_gap_ms=max_gap_ms)
     got = np.isfinite(out["position"].values[:, 0, 0])

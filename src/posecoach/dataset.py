@@ -232,13 +232,34 @@ def validate(ds: xr.Dataset) -> xr.Dataset:
     missing = [a for a in REQUIRED_ATTRS if a not in ds.attrs]
     if missing:
         raise PoseDataError(f"pose dataset lacks attributes {missing}")
-    if not (np.isfinite(ds.attrs["fps"]) and ds.attrs["fps"] > 0):
-        raise PoseDataError(f"fps must be a positive number, got {ds.attrs['fps']!r}")
+    fps = ds.attrs["fps"]
+    if not (_is_number(fps) and np.isfinite(fps) and fps > 0):
+        raise PoseDataError(f"fps must be a positive number, got {fps!r}")
+    for name in ("image_width_px", "image_height_px"):
+        if not (_is_number(ds.attrs[name]) and ds.attrs[name] > 0):
+            raise PoseDataError(f"{name} must be a positive number, got {ds.attrs[name]!r}")
+    notes = ds.attrs.get("warnings", [])
+    if not (isinstance(notes, (list, tuple)) and all(isinstance(w, str) for w in notes)):
+        raise PoseDataError(f"the 'warnings' attribute must be a list of texts, got {notes!r}")
     t = ds["time"].values
     if t.size and not np.all(np.isfinite(t)):
         raise PoseDataError("time contains non-finite values")
     if t.size > 1 and not np.all(np.diff(t) > 0):
         raise PoseDataError("time must be strictly increasing")
+    if t.size > 1:
+        # every later stage times events with these: a clip with dropped frames still has a
+        # median step of one frame, but times in ms or an fps from another clip do not
+        step = float(np.median(np.diff(t)))
+        if not 0.5 <= step * fps <= 2.0:
+            raise PoseDataError(
+                f"the times (a median step of {step:g} s between frames) do not fit fps = {fps:g} "
+                f"(one frame = {1 / fps:g} s): 'time' must be in seconds and fps the frames per "
+                "second of the same clip")
+    frames = ds["frame"].values
+    if frames.size and not (np.issubdtype(frames.dtype, np.integer) and frames.min() >= 0
+                            and np.all(np.diff(frames) > 0)):
+        raise PoseDataError("'frame' must hold the decoded frames' indices: whole numbers from "
+                            "0, increasing along time (each frame once)")
     conf = ds["confidence"].values
     finite = conf[np.isfinite(conf)]
     if finite.size and (finite.min() < 0 or finite.max() > 1):
@@ -246,7 +267,18 @@ def validate(ds: xr.Dataset) -> xr.Dataset:
     pos = ds["position"].values
     if np.isinf(pos).any():
         raise PoseDataError("position contains infinite values (use NaN for unknown)")
+    if np.isfinite(pos).any() and np.nanmax(np.abs(pos)) <= 2.0 and min(
+            ds.attrs["image_width_px"], ds.attrs["image_height_px"]) > 20:
+        raise PoseDataError(
+            "the positions all lie within 0..2, which looks like coordinates normalised to the "
+            "picture's size: 'position' must be in pixels (multiply x by image_width_px and y "
+            "by image_height_px)")
     return ds
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
 
 
 def check_capture_rate(capture_fps: float, playback_fps: float) -> None:

@@ -102,7 +102,9 @@ def load_poses(path: str | Path) -> xr.Dataset:
                 "file was changed or cut since); run `posecoach pose` on the video again"
             ) from exc
         raise PoseDataError(
-            f"{path} is not a readable pose dataset (NetCDF-4 written by `posecoach pose`): {exc}"
+            f"{path} is not a readable pose dataset (NetCDF-4 written by `posecoach pose`): {exc}. "
+            "If it is one that was cut short (an interrupted copy or download), copy it again, "
+            "or run `posecoach pose` on the video again"
         ) from exc
     missing = [c for c in ("keypoint", "space") if c not in ds.coords]
     if missing:
@@ -116,6 +118,8 @@ def load_poses(path: str | Path) -> xr.Dataset:
             ds[name].attrs = _decode_attrs(ds[name].attrs)
     except ValueError as exc:  # a damaged JSON attribute
         raise PoseDataError(f"{path}: an attribute of the pose dataset is damaged ({exc})") from exc
+    if isinstance(ds.attrs.get("warnings"), str):  # one note, written as text by another tool
+        ds.attrs["warnings"] = [ds.attrs["warnings"]]
     ds = ds.assign_coords(keypoint=[str(k) for k in ds["keypoint"].values],
                           space=[str(s) for s in ds["space"].values])
     try:
