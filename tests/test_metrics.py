@@ -287,3 +287,26 @@ def test_the_foot_strike_class_is_that_of_the_median_angle():
     assert fs["pattern"] == metrics.strike_class(float(np.median(angles)))
     assert metrics.foot_strike_summary(steps.iloc[:0]) == {
         "pattern": "unknown", "left": "unknown", "right": "unknown"}
+
+
+def test_pose_instant_sees_a_crossing_between_contact_and_the_next_frame():
+    """A 30 fps sprint: the hip passes the ankle 27 cm a frame. The foot lands 24 cm ahead of
+    the hip (IC 2.37 s) and the crossing falls before the first frame inside the contact
+    (2.40 s, where the hip is already past the ankle); a 2-frame contact holds one frame.
+    These used to fall back to IC (the Pose measured at the landing) or to the middle of the
+    contact (treadmill sprint clip, frames 72 and 343)."""
+    t = np.arange(60, 80) / 30.0
+    v = 8.1  # m/s: the hip moves past a planted ankle
+    ankle = np.zeros_like(t)
+    cross = 2.3987
+    hip = v * (t - cross)
+    ic, to = 2.3699, 2.4695
+    assert metrics.pose_instant(t, hip, ankle, ic, to) == pytest.approx(cross, abs=1e-9)
+    # one frame inside the contact (2.4333 s), the crossing after it
+    cross2 = 2.45
+    hip2 = v * (t - cross2)
+    assert metrics.pose_instant(t, hip2, ankle, 2.41, 2.462) == pytest.approx(cross2, abs=1e-9)
+    # landing under or behind the hip: the Pose is the contact itself
+    assert metrics.pose_instant(t, hip + 1.0, ankle, ic, to) == ic
+    # no crossing seen (the hip stays behind): the middle of the contact
+    assert metrics.pose_instant(t, hip - 5.0, ankle, ic, to) == pytest.approx(0.5 * (ic + to))

@@ -68,19 +68,34 @@ METRIC_KINDS: dict[str, str] = {
     "head_vertical_motion_cm": "length",
 }
 
+#: Metrics made from times (times, rates and what speed and step time give): a slow-motion
+#: section's steps are left out of their summary, being in video time, not real time.
+TIME_BASED_METRICS: frozenset[str] = frozenset(
+    name for name, kind in METRIC_KINDS.items() if kind in ("time", "rate")
+) | {"duty_factor_pct", "speed_mps", "step_length_m", "vertical_ratio_pct"}
 
-def _pose_instant(t: np.ndarray, hip_x: np.ndarray, ankle_x: np.ndarray, ic: float, to: float) -> float:
+
+def pose_instant(t: np.ndarray, hip_x: np.ndarray, ankle_x: np.ndarray, ic: float, to: float) -> float:
     """Mid-stance: the instant the mid-hip passes over the support ankle (the "Pose").
 
-    Falls back to the middle of the contact when the crossing is not seen.
+    The first upward zero crossing of ``hip_x - ankle_x`` from IC to TO, with the values at IC
+    and TO themselves interpolated between frames: at 30 fps a sprinter's hip passes the ankle
+    within a frame, often between IC and the first frame after it, and a contact of two frames
+    holds only one frame, so a search over the frames inside the contact misses the crossing.
+    IC when the foot lands under or behind the hip; the middle of the contact when the
+    crossing is not seen (missing data).
     """
+    d = np.asarray(hip_x, dtype=float) - np.asarray(ankle_x, dtype=float)
     w = _window(t, ic, to)
-    d = hip_x[w] - ankle_x[w]
-    tw = t[w]
-    for i in range(1, len(d)):
-        if np.isfinite(d[i - 1]) and np.isfinite(d[i]) and d[i - 1] < 0 <= d[i]:
-            return float(tw[i - 1] + (tw[i] - tw[i - 1]) * (-d[i - 1]) / (d[i] - d[i - 1]))
-    if len(d) and np.isfinite(d[0]) and d[0] >= 0:
+    tw = np.concatenate([[ic], t[w], [to]])
+    dw = np.concatenate([[_interp(t, d, ic)], d[w], [_interp(t, d, to)]])
+    for i in range(1, len(dw)):
+        if np.isfinite(dw[i - 1]) and np.isfinite(dw[i]) and dw[i - 1] < 0 <= dw[i]:
+            if tw[i] == tw[i - 1]:
+                return float(tw[i])
+            return float(tw[i - 1] + (tw[i] - tw[i - 1]) * (-dw[i - 1]) / (dw[i] - dw[i - 1]))
+    first = dw[np.isfinite(dw)][:1]
+    if first.size and first[0] >= 0:
         return float(ic)  # the foot landed under or behind the hip
     return 0.5 * (ic + to)
 
@@ -211,7 +226,7 @@ class StepMetrics:
             stride_s = next_same - ic if np.isfinite(next_same) else np.nan
             if np.isfinite(stride_s) and np.isfinite(step_s) and stride_s > 3 * step_s:
                 stride_s = np.nan  # a gap in the data, not one stride
-            mid = _pose_instant(t, hip[:, 0], xy(f"{leg}_ankle")[:, 0], ic, to)
+            mid = pose_instant(t, hip[:, 0], xy(f"{leg}_ankle")[:, 0], ic, to)
             r: dict[str, float | str | int] = {
                 "side": side,
                 "track": leg,

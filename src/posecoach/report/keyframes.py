@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from posecoach._arrays import nanmid
+from posecoach.metrics import pose_instant
 from posecoach.report import _common as C
 
 #: In the order they happen in a step: the Pull's peak heel lift comes after the toe-off.
@@ -109,27 +110,6 @@ def median_step_distance(values: np.ndarray, floors: np.ndarray | None = None) -
     with np.errstate(invalid="ignore"):
         total = np.nansum(dev, axis=1) / np.where(known > 0, known, 1)
     return np.where(known > 0, total, np.nan)
-
-
-def midstance_time_s(
-    time_s: np.ndarray, hip_x_m: np.ndarray, ankle_x_m: np.ndarray, ic_s: float, to_s: float
-) -> float:
-    """The Pose instant: the mid-hip passing over the support ankle (``docs/conventions.md``).
-
-    The first upward zero crossing of ``hip_x - ankle_x`` in stance, interpolated between
-    frames; IC when the foot lands under or behind the hip; the middle of the contact when the
-    crossing is not seen (missing data).
-    """
-    t = np.asarray(time_s, dtype=float)
-    w = slice(int(np.searchsorted(t, ic_s)), int(np.searchsorted(t, to_s, side="right")))
-    d = np.asarray(hip_x_m, dtype=float)[w] - np.asarray(ankle_x_m, dtype=float)[w]
-    tw = t[w]
-    for i in range(1, len(d)):
-        if np.isfinite(d[i - 1]) and np.isfinite(d[i]) and d[i - 1] < 0 <= d[i]:
-            return float(tw[i - 1] + (tw[i] - tw[i - 1]) * (-d[i - 1]) / (d[i] - d[i - 1]))
-    if len(d) and np.isfinite(d[0]) and d[0] >= 0:
-        return float(ic_s)
-    return 0.5 * (ic_s + to_s)
 
 
 def peak_swing_flexion_time_s(
@@ -280,7 +260,7 @@ def step_key_frames(analysis, step: pd.Series, label: int) -> list[KeyFrame]:
                        pos.sel(keypoint="right_hip").values)[:, 0]
     ankle_x = pos.sel(keypoint=f"{leg}_ankle").values[:, 0]
     ic, to = float(step["ic_time_s"]), float(step["to_time_s"])
-    mid = midstance_time_s(t, hip_x, ankle_x, ic, to)
+    mid = pose_instant(t, hip_x, ankle_x, ic, to)
     fall = 0.5 * (mid + to)
     stride_ms = float(step.get("stride_time_ms", np.nan))
     next_ic = ic + stride_ms / 1000 if np.isfinite(stride_ms) else to + 2 * (to - ic)
