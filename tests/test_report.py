@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import CLIPS, estimated_poses, with_damaged_packet
@@ -191,6 +192,51 @@ def test_gait_cycle_normalisation():
     cyc = plots.normalised_cycles(t, y, np.array([0.0, 1.0, 2.0, 3.0]))
     assert cyc.shape == (3, 101)
     np.testing.assert_allclose(cyc[0], np.sin(2 * np.pi * np.linspace(0, 1, 101)), atol=1e-3)
+
+
+def test_gait_cycle_ends_are_interpolated_at_contacts_between_frames():
+    """Contacts fall between frames: 0 % and 100 % are the values at the contact instants,
+    not those of the nearest frames inside the cycle (a ramp makes the difference plain)."""
+    t = np.arange(0, 3.01, 1 / 30)
+    y = 10.0 * t
+    ics = np.array([0.51, 1.52, 2.53])  # between frames
+    cyc = plots.normalised_cycles(t, y, ics)
+    np.testing.assert_allclose(cyc[:, 0], 10 * ics[:-1], atol=1e-9)
+    np.testing.assert_allclose(cyc[:, -1], 10 * ics[1:], atol=1e-9)
+
+
+def test_a_contact_without_its_toe_off_is_not_drawn_to_the_clips_end():
+    """Two contacts of a foot in a row (the first one's toe-off not found): the first one
+    covers its own frame in the overlay, not every frame to the end of the clip; only a
+    contact still open when the clip ends, or one the clip starts in, runs past the edge."""
+    from posecoach.report import _common as C
+
+    ev = pd.DataFrame([
+        ("left", "toe_off", 2, 2 / 30),          # the clip starts in stance
+        ("left", "initial_contact", 10, 10 / 30),  # its toe-off not found
+        ("left", "initial_contact", 30, 1.0),
+        ("left", "toe_off", 36, 1.2),
+        ("left", "toe_off", 50, 50 / 30),        # a toe-off whose landing was not found
+        ("left", "initial_contact", 70, 70 / 30),  # the clip ends in stance
+    ], columns=["side", "kind", "frame", "time_s"])
+    c = C.contact_intervals(ev, end_time_s=80 / 30)
+    assert c["at_clip_edge"].tolist() == [True, False, False, True, False]  # sorted by toe-off
+    frames = np.arange(81)
+    on = np.flatnonzero(C.contact_mask(c, frames, "left"))
+    assert on.tolist() == [0, 1, 10, *range(30, 36), 49, *range(70, 81)]
+
+
+def test_step_variability_marks_the_steps_the_summary_leaves_out(demo, monkeypatch):
+    _, a, _, _, _ = demo
+    steps = a.steps.copy()
+    steps.loc[steps.index[:3], "summary_use"] = "none"
+    labels = []
+    png = plots._png
+    monkeypatch.setattr(plots, "_png", lambda fig: labels.append(fig._supxlabel.get_text()) or png(fig))
+    assert plots.step_variability(dataclasses.replace(a, steps=steps))[:4] == b"\x89PNG"
+    plots.step_variability(a)
+    assert "open circles: left out of the summary" in labels[0]
+    assert "open circles" not in labels[1]
 
 
 def test_overlay_keeps_frame_count_and_rate(demo):

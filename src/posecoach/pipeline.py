@@ -385,11 +385,9 @@ def analyze_poses(
     q["steps_excluded_from_timing"] = int(len(steps) - len(timing_steps))
     summary = metrics.summarise(used, fps=effective_fps)
     timing = metrics.summarise(timing_steps, fps=effective_fps)
-    for name, kind in metrics.METRIC_KINDS.items():
-        if kind in ("time", "rate") or name in ("duty_factor_pct", "speed_mps", "step_length_m",
-                                               "vertical_ratio_pct"):
-            if name in timing:
-                summary[name] = timing[name]
+    for name in metrics.TIME_BASED_METRICS:
+        if name in timing:
+            summary[name] = timing[name]
     capture_given = "playback_fps" in poses.attrs  # --capture-fps (dataset.at_capture_rate)
     problem = None
     if gait == "running":

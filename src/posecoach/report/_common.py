@@ -61,15 +61,18 @@ def contact_intervals(events: pd.DataFrame, *, end_time_s: float | None = None) 
     -------
     pandas.DataFrame
         One row per contact: ``side``, ``ic_time_s``, ``to_time_s``, ``ic_frame``, ``to_frame``
-        (``to_frame`` is the first frame off the ground), ``complete`` (both events seen). A
-        toe-off without its contact (the clip starts in stance) gives ``ic_time_s = NaN``; a
-        contact without its toe-off gives ``to_time_s = end_time_s`` (or NaN).
+        (``to_frame`` is the first frame off the ground), ``complete`` (both events seen),
+        ``at_clip_edge`` (the missing event lies outside the clip). A toe-off without its
+        contact gives ``ic_time_s = NaN`` and ``ic_frame = -1``; a contact without its toe-off
+        ``to_time_s = NaN`` and ``to_frame = -1``, or ``to_time_s = end_time_s`` for the last one
+        (the clip ends in stance). Only at the clip's edges does an unknown event mean the
+        contact runs on past them (``at_clip_edge``); inside the clip it was not found (a
+        contact followed by the same foot's next contact, a toe-off after a complete contact).
     """
     rows: list[dict] = []
     if events is None or len(events) == 0:
-        return pd.DataFrame(
-            columns=["side", "ic_time_s", "to_time_s", "ic_frame", "to_frame", "complete"]
-        )
+        return pd.DataFrame(columns=["side", "ic_time_s", "to_time_s", "ic_frame", "to_frame",
+                                     "complete", "at_clip_edge"])
     for side in SIDES:
         ev = events[events["side"] == side].sort_values("time_s")
         open_ic: tuple[float, int] | None = None
@@ -79,21 +82,23 @@ def contact_intervals(events: pd.DataFrame, *, end_time_s: float | None = None) 
                     rows.append(_contact(side, *open_ic, np.nan, -1, complete=False))
                 open_ic = (float(r.time_s), int(r.frame))
             elif r.kind == "toe_off":
-                if open_ic is None:
-                    rows.append(_contact(side, np.nan, -1, float(r.time_s), int(r.frame), complete=False))
+                if open_ic is None:  # the clip starts in stance, if it is the foot's first event
+                    rows.append(_contact(side, np.nan, -1, float(r.time_s), int(r.frame),
+                                         complete=False, at_clip_edge=r.Index == ev.index[0]))
                 else:
                     rows.append(_contact(side, *open_ic, float(r.time_s), int(r.frame), complete=True))
                     open_ic = None
         if open_ic is not None:
             end = float(end_time_s) if end_time_s is not None else np.nan
-            rows.append(_contact(side, *open_ic, end, -1, complete=False))
+            rows.append(_contact(side, *open_ic, end, -1, complete=False, at_clip_edge=True))
     out = pd.DataFrame(rows)
     return out.sort_values(["side", "to_time_s"], na_position="last").reset_index(drop=True)
 
 
-def _contact(side: str, ic_t: float, ic_f: int, to_t: float, to_f: int, *, complete: bool) -> dict:
+def _contact(side: str, ic_t: float, ic_f: int, to_t: float, to_f: int, *, complete: bool,
+             at_clip_edge: bool = False) -> dict:
     return {"side": side, "ic_time_s": ic_t, "to_time_s": to_t, "ic_frame": ic_f,
-            "to_frame": to_f, "complete": complete}
+            "to_frame": to_f, "complete": complete, "at_clip_edge": bool(at_clip_edge)}
 
 
 def with_tracks(contacts: pd.DataFrame, steps: pd.DataFrame | None) -> pd.DataFrame:
@@ -120,7 +125,9 @@ def contact_mask(contacts: pd.DataFrame, frames: np.ndarray, side: str, *,
     """True for the frames in which ``side``'s foot is on the ground.
 
     A contact covers the frames from its IC frame up to (not including) its toe-off frame,
-    the first frame with the foot off the ground (``docs/conventions.md``). With
+    the first frame with the foot off the ground (``docs/conventions.md``); one whose other
+    event was not found inside the clip covers only the frame of the event that was (it
+    used to cover the rest of the clip). With
     ``column="track"`` (:func:`with_tracks`) the contacts are those shown by ``side``'s leg
     keypoints, which is what a drawing of the keypoints needs.
     """
@@ -129,8 +136,9 @@ def contact_mask(contacts: pd.DataFrame, frames: np.ndarray, side: str, *,
     if contacts is None or len(contacts) == 0:
         return mask
     for c in contacts[contacts[column] == side].itertuples():
-        start = int(c.ic_frame) if c.ic_frame >= 0 else -(10**9)
-        stop = int(c.to_frame) if c.to_frame >= 0 else 10**9
+        edge = bool(getattr(c, "at_clip_edge", True))
+        start = int(c.ic_frame) if c.ic_frame >= 0 else -(10**9) if edge else int(c.to_frame) - 1
+        stop = int(c.to_frame) if c.to_frame >= 0 else 10**9 if edge else int(c.ic_frame) + 1
         mask |= (frames >= start) & (frames < stop)
     return mask
 

@@ -18,6 +18,8 @@ import io
 import numpy as np
 import pandas as pd
 
+from posecoach.metrics import TIME_BASED_METRICS
+
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
 CYCLE_POINTS = 101
 ANGLES = (
@@ -81,8 +83,12 @@ def normalised_cycles(time_s: np.ndarray, values: np.ndarray, ic_times: np.ndarr
     for a, b in zip(ic[:-1], ic[1:], strict=True):
         if b - a > 1.6 * med:
             continue
-        sel = (time_s >= a) & (time_s <= b)
-        t, v = time_s[sel], values[sel]
+        # the frames of the cycle and one on each side of it: the contacts fall between
+        # frames, and 0 % and 100 % are interpolated at them, not clamped to the nearest
+        # frame inside (a heel striker's knee read ~18 deg at 0 % and ~6 deg at 100 %)
+        lo = max(int(np.searchsorted(time_s, a, side="right")) - 1, 0)
+        hi = min(int(np.searchsorted(time_s, b, side="left")) + 1, len(time_s))
+        t, v = time_s[lo:hi], values[lo:hi]
         ok = np.isfinite(v)
         if ok.sum() < 4 or (~ok).mean() > max_nan_share:
             continue
@@ -162,13 +168,26 @@ def contact_timeline(analysis) -> bytes | None:
     fig = _figure(10, 1.9)
     ax = fig.subplots()
     t0 = float(analysis.body["time"].values[0]) if analysis.body is not None else 0.0
+    # a contact runs on past the clip's edge only at the edge; inside the clip an event not
+    # found is drawn as a mark at the one that was, not as a bar to the clip's end
+    known = np.isfinite(c["ic_time_s"]) & np.isfinite(c["to_time_s"])
+    edge = c["at_clip_edge"].astype(bool)
+    start = c["ic_time_s"].where(np.isfinite(c["ic_time_s"]), t0)
+    stop = c["to_time_s"].where(np.isfinite(c["to_time_s"]), t_end if t_end is not None else np.nan)
+    marked = False
     for k, side in enumerate(("right", "left")):
-        rows = c[c["side"] == side]
-        bars = [((r.ic_time_s if np.isfinite(r.ic_time_s) else t0),
-                 (r.to_time_s if np.isfinite(r.to_time_s) else t_end or r.ic_time_s)
-                 - (r.ic_time_s if np.isfinite(r.ic_time_s) else t0))
-                for r in rows.itertuples()]
+        mine = c["side"] == side
+        bars = [(a, b - a) for a, b in zip(start[mine & (known | edge)], stop[mine & (known | edge)],
+                                           strict=True) if np.isfinite(a) and np.isfinite(b)]
         ax.broken_barh(bars, (k - 0.35, 0.7), color=SIDE_COLOURS[side])
+        lone = c[mine & ~known & ~edge]
+        at = lone["ic_time_s"].where(np.isfinite(lone["ic_time_s"]), lone["to_time_s"])
+        if len(at):
+            ax.plot(at, np.full(len(at), k), "|", ms=14, mew=2, color=SIDE_COLOURS[side],
+                    label=None if marked else "contact whose toe-off (or landing) was not found")
+            marked = True
+    if marked:
+        ax.legend(fontsize=7, loc="upper right")
     ax.set_yticks([0, 1], ["right foot", "left foot"])
     ax.set_xlabel("time (s) - bars: foot on the ground; gaps on both rows: flight")
     ax.grid(alpha=0.3, axis="x")
@@ -186,17 +205,29 @@ def step_variability(analysis) -> bytes | None:
         return None
     fig = _figure(10, 1.9 * ((len(names) + 2) // 3))
     axes = np.atleast_1d(fig.subplots((len(names) + 2) // 3, 3)).ravel()
+    use = steps["summary_use"] if "summary_use" in steps else pd.Series("all", index=steps.index)
+    any_out = False
     for ax, (m, lab) in zip(axes, names, strict=False):
+        # the steps the summary leaves out (slow motion for times, both feet down): hollow
+        out = (use == "none") | ((use == "not_times") & (m in TIME_BASED_METRICS))
         for side in ("left", "right"):
             s = steps[steps["side"] == side]
-            ax.plot(s["ic_time_s"], s[m], "o-", ms=3, lw=0.8, color=SIDE_COLOURS[side], label=side)
+            ax.plot(s["ic_time_s"], s[m], "-", lw=0.8, color=SIDE_COLOURS[side])
+            kept, left_out = s[~out[s.index]], s[out[s.index]]
+            ax.plot(kept["ic_time_s"], kept[m], "o", ms=3, color=SIDE_COLOURS[side], label=side)
+            if len(left_out):
+                any_out = True
+                ax.plot(left_out["ic_time_s"], left_out[m], "o", ms=4, mfc="none", mew=0.8,
+                        color=SIDE_COLOURS[side])
         ax.set_title(lab, fontsize=9)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
     for ax in axes[len(names):]:
         ax.set_visible(False)
     axes[0].legend(fontsize=7)
-    fig.supxlabel("time of initial contact (s)", fontsize=9)
+    fig.supxlabel("time of initial contact (s)" + (
+        "; open circles: left out of the summary (slow motion, or both feet down)"
+        if any_out else ""), fontsize=9)
     return _png(fig)
 
 
