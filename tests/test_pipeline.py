@@ -353,3 +353,18 @@ def test_the_schema_names_every_summary_use_and_reason():
     assert cols == {"summary_use": ["none", "not_times", "all", "all"],
                     "left_out_reason": ["both_feet_down", "slow_motion", "over_missed_contacts",
                                         None]}
+
+
+def test_analysis_json_names_the_rules_the_priorities_and_the_drills(synthetic_poses, tmp_path):
+    """docs/rules.md: analysis.json names the rule version used; the priorities and drills
+    the report shows are in it too (they were only in report.html)."""
+    p, ds, _ = synthetic_poses
+    a = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=p.speed_mps)
+    result = pipeline.judge(a)
+    doc = json.loads(a.write_json(tmp_path / "analysis.json").read_text())
+    jsonschema.validate(doc, load_schema())
+    assert doc["rules_version"] == result.rules_version and "Pose Method" in doc["rules_version"]
+    assert doc["priorities"] == [r.id for r in result.priorities]
+    assert doc["recommended_drills"] == list(result.recommended_drills)
+    ids = {r["id"] for r in doc["assessment"]}
+    assert set(doc["priorities"]) <= ids

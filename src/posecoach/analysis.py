@@ -66,6 +66,9 @@ class Analysis:
     source: dict = field(default_factory=dict)
     assessment: list[dict] | None = None
     score: dict | None = None
+    rules_version: str | None = None
+    priorities: list[str] | None = None
+    recommended_drills: list[str] | None = None
 
     @property
     def is_running(self) -> bool:
@@ -99,8 +102,11 @@ class Analysis:
             "quality": self.quality,
         }
         if self.assessment is not None:
+            doc["rules_version"] = self.rules_version
             doc["assessment"] = self.assessment
             doc["score"] = self.score
+            doc["priorities"] = self.priorities or []
+            doc["recommended_drills"] = self.recommended_drills or []
         return _clean(doc)
 
     def write_json(self, path: str | Path) -> Path:

@@ -489,6 +489,9 @@ def judge(analysis: Analysis, rules_path: Path | None = None):
     result = assessment.assess(analysis, assessment.load_rules(rules_path))
     analysis.assessment = [r.to_json() for r in result.results]
     analysis.score = result.score
+    analysis.rules_version = result.rules_version
+    analysis.priorities = [r.id for r in result.priorities]
+    analysis.recommended_drills = list(result.recommended_drills)
     warnings_ = analysis.quality.setdefault("warnings", [])
     warnings_ += [w for w in result.warnings if w not in warnings_]
     return result
