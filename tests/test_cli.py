@@ -169,14 +169,22 @@ def test_usage_errors_name_the_command_and_write_nothing(tmp_path, monkeypatch, 
 @pytest.mark.parametrize("argv, message", [
     (["pose", "out/poses.nc"], "holds poses, not a video: 'posecoach pose' estimates them from a "
                                "video; to analyse saved poses run 'posecoach analyze out/poses.nc'"),
-    (["analyze", "out/poses.csv"], "is a pose export for other tools; posecoach reads its poses "
+    (["analyze", "out/poses.csv"], "is a pose export for other tools; posecoach reads poses "
                                    "back from the pose dataset: 'posecoach analyze out/poses.nc'"),
     (["analyze", "out/poses.json"], "'posecoach analyze out/poses.nc'"),
+    (["analyze", "out/analysis.json"], "is posecoach's analysis result, not poses; posecoach reads "
+                                       "poses back from the pose dataset: 'posecoach analyze "
+                                       "out/poses.nc'"),
+    # no pose dataset beside it: no file name that does not exist is suggested
+    (["analyze", "elsewhere/run.csv"], "'posecoach analyze' the poses.nc that 'posecoach pose' "
+                                       "wrote with it, or the video"),
 ])
 def test_posecoachs_own_pose_files_given_to_the_wrong_command(tmp_path, monkeypatch, capfd, argv,
                                                               message):
     """Not "cannot be read as a video ... or not a video at all": say which command reads them."""
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "poses.nc").write_bytes(b"")
     assert main([*argv, "-o", "res"]) == 2
     assert message in capfd.readouterr().err
     assert not (tmp_path / "res").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tarfile
 import urllib.request
 import zipfile
@@ -530,3 +531,14 @@ def test_assignment_is_scipys_optimum(shape):
         ref_rows, ref_cols = linear_sum_assignment(cost)
         assert cost[rows, cols].sum() == pytest.approx(cost[ref_rows, ref_cols].sum())
         assert len(rows) == len(ref_rows) == min(shape)
+
+
+def test_a_model_file_given_by_path_is_used_and_recorded_as_what_it_is(tmp_path):
+    """The shipped full model under a heavy name, with --model lite: its checksum says full,
+    so the full model runs (the legacy solution's own copy) and the dataset says so; a file
+    known only by its name (README: my/pose_landmark_heavy.tflite) is that model."""
+    full = shutil.copy(models.find_model("full"), tmp_path / "pose_landmark_heavy.tflite")
+    est = BlazePoseEstimator(model="lite", model_path=full)
+    assert est.model == "full"
+    named = fake_model(tmp_path / "pose_landmark_heavy.tflite", b"mine")
+    assert BlazePoseEstimator(model="full", model_path=named).model == "heavy"

@@ -68,13 +68,13 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
-def _add_workers(p: argparse.ArgumentParser) -> None:
+def _add_workers(p: argparse.ArgumentParser, *, draws: bool) -> None:
+    what = "pose estimation and for drawing the annotated video" if draws else "pose estimation"
     p.add_argument("--workers", type=_worker_count, default=None, metavar="N",
-                   help="processes for pose estimation and for drawing the annotated video "
-                        f"(default: all cores, {os.cpu_count()} here)")
+                   help=f"processes for {what} (default: all cores, {os.cpu_count()} here)")
 
 
-def _add_video_job_args(p: argparse.ArgumentParser) -> None:
+def _add_video_job_args(p: argparse.ArgumentParser, *, draws: bool) -> None:
     """Options shared by the commands that run pose estimation on a video."""
     p.add_argument("--model", choices=("lite", "full", "heavy"), default="full",
                    help="BlazePose model size (default: full, shipped with MediaPipe)")
@@ -82,7 +82,7 @@ def _add_video_job_args(p: argparse.ArgumentParser) -> None:
                    help="a BlazePose landmark .tflite file to use instead of the installed one")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results already in the output folder")
-    _add_workers(p)
+    _add_workers(p, draws=draws)
     _add_common(p)
 
 
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("video", type=_path, help="the video file (MP4, MOV, ...)")
     p.add_argument("-o", "--output", type=_path, default=None,
                    help="output folder (default: posecoach-output/<video name>)")
-    _add_video_job_args(p)
+    _add_video_job_args(p, draws=False)
 
     p = _add_command(sub, "analyze", help="measure the running in a video (or saved poses) and judge it")
     p.add_argument("source", type=_path, help="a video file, or a pose dataset (.nc) from 'posecoach pose'")
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "frames and overlay.mp4 (default: the video it records, if still there: its "
                         "path as given to 'posecoach pose', looked for from here and from the "
                         "dataset's folder and the 3 folders above it)")
-    _add_video_job_args(p)
+    _add_video_job_args(p, draws=True)
 
     p = _add_command(sub, "demo", help="run posecoach on its built-in synthetic runners")
     p.add_argument("-o", "--output", type=_path, default=Path("posecoach-demo"),
@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("source", type=_path,
                     help="a pose_landmark_{lite,full,heavy}.tflite, a folder holding them, or the "
                          "@mediapipe/pose npm package .tgz (get it with: npm pack @mediapipe/pose)")
+    pi.add_argument("--model", choices=("lite", "full", "heavy"), default=None,
+                    help="which model a single file is, when neither its contents nor its name "
+                         "tell")
     _add_common(pi)
     ps = _add_command(msub, "status", help="list the model files found")
     _add_common(ps)
@@ -243,7 +246,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from posecoach.pose import models
 
         if args.models_command == "install":
-            for path in models.install(args.source):
+            for path in models.install(args.source, model=args.model):
                 log.info("installed %s", path)
             return 0
         if args.models_command == "status":

@@ -26,9 +26,9 @@ foot_angle_deg
     (heel first), negative when the toe points down (Altman & Davis 2012 use the
     foot angle at contact to classify foot strike).
 ankle_dorsiflexion_deg
-    Angle between shank (ankle->knee) and foot (heel->foot_index) minus 90:
-    0 = foot at right angles to the shank, positive = dorsiflexion, negative =
-    plantar flexion.
+    90 minus the angle between shank (ankle->knee) and foot (heel->foot_index):
+    0 = foot at right angles to the shank, positive = dorsiflexion (toes towards
+    the shin, a smaller angle), negative = plantar flexion.
 elbow_angle_deg
     Interior shoulder-elbow-wrist angle: 180 = straight arm, 90 = right angle.
 trunk_lean_deg

@@ -575,6 +575,14 @@ def video_of_poses(poses: xr.Dataset, video: Path | None = None,
     return None, f"{'; '.join(problems)}: {advice}"
 
 
+def _pose_dataset_hint(path: Path) -> str:
+    """How to analyse the poses beside ``path`` (a file ``posecoach pose`` wrote, or not)."""
+    for nc in (path.with_suffix(".nc"), path.with_name("poses.nc")):
+        if nc.is_file():
+            return f"'posecoach analyze {nc}'"
+    return "'posecoach analyze' the poses.nc that 'posecoach pose' wrote with it, or the video"
+
+
 def _differs_from_poses(poses: xr.Dataset, path: Path) -> str:
     """How the video at ``path`` differs from the pictures the poses describe ("" if not).
 
@@ -633,8 +641,10 @@ def run_analyze(
 
     source = Path(source)
     if source.suffix.lower() in POSE_FILE_SUFFIXES - {".nc"}:
-        raise UsageError(f"{source} is a pose export for other tools; posecoach reads its poses "
-                         f"back from the pose dataset: 'posecoach analyze {source.with_suffix('.nc')}'")
+        what = ("posecoach's analysis result, not poses" if source.name == "analysis.json"
+                else "a pose export for other tools")
+        raise UsageError(f"{source} is {what}; posecoach reads poses back from the pose "
+                         f"dataset: {_pose_dataset_hint(source)}")
     load_rules(rules_path)  # a broken rule file is reported before the long work starts
     is_poses = source.suffix.lower() == ".nc"
     if video is not None and not is_poses:

@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import os
 import sys
 import zipfile
@@ -97,6 +98,8 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from posecoach.video import VideoReader
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MODES",
@@ -368,7 +371,9 @@ class BlazePoseEstimator:
         Landmark model size. ``full`` ships with MediaPipe; ``lite``/``heavy``
         come from ``model_path`` or an installed copy (``posecoach models install``).
     model_path : str or Path, optional
-        A ``pose_landmark_<model>.tflite`` to use instead of the installed one.
+        A ``pose_landmark_<model>.tflite`` to use instead of the installed one. Where its
+        checksum (or else its name) tells which model it is, that one is used and recorded,
+        whatever ``model`` says.
     max_people : int
         People the multi-person model may report per frame (default 2). 1 means
         ``mode="single"``.
@@ -455,6 +460,14 @@ class BlazePoseEstimator:
         self.tracker = tracker or RunnerTracker()
         # resolve the model now: a missing file is reported before any video work
         self.model_file = models.find_model(model, model_path)
+        if model_path is not None:
+            # the file says which model it is (its checksum, else its name): that is the one
+            # that runs, and the one the pose dataset records
+            found = models.identify_model(self.model_file)
+            if found is not None and found != model:
+                log.info("%s is the %s model: using it as such (not as %s)",
+                         Path(model_path).name, found, model)
+                self.model = found
         if self.mode == "single":
             self._check_legacy_model(model_path)
         elif self.mode == "auto":
