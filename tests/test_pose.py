@@ -542,3 +542,14 @@ def test_a_model_file_given_by_path_is_used_and_recorded_as_what_it_is(tmp_path)
     assert est.model == "full"
     named = fake_model(tmp_path / "pose_landmark_heavy.tflite", b"mine")
     assert BlazePoseEstimator(model="full", model_path=named).model == "heavy"
+
+
+def test_models_install_takes_the_model_its_error_message_names(tmp_path, empty_model_dir, capfd):
+    """A renamed file: the error says to say which with --model, and the command takes it."""
+    from posecoach.cli import main
+
+    renamed = fake_model(tmp_path / "my_model.tflite", b"mine")
+    assert main(["-q", "models", "install", str(renamed)]) == 5
+    assert "say which with --model" in capfd.readouterr().err
+    assert main(["-q", "models", "install", str(renamed), "--model", "heavy"]) == 0
+    assert (empty_model_dir / "pose_landmark_heavy.tflite").read_bytes() == renamed.read_bytes()
