@@ -322,7 +322,7 @@ def test_more_workers_than_cores_are_cut_to_the_cores(tmp_path, capfd, monkeypat
     monkeypatch.setattr(parallel, "default_workers", lambda: 2)
     clip = _tiny_clip(tmp_path / "c.mp4")
     main(["pose", str(clip), "-o", str(tmp_path / "out"), "--workers", "1000"])
-    assert "--workers 1000 is more than the 2 core(s)" in capfd.readouterr().err
+    assert "--workers 1000 is more than the 2 cores" in capfd.readouterr().err
 
 
 def test_a_clip_too_short_to_judge_writes_its_files_and_exits_7(tmp_path, capfd):

@@ -55,6 +55,7 @@ import numpy as np
 
 from posecoach import quality
 from posecoach._arrays import finite_or_none as _finite
+from posecoach._text import count
 from posecoach.errors import PosecoachError
 from posecoach.metrics import (
     CADENCE_FROM_SLOPES,
@@ -973,8 +974,8 @@ def _measure(rule: Rule, analysis: Any, good: Band, borderline: Band) -> dict:
                          "or not found, e.g. occlusion or the body out of frame)")
         return out
     if n < rule.min_steps:
-        out["reason"] = (f"too few steps: {n} step(s) with a value, {rule.min_steps} needed; film "
-                         "more steps")
+        out["reason"] = (f"too few steps: {count(n, 'step')} with a value, {rule.min_steps} "
+                         "needed; film more steps")
         return out
     per_side_min = math.ceil(rule.min_steps / 2)
     ci = _ci_pair(entry.get("median_ci95"))

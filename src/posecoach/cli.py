@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from posecoach import __version__
+from posecoach._text import count
 from posecoach.errors import NotRunningError, PosecoachError
 
 log = logging.getLogger("posecoach")
@@ -186,8 +187,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.workers > cores:
             # each worker is a process with its own model (~170 MB); more than the cores
             # only costs memory and start-up time
-            log.warning("warning: --workers %d is more than the %d core(s) this process may use; "
-                        "using %d", args.workers, cores, cores)
+            log.warning("warning: --workers %d is more than the %s this process may use; "
+                        "using %d", args.workers, count(cores, "core"), cores)
             args.workers = cores
     if args.command == "pose":
         out = args.output or pipeline.default_output(args.video)

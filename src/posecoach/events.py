@@ -149,6 +149,7 @@ import xarray as xr
 from scipy.signal import freqz
 
 from posecoach._arrays import nanmid, true_runs
+from posecoach._text import count
 from posecoach.dataset import detected_frames
 from posecoach.errors import PosecoachError, PoseDataError
 from posecoach.filtering import lowpass_coefficients
@@ -1769,20 +1770,22 @@ class GaitEventDetector:
                 n_dup += n_co
                 if n_extra:
                     self.warnings_.append(
-                        f"{n_extra} contact(s) broke the rhythm of the steps and did not move with "
-                        "the ground (the pose model mixed up the legs); they were left out"
+                        f"{count(n_extra, 'contact')} broke the rhythm of the steps and did not "
+                        "move with the ground (the pose model mixed up the legs); "
+                        f"{'it was' if n_extra == 1 else 'they were'} left out"
                     )
             else:
                 contacts, n_flip = alternate_sides(contacts, t)
             if n_dup:
                 self.warnings_.append(
-                    f"{n_dup} contact(s) showed on both feet at once (the pose model mixed up the "
-                    "legs); each was kept once"
+                    f"{count(n_dup, 'contact')} showed on both feet at once (the pose model mixed "
+                    "up the legs); each was kept once"
                 )
             if n_flip:
                 self.warnings_.append(
-                    f"{n_flip} contact(s) were given to the other foot: the feet take turns, one landing "
-                    "per step (the pose model mixed up the legs)"
+                    f"{count(n_flip, 'contact')} {'was' if n_flip == 1 else 'were'} given to the "
+                    "other foot: the feet take turns, one landing per step (the pose model mixed "
+                    "up the legs)"
                 )
         self.contacts_ = contacts.drop(columns=list(_INTERNAL_COLUMNS)).reset_index(drop=True)
         self.events_ = contact_events(self.contacts_)

@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from posecoach import __version__, dataset
+from posecoach._text import count
 from posecoach.analysis import Analysis
 from posecoach.errors import NoPersonError, OutputError, PosecoachError, UsageError
 from posecoach.video import DAMAGE_NOTE_START
@@ -366,9 +367,10 @@ def analyze_poses(
         steps = steps.copy()
         steps.loc[gaps, list(metrics.STEP_SPAN_METRICS)] = np.nan
         warnings_.append(
-            f"{int(gaps.sum())} step(s) lasted {quality.STEP_GAP_FACTOR:g} times the usual step or "
-            f"longer (from the contacts at frames {', '.join(map(str, q['steps_over_missed_contacts']))}): "
-            "contacts were missed there, so their step time, flight and stride were left out")
+            f"{count(int(gaps.sum()), 'step')} lasted {quality.STEP_GAP_FACTOR:g} times the usual "
+            "step or longer (from the contacts at frames "
+            f"{', '.join(map(str, q['steps_over_missed_contacts']))}): contacts were missed "
+            "there, so step time, flight and stride were left out there")
     gait, reason = metrics.classify_gait(steps[~slow_motion])
     support = gait_check.double_support(body, fps=fps)
     gait, reason = gait_check.combine(gait, reason, support)

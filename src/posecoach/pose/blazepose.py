@@ -83,6 +83,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from posecoach._text import count
 from posecoach.errors import ModelNotFoundError, PosecoachError
 from posecoach.pose import models
 from posecoach.pose.base import CandidateFrames, candidates_to_dataset, holes_closed
@@ -830,7 +831,7 @@ def someone_else(people: np.ndarray, followed: np.ndarray, gate_body_heights: fl
 
 def checked_note(n_checked: int, interval_s: float) -> str:
     """``attrs["person_check"]`` when ``mode="auto"`` kept the single-person route."""
-    return (f"auto: {n_checked} frame(s) checked with the multi-person model (one every "
+    return (f"auto: {count(n_checked, 'frame')} checked with the multi-person model (one every "
             f"{interval_s:g} s) showed nobody but the person followed, so the single-person "
             "model was used")
 

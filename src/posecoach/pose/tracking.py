@@ -45,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from posecoach._text import count
+
 __all__ = [
     "RunnerTracker",
     "Track",
@@ -493,6 +495,7 @@ class RunnerTracker:
             only_others = int(((self.people_per_frame_ >= 1) & ~kept).sum())
             if only_others:
                 out.append(
-                    f"{only_others} frame(s) showed only another person; they are left empty"
+                    f"{count(only_others, 'frame')} showed only another person; "
+                    f"{'it is' if only_others == 1 else 'they are'} left empty"
                 )
         return out

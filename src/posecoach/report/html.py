@@ -19,6 +19,7 @@ import jinja2
 import numpy as np
 
 from posecoach import __version__
+from posecoach._text import count
 
 GROUPS = (
     ("element", "The three elements: Pose, Fall, Pull"),
@@ -54,11 +55,6 @@ def _num(v: float | None, unit: str = "", digits: int = 1) -> str:
     if v is None or not np.isfinite(v):
         return "n/a"
     return f"{v:.{digits}f} {_unit_text(unit)}".strip()
-
-
-def _count(n: int, word: str) -> str:
-    """``"1 frame"``, ``"2 frames"``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _letter_shared_numbers(rules: list[dict]) -> None:
@@ -199,11 +195,11 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                    f"{analysis.runner.get('camera')}, height {analysis.runner.get('height_m', 0):.2f} m "
                    f"({analysis.runner.get('height_source')})"),
         ("Runner detected", f"{100 * q.get('detected_fraction', 0):.0f} % of frames"),
-        ("Repaired", f"{_count(q.get('swaps_repaired', 0), 'left/right leg swap')} "
-                     f"({_count(q.get('frames_repaired', 0), 'frame')}), "
-                     f"{_count(q.get('gap_frames_filled', 0), 'frame')} with gaps filled"),
+        ("Repaired", f"{count(q.get('swaps_repaired', 0), 'left/right leg swap')} "
+                     f"({count(q.get('frames_repaired', 0), 'frame')}), "
+                     f"{count(q.get('gap_frames_filled', 0), 'frame')} with gaps filled"),
         ("Filter", f"zero-lag Butterworth low-pass at {cleaning.get('cutoff_hz') or 0:.1f} Hz"),
-        ("Steps", f"{_count(len(analysis.steps), 'complete contact')} measured"
+        ("Steps", f"{count(len(analysis.steps), 'complete contact')} measured"
                   + (f"; {n_overlap} left out (both feet on the ground: see the warnings)"
                      if n_overlap else "")
                   + (f"; {n_slow} more left out of timing (a slow-motion section)" if n_slow else "")
