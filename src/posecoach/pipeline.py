@@ -370,7 +370,7 @@ def analyze_poses(
             f"{count(int(gaps.sum()), 'step')} lasted {quality.STEP_GAP_FACTOR:g} times the usual "
             "step or longer (from the contacts at frames "
             f"{', '.join(map(str, q['steps_over_missed_contacts']))}): contacts were missed "
-            "there, so step time, flight and stride were left out there")
+            "there, so their step time, flight and stride were left out")
     gait, reason = metrics.classify_gait(steps[~slow_motion])
     support = gait_check.double_support(body, fps=fps)
     gait, reason = gait_check.combine(gait, reason, support)
