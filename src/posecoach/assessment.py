@@ -1311,7 +1311,7 @@ def too_few_steps_warning(results: list[RuleResult], rules: RuleSet, n_steps: in
     film = (f"film at least {2 * need} steps ({need} per foot) of steady running: about 10 s on "
             "a treadmill, or 4 strides past the camera")
     holds = (f"it holds {n_steps} steps, of which {used} could be used ({n_left_out} left out, see "
-             "above)" if n_left_out else f"it holds {n_steps} step{'' if n_steps == 1 else 's'}")
+             "above)" if n_left_out else f"it holds {count(n_steps, 'step')}")
     per_rule = {rule.id: rule.min_steps for rule in rules.rules}
     starved = [r for r in results if r.status == "not_assessable" and r.metric is not None
                and 0 < r.n < per_rule.get(r.id, 0)]

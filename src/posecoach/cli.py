@@ -219,8 +219,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         cad = a.summary.get("cadence_spm", {}).get("median")
         gct = a.summary.get("ground_contact_ms", {}).get("median")
         n_ic = int((a.events["kind"] == "initial_contact").sum())
-        log.info("Gait: %s. %d contact%s found. Cadence %s steps/min, ground contact %s ms, foot "
-                 "strike %s.", a.gait["classification"], n_ic, "" if n_ic == 1 else "s",
+        log.info("Gait: %s. %s found. Cadence %s steps/min, ground contact %s ms, foot "
+                 "strike %s.", a.gait["classification"], count(n_ic, "contact"),
                  f"{cad:.0f}" if cad else "n/a", f"{gct:.0f}" if gct else "n/a",
                  a.foot_strike["pattern"])
         if a.score and a.score.get("value_pct") is not None:
