@@ -95,7 +95,7 @@ def test_combine_keeps_the_events_answer_and_fills_in_unknown():
     walking = gait.DoubleSupport(0.2, 4.0, 7, 1.3, "walking")
     running = gait.DoubleSupport(0.0, 4.0, 0, 3.0, "running")
     g, reason = gait.combine("unknown", "no complete steps were found", walking)
-    assert g == "walking" and "walking, not running" in reason and "20%" in reason
+    assert g == "walking" and "walking, not running" in reason and "20 %" in reason
     assert gait.combine("unknown", "r", running) == ("unknown", "r")
     assert gait.combine("running", "flight", walking) == ("running", "flight")
     assert gait.combine("walking", "w", running) == ("walking", "w")

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from posecoach._text import percent
+
 #: a share of double-support frames at or above this is walking
 WALKING_SHARE: float = 0.08
 #: a share at or below this is consistent with running (flight, no double support)
@@ -225,7 +227,7 @@ def combine(events_gait: str, events_reason: str, check: DoubleSupport) -> tuple
     """
     if events_gait == "unknown" and check.gait == "walking":
         return "walking", (
-            f"both feet were on the ground together in {check.share:.0%} of {check.analysed_s:.1f} s "
+            f"both feet were on the ground together in {percent(check.share)} of {check.analysed_s:.1f} s "
             f"of movement ({check.episodes} times; a run has a flight phase instead): the clip shows "
             "walking, not running"
         )

@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from posecoach import __version__, dataset
-from posecoach._text import count
+from posecoach._text import count, percent
 from posecoach.analysis import Analysis
 from posecoach.errors import NoPersonError, OutputError, PosecoachError, UsageError
 from posecoach.video import DAMAGE_NOTE_START
@@ -206,7 +206,7 @@ def check_person_found(poses: xr.Dataset, source: Path) -> None:
         )
     if found < MIN_DETECTED_FRACTION:
         raise NoPersonError(
-            f"a person was found in only {found:.0%} of the frames of {source}; too little to "
+            f"a person was found in only {percent(found)} of the frames of {source}; too little to "
             "measure. Keep the whole body in view for the whole clip." + "".join(damage)
         )
 
@@ -339,7 +339,7 @@ def analyze_poses(
         if dup.repeat > 1:
             effective_fps = dup.effective_fps
             warnings_.append(
-                f"every picture appears about {dup.repeat} times ({dup.share:.0%} of frames repeat the "
+                f"every picture appears about {dup.repeat} times ({percent(dup.share)} of frames repeat the "
                 f"previous one): the clip holds {effective_fps:.1f} distinct pictures per second, not "
                 f"{fps:.0f}, so event times are only good to {1000 / effective_fps:.0f} ms"
             )

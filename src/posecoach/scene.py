@@ -28,6 +28,7 @@ import xarray as xr
 from scipy import stats
 
 from posecoach._arrays import nanmid as _nanmid
+from posecoach._text import percent
 from posecoach.errors import NoPersonError
 
 #: Body height used when the user gives none (adult mean, both sexes); a warning is raised.
@@ -266,7 +267,7 @@ class SceneEstimator:
                 facing = travel_facing
         if agreement < 0.7:
             warnings.append(
-                f"the runner's facing direction is uncertain ({agreement:.0%} agreement); "
+                f"the runner's facing direction is uncertain ({percent(agreement)} agreement); "
                 "film a true side view"
             )
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posecoach._text import count
+from posecoach._text import count, percent
 
 __all__ = [
     "RunnerTracker",
@@ -488,7 +488,7 @@ class RunnerTracker:
                 axis=0,
             )
             out.append(
-                f"{others} people were in view in {multi.mean():.0%} of the frames; kept the one "
+                f"{others} people were in view in {percent(multi.mean())} of the frames; kept the one "
                 "that moves like a runner and is largest/most central over time (torso centre "
                 f"near x={centre[0]:.0f} px, y={centre[1]:.0f} px) and ignored the others"
             )
