@@ -214,6 +214,8 @@ def test_saved_poses_are_drawn_on_the_video_they_record(poses_with_video, tmp_pa
     assert "the video was not available" not in page
     assert "clip.mp4 (poses from poses.nc)" in page
     assert probe(tmp_path / "out" / "overlay.mp4").n_frames == 120
+    # the page links the annotated video beside it (the warnings send the user there)
+    assert 'href="overlay.mp4"' in page
 
 
 def test_saved_poses_whose_video_is_gone_say_so_and_still_give_the_report(poses_with_video,
@@ -230,6 +232,7 @@ def test_saved_poses_whose_video_is_gone_say_so_and_still_give_the_report(poses_
     err = capfd.readouterr().err
     assert "deleted.mp4, was not found" in err and "give the video with --video PATH" in err
     assert "the video was not available" in (tmp_path / "a" / "report.html").read_text()
+    assert "overlay.mp4" not in (tmp_path / "a" / "report.html").read_text()  # none written
     # given with --video, the moved clip is used
     assert main(["analyze", str(nc_gone), "-o", str(tmp_path / "b"), "--workers", "1",
                  "--video", str(moved)]) == 0

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import CLIPS, estimated_poses, with_damaged_packet
-from posecoach import pipeline, synthetic
+from posecoach import metrics, pipeline, synthetic
 from posecoach.report import plots, write_overlay, write_report
 from posecoach.report.html import render_html
 from posecoach.report.keyframes import PHASES, KeyFrameSelector
@@ -560,3 +560,41 @@ def test_a_step_left_out_of_the_summary_is_not_the_representative_one(demo):
         int(f) for f in a.steps.loc[a.steps["side"] == "left", "ic_frame"]])
     none = KeyFrameSelector().detect(every_left)
     assert none.steps_["left"] is None and not any(k.side == "left" for k in none.key_frames_)
+
+
+def _text_of(html: str) -> str:
+    """The page's words (no style sheet, no tags)."""
+    body = html.split("</style>", 1)[-1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_the_page_reads_plainly_for_a_coach(demo, tmp_path):
+    """Drill kinds in words, each summary card's number of steps, every percentage written
+    like the values ("10 %"), the not-assessed list linking its rules, and the terms the
+    values use (IQR, 95 % interval, the cadence's method) explained."""
+    _, a, verdicts, _, _ = demo
+    html = write_report(a, verdicts, tmp_path).read_text()
+    drills = html.split('id="drills"', 1)[1].split("</section>", 1)[0]
+    kinds = set(re.findall(r"<tr><td>[^<]+</td><td>([^<]+)</td><td>[^<]+</td><td>[^<]+</td></tr>",
+                           drills))  # the drill tables (the plan's rows hold a list)
+    assert kinds == {"strength", "mobility", "Pose drill", "cadence"}
+    text = _text_of(html)
+    n = a.summary["ground_contact_ms"]["n"]
+    assert f"median of {n} steps; flight" in text
+    assert f"median of {a.summary['cadence_spm']['n']} steps; target about 180" in text
+    assert not re.search(r"\d%", text)  # "≤ 10 %", never "≤ 10%"
+    for r in verdicts.results:
+        if r.status == "not_assessable":
+            assert f'<a href="#rule-{r.id}">' in html
+    assert a.summary["cadence_spm"]["method"] == metrics.CADENCE_FROM_SLOPES
+    for term in ("IQR</strong> (interquartile range)", "95 % interval</strong>", "Theil's slope"):
+        assert term in html
+
+
+def test_the_page_links_the_annotated_video_only_when_one_is_written(demo, tmp_path):
+    _, a, verdicts, _, _ = demo
+    assert "overlay.mp4" not in write_report(a, verdicts, tmp_path).read_text()
+    html = write_report(a, verdicts, tmp_path, overlay_name="overlay.mp4").read_text()
+    # the one link that leaves the page is to the video beside it, by its bare name
+    refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html)
+    assert [r for r in refs if not r.startswith(("data:", "#"))] == ["overlay.mp4"]

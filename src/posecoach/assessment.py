@@ -184,8 +184,10 @@ class Band:
         return (self.min is None or high >= self.min) and (self.max is None or low <= self.max)
 
     def text(self, unit: str = "") -> str:
-        """``"-2 to 5 deg"``, ``"≤ 8 deg"`` or ``"≥ 85 deg"``."""
-        u = f" {unit}" if unit and unit != "%" else unit
+        """``"-2 to 5 deg"``, ``"≤ 8 deg"``, ``"≥ 85 deg"`` or ``"≤ 10 %"`` (a space before every
+        unit, as the measured values are written).
+        """
+        u = f" {unit}" if unit else ""
         if self.min is not None and self.max is not None:
             return f"{_fmt(self.min, unit)} to {_fmt(self.max, unit)}{u}"
         if self.max is not None:

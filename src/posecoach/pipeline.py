@@ -721,7 +721,7 @@ def write_report_outputs(
         log.info("Writing the report ...")
     try:
         files = [write_report(analysis, verdicts, out_dir, video_path=video_path, title=title,
-                              poses=poses)]
+                              poses=poses, overlay_name="overlay.mp4" if overlay is not None else None)]
         if overlay is not None:
             files.append(overlay.result())
     finally:

@@ -15,7 +15,7 @@ __all__ = ["OverlayWorkers", "start_overlay", "write_overlay", "write_report"]
 
 
 def write_report(analysis, assessment, out_dir: str | Path, *, video_path: str | Path | None = None,
-                 title: str = "", poses=None) -> Path:
+                 title: str = "", poses=None, overlay_name: str | None = None) -> Path:
     """Write ``out_dir/report.html``.
 
     Parameters
@@ -31,6 +31,8 @@ def write_report(analysis, assessment, out_dir: str | Path, *, video_path: str |
     poses : xarray.Dataset, optional
         Cleaned pixel poses for the key frames (:func:`posecoach.report._common.pixel_poses`);
         computed if omitted.
+    overlay_name : str, optional
+        The annotated video's file name in ``out_dir``, linked from the page when given.
     """
     from posecoach.report import plots
     from posecoach.report.html import render_html
@@ -40,7 +42,7 @@ def write_report(analysis, assessment, out_dir: str | Path, *, video_path: str |
     key_frames = (render_key_frames(analysis, selector.key_frames_, video_path, poses=poses)
                   if selector.key_frames_ else [])
     html = render_html(analysis, assessment, key_frames=key_frames, plots=plots.all_plots(analysis),
-                       title=title)
+                       title=title, overlay_name=overlay_name)
     path = Path(out_dir) / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

@@ -29,6 +29,9 @@ GROUPS = (
 )
 STATUS_TEXT = {"pass": "pass", "borderline": "borderline", "fail": "needs work",
                "not_assessable": "not assessable"}
+#: How the drill table names a drill's ``category`` (the rule file's ids are for the code).
+DRILL_CATEGORY_TEXT = {"strength": "strength", "mobility": "mobility", "pose_drill": "Pose drill",
+                       "cadence": "cadence"}
 PLOT_TITLES = {
     "gait_cycle_angles": "Knee, hip and ankle angles over the gait cycle (mean ± SD)",
     "pelvis_path": "Pelvis vertical path with initial contacts",
@@ -101,10 +104,20 @@ def _environment():
     )
 
 
+def _drill_rows(drills: list[dict]) -> list[dict]:
+    return [d | {"category": DRILL_CATEGORY_TEXT.get(d.get("category", ""), d.get("category", ""))}
+            for d in drills]
+
+
 def render_html(analysis, assessment, *, key_frames: list | None = None,
-                plots: dict[str, bytes] | None = None, title: str = "") -> str:
-    """The report page as a string (see :func:`posecoach.report.write_report`)."""
+                plots: dict[str, bytes] | None = None, title: str = "",
+                overlay_name: str | None = None) -> str:
+    """The report page as a string (see :func:`posecoach.report.write_report`).
+
+    ``overlay_name``: the annotated video written beside the page (linked by its name), if any.
+    """
     from posecoach.assessment import metric_unit
+    from posecoach.metrics import CADENCE_FROM_SLOPES
     from posecoach.quality import analysis_timing_problem
     from posecoach.report._common import encode_jpeg
     from posecoach.report.keyframes import PHASE_TITLES
@@ -160,19 +173,24 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
     def med(name: str) -> float | None:
         return (s.get(name) or {}).get("median")
 
+    def of_steps(name: str) -> str:
+        """'median of 21 steps; ' (the cards show a median; how many steps it rests on)."""
+        n = (s.get(name) or {}).get("n") or 0
+        return f"median of {count(n, 'step')}; " if n else ""
+
     fs = analysis.foot_strike or {}
     # the same verdict as the warnings and the time-based rules (posecoach.quality)
     problem = analysis_timing_problem(analysis) if analysis.is_running else None
     video_time = problem.note if problem else ""
     stats = [
         {"label": "Cadence", "value": _num(med("cadence_spm"), "spm", 0),
-         "detail": "target about 180 steps/min" + video_time},
+         "detail": of_steps("cadence_spm") + "target about 180 steps/min" + video_time},
         {"label": "Ground contact", "value": _num(med("ground_contact_ms"), "ms", 0),
-         "detail": f"flight {_num(med('flight_ms'), 'ms', 0)}{video_time}"},
+         "detail": f"{of_steps('ground_contact_ms')}flight {_num(med('flight_ms'), 'ms', 0)}{video_time}"},
         {"label": "Foot strike", "value": fs.get("pattern", "unknown"),
          "detail": f"left {fs.get('left', 'unknown')}, right {fs.get('right', 'unknown')}"},
         {"label": "Vertical oscillation", "value": _num(med("vertical_oscillation_cm"), "cm"),
-         "detail": f"overstride {_num(med('overstride_cm'), 'cm')}"},
+         "detail": f"{of_steps('vertical_oscillation_cm')}overstride {_num(med('overstride_cm'), 'cm')}"},
     ]
     score = assessment.score or {}
     score_text = f"{score['value_pct']:.0f} %" if score.get("value_pct") is not None else "n/a"
@@ -221,7 +239,8 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
         keyframe_defs=kf_defs, keyframes=by_side, keyframes_from_video=all(k.from_video for k in key_frames) if key_frames else False,
         groups=groups,
         plots=[{"title": PLOT_TITLES.get(k, k), "src": data_uri(b, "image/png")} for k, b in plots.items()],
-        plan=plan, plan_warning=assessment.plan_warning, recommended=recommended,
-        all_drills=list(drills.values()), quality_rows=quality_rows, warnings=q.get("warnings", []),
+        plan=plan, plan_warning=assessment.plan_warning, recommended=_drill_rows(recommended),
+        all_drills=_drill_rows(list(drills.values())), overlay_name=overlay_name,
+        cadence_from_slopes=(s.get("cadence_spm") or {}).get("method") == CADENCE_FROM_SLOPES, quality_rows=quality_rows, warnings=q.get("warnings", []),
         not_assessable=[r for r in results if r.status == "not_assessable"], caveat=assessment.caveat,
     )
