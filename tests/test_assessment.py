@@ -174,6 +174,67 @@ def test_drill_catalogue_plan_and_caveat(rules):
         assert cite in rules.caveat
 
 
+def _plan_text(phases: list[dict]) -> str:
+    return "\n".join(x for ph in phases for x in ph["sessions"])
+
+
+def test_the_plan_is_tailored_to_the_runner(heel_striker, pose_runner, rules):
+    """The forefoot-landing caution only for a runner changing the landing, the metronome only
+    when the cadence is to change, the top priority's cue in the segments, and the drills
+    named as the catalogue names them."""
+    names = {d["name"] for d in rules.drills.values()}
+    for a in (heel_striker, pose_runner):
+        v = assess(a, rules)
+        working = {r.id for r in v.results if r.status in ("fail", "borderline")}
+        text = _plan_text(v.plan)
+        assert "{" not in text and "{" not in v.plan_warning
+        assert v.plan_warning.startswith("Changing running technique takes months")
+        landing = bool(working & {"kp03_ball_of_foot", "kp04_heels_no_weight"})
+        assert ("Achilles tendon" in v.plan_warning) == landing
+        assert ("metronome" in text.lower()) == ("practice_cadence" in working)
+        assert f'({v.priorities[0].title}): "{v.priorities[0].cue}"' in text
+        for drill in ("pose_stand", "wall_fall", "short_foot", "calf_stretch"):
+            assert rules.drills[drill]["name"] in text
+        assert len(v.plan) == len(rules.plan)
+    heel = assess(heel_striker, rules)
+    assert heel.get("kp03_ball_of_foot").status == "fail" and "Achilles" in heel.plan_warning
+    pose = assess(pose_runner, rules)
+    assert pose.get("kp03_ball_of_foot").status == "pass"
+    assert "Achilles" not in pose.plan_warning
+    assert names  # the catalogue is not empty
+
+
+def test_a_plan_without_priorities_leaves_out_the_lines_that_name_one(rules):
+    passing = [result(r.id, "pass", r.weight, 0.0) for r in rules.rules]
+    phases, warning = assessment.tailor_plan(rules, passing, [])
+    text = _plan_text(phases)
+    assert "top priority" not in text and "{" not in text
+    assert "metronome" not in text.lower() and "Achilles" not in warning
+    assert all(ph["sessions"] for ph in phases)
+
+
+@pytest.mark.parametrize("old, new, match", [
+    ("{drill:wall_fall}", "{drill:wall_falls}", r"names the drill 'wall_falls'.*Did you mean \{drill:wall_fall\}"),
+    ('\\"{top_cue}\\"', '\\"{top_cues}\\"', r"holds \{top_cues\}, which is not a known field"),
+    ('if_working_on = ["practice_cadence"]', 'if_working_on = ["practice_cadense"]',
+     r"sessions\[1\]\.if_working_on names 'practice_cadense'.*Did you mean 'practice_cadence'"),
+    ('if_working_on = ["kp03_ball_of_foot", "kp04_heels_no_weight"]', "",
+     r"plan\.cautions\[0\]\.if_working_on must be a non-empty list"),
+])
+def test_the_plans_fields_are_checked(tmp_path, old, new, match):
+    text = default_text()
+    assert old in text
+    with pytest.raises(RuleFileError, match=match):
+        load_rules(write(tmp_path, text.replace(old, new, 1)))
+
+
+def test_a_squad_file_may_drop_a_rule_the_inherited_plan_names(heel_striker, tmp_path):
+    squad = load_rules(write(tmp_path, 'extends = "pose_method"\nversion = "1"\n[[rules]]\n'
+                                       'id = "kp03_ball_of_foot"\nenabled = false\n'))
+    assert "kp03_ball_of_foot" not in squad.ids
+    assert "Achilles" in assess(heel_striker, squad).plan_warning  # kp04 still names it
+
+
 def test_band_sources_cite_the_literature_defaults(rules):
     assert "Altman & Davis 2012" in rules.get("kp03_ball_of_foot").source
     assert "Souza 2016" in rules.get("kp08_land_under_knee").source
@@ -580,7 +641,7 @@ def test_complete_user_file_changes_the_verdict(heel_striker, tmp_path):
     (('[rules.bands.good]\nmax = 5.0\nsource = "POSE_METHOD.md default: shank',
       '[rules.bands.good]\nmax = 5.0\nsorce = "POSE_METHOD.md default: shank'),
      "(id 'kp08_land_under_knee').bands.good.sorce"),
-    (('version = "1.0.1"', ''), "version is missing"),
+    (('version = "1.1.0"', ''), "version is missing"),
     (('category = "cadence"', 'category = "tempo"'), "drills.metronome_cadence.category"),
     (('id = "kp09_short_strides"', 'id = "kp08_land_under_knee"'), "rules[11].id"),
     (('below_mps = 5.0\ngood = { max = 230.0', 'below_mps = 3.0\ngood = { max = 230.0'),

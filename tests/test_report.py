@@ -598,3 +598,20 @@ def test_the_page_links_the_annotated_video_only_when_one_is_written(demo, tmp_p
     # the one link that leaves the page is to the video beside it, by its bare name
     refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html)
     assert [r for r in refs if not r.startswith(("data:", "#"))] == ["overlay.mp4"]
+
+
+def test_recommended_drills_are_split_into_the_priorities_and_the_rest(demo, tmp_path):
+    """'Recommended for your priorities' listed the drills of every rule that needs work or is
+    borderline (13 of the 17 for a heel striker): the priorities' own come first, apart."""
+    _, a, verdicts, _, _ = demo
+    html = write_report(a, verdicts, tmp_path).read_text()
+    drills = html.split('id="drills"', 1)[1].split("</section>", 1)[0]
+    mine, rest = drills.split("Recommended for your priorities", 1)[1].split(
+        "Also for the other items that need work or are borderline", 1)
+    rest = rest.split("Progression over weeks", 1)[0]
+    names = {d: verdicts.drills[d]["name"] for d in verdicts.recommended_drills}
+    for_priorities = {d for r in verdicts.priorities for d in r.drills}
+    assert for_priorities and set(names) - for_priorities
+    for d, name in names.items():
+        assert (f"<td>{name}</td>" in mine) == (d in for_priorities)
+        assert (f"<td>{name}</td>" in rest) == (d not in for_priorities)

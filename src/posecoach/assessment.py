@@ -45,7 +45,7 @@ import difflib
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -284,6 +284,8 @@ class RuleSet:
     name: str
     rules: list[Rule]
     drills: dict[str, dict]
+    #: phases ``{"weeks", "focus", "sessions"}``, each session ``{"text", "if_working_on"}``
+    #: (:func:`tailor_plan` fills in and selects them for a clip)
     plan: list[dict]
     plan_warning: str
     caveat: str
@@ -293,6 +295,8 @@ class RuleSet:
     path: str = ""
     extends: str | None = None
     base_version: str | None = None
+    #: lines added to ``plan_warning`` for a runner working on their rules
+    plan_cautions: list[dict] = field(default_factory=list)
 
     @property
     def version_text(self) -> str:
@@ -377,7 +381,7 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     base_doc = _read_toml(base_path)
     base = parse_rules(base_doc, origin=str(base_path))
     merged = merge_rule_docs(base_doc, doc, origin=str(path))
-    ruleset = parse_rules(merged, origin=str(path))
+    ruleset = parse_rules(merged, origin=str(path), retired_rule_ids=[r.id for r in base.rules])
     ruleset.extends, ruleset.base_version = extends, base.version
     return ruleset
 
@@ -642,8 +646,50 @@ def _parse_rule(chk: _Checker, raw: Any, k: int, defaults: Mapping, known_drills
     )
 
 
-def parse_rules(doc: Mapping, *, origin: str = "<rules>") -> RuleSet:
+#: ``{drill:ID}`` (the drill's catalogue name), ``{top_priority}`` and ``{top_cue}`` (the
+#: first priority's title and cue) in the plan's texts
+_PLAN_FIELD = re.compile(r"\{([^{}]*)\}")
+_PLAN_FIELDS = ("top_priority", "top_cue")
+
+
+def _check_plan_text(chk: _Checker, text: str, where: str, drills: Mapping[str, dict]) -> None:
+    for name in _PLAN_FIELD.findall(text):
+        if name.startswith("drill:"):
+            if name[6:] not in drills:
+                close = difflib.get_close_matches(name[6:], sorted(drills), n=1)
+                chk.fail(where, f"names the drill {name[6:]!r}, which is not in the catalogue",
+                         f"Did you mean {{drill:{close[0]}}}?" if close else "Use an id of [drills]")
+        elif name not in _PLAN_FIELDS:
+            chk.fail(where, f"holds {{{name}}}, which is not a known field",
+                     "Known: {drill:ID}, {top_priority}, {top_cue}")
+
+
+def _parse_plan_line(chk: _Checker, raw: Any, where: str, drills: Mapping[str, dict], *,
+                     table_only: bool = False) -> dict:
+    """``"text"`` or ``{ text = "...", if_working_on = ["rule_id", ...] }`` of the plan."""
+    if isinstance(raw, str) and not table_only:
+        raw = {"text": raw}
+    if not isinstance(raw, Mapping):
+        chk.fail(where, "must be a table { text = \"...\", if_working_on = [\"rule_id\"] }"
+                 + ("" if table_only else " or a string"))
+    chk.keys(raw, {"text", "if_working_on"}, where)
+    text = chk.text(raw, "text", where)
+    _check_plan_text(chk, text, f"{where}.text", drills)
+    ids = raw.get("if_working_on", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or (
+            table_only and not ids):
+        chk.fail(f"{where}.if_working_on", "must be a non-empty list of rule ids" if table_only
+                 else "must be a list of rule ids")
+    return {"text": text, "if_working_on": list(ids)}
+
+
+def parse_rules(doc: Mapping, *, origin: str = "<rules>",
+                retired_rule_ids: Iterable[str] = ()) -> RuleSet:
     """Validate a parsed rule document (a TOML table) and build a :class:`RuleSet`.
+
+    ``retired_rule_ids``: rule ids the plan may name although no rule has them (the
+    default file's rules a squad file drops with ``enabled = false``; its plan is
+    inherited and names them).
 
     Raises
     ------
@@ -687,8 +733,14 @@ def parse_rules(doc: Mapping, *, origin: str = "<rules>") -> RuleSet:
         drills[did] = entry
     # plan
     plan_raw = chk.table(doc, "plan", "")
-    chk.keys(plan_raw, {"warning", "phases"}, "plan")
+    chk.keys(plan_raw, {"warning", "cautions", "phases"}, "plan")
     plan_warning = chk.text(plan_raw, "warning", "plan")
+    _check_plan_text(chk, plan_warning, "plan.warning", drills)
+    cautions_raw = plan_raw.get("cautions", [])
+    if not isinstance(cautions_raw, list):
+        chk.fail("plan.cautions", "must be an array of tables ([[plan.cautions]])")
+    plan_cautions = [_parse_plan_line(chk, c, f"plan.cautions[{j}]", drills, table_only=True)
+                     for j, c in enumerate(cautions_raw)]
     phases = plan_raw.get("phases")
     if not isinstance(phases, list) or not phases:
         chk.fail("plan.phases", "is missing or empty", "Add [[plan.phases]] entries")
@@ -699,12 +751,12 @@ def parse_rules(doc: Mapping, *, origin: str = "<rules>") -> RuleSet:
             chk.fail(w, "must be a table")
         chk.keys(ph, {"weeks", "focus", "sessions"}, w)
         sessions = ph.get("sessions")
-        if not isinstance(sessions, list) or not sessions or not all(
-            isinstance(s, str) and s.strip() for s in sessions
-        ):
-            chk.fail(f"{w}.sessions", "must be a non-empty list of strings")
+        if not isinstance(sessions, list) or not sessions:
+            chk.fail(f"{w}.sessions", "must be a non-empty list of strings or tables "
+                     "({ text = \"...\", if_working_on = [\"rule_id\"] })")
         plan.append({"weeks": chk.text(ph, "weeks", w), "focus": chk.text(ph, "focus", w),
-                     "sessions": list(sessions)})
+                     "sessions": [_parse_plan_line(chk, x, f"{w}.sessions[{i}]", drills)
+                                  for i, x in enumerate(sessions)]})
     # rules
     rules_raw = doc.get("rules")
     if not isinstance(rules_raw, list) or not rules_raw:
@@ -717,9 +769,18 @@ def parse_rules(doc: Mapping, *, origin: str = "<rules>") -> RuleSet:
             chk.fail(f"rules[{k}].id", f"{rule.id!r} is used twice", "Rule ids must be unique")
         seen.add(rule.id)
         rules.append(rule)
+    lines = [(f"plan.cautions[{j}]", c) for j, c in enumerate(plan_cautions)] + [
+        (f"plan.phases[{j}].sessions[{i}]", x)
+        for j, ph in enumerate(plan) for i, x in enumerate(ph["sessions"])]
+    for where, line in lines:
+        unknown = sorted(set(line["if_working_on"]) - seen - set(retired_rule_ids))
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], sorted(seen), n=1)
+            chk.fail(f"{where}.if_working_on", f"names {unknown[0]!r}, which is not a rule id",
+                     f"Did you mean {close[0]!r}?" if close else "Use the ids of [[rules]] entries")
     return RuleSet(
         version=version, name=name, rules=rules, drills=drills, plan=plan,
-        plan_warning=plan_warning, caveat=caveat, score_method=method, points=points,
+        plan_warning=plan_warning, plan_cautions=plan_cautions, caveat=caveat, score_method=method, points=points,
         changelog=list(changelog), path=origin,
     )
 
@@ -1249,6 +1310,49 @@ def _recommended_drills(results: list[RuleResult], priorities: list[RuleResult])
     return out
 
 
+#: Statuses of the rules a runner is working on (the plan's ``if_working_on``).
+WORKING_ON = ("fail", "borderline")
+
+
+def tailor_plan(rules: RuleSet, results: list[RuleResult],
+                priorities: list[RuleResult]) -> tuple[list[dict], str]:
+    """The transition plan and its warning for one runner.
+
+    A line with ``if_working_on`` is kept only when one of those rules needs work or is
+    borderline (the runner is changing it); the cautions that are kept follow the
+    warning. ``{drill:ID}`` becomes the drill's catalogue name (as the drill table
+    shows it); ``{top_priority}`` and ``{top_cue}`` the first priority's title and cue,
+    and a line that names them is left out when there is no priority.
+
+    Returns
+    -------
+    (phases, warning)
+        ``phases`` as the rule file's, each session a string.
+    """
+    working = {r.id for r in results if r.status in WORKING_ON}
+    top = priorities[0] if priorities else None
+
+    def fill(line: dict) -> str | None:
+        if line["if_working_on"] and not working & set(line["if_working_on"]):
+            return None
+        names = _PLAN_FIELD.findall(line["text"])
+        if top is None and any(n in _PLAN_FIELDS for n in names):
+            return None
+        values = {"top_priority": top.title if top else "", "top_cue": top.cue if top else ""}
+        return _PLAN_FIELD.sub(
+            lambda m: (rules.drills[m.group(1)[6:]]["name"] if m.group(1).startswith("drill:")
+                       else values[m.group(1)]), line["text"])
+
+    phases = []
+    for ph in rules.plan:
+        sessions = [t for t in (fill(x) for x in ph["sessions"]) if t]
+        if sessions:
+            phases.append({"weeks": ph["weeks"], "focus": ph["focus"], "sessions": sessions})
+    warning = " ".join([fill({"text": rules.plan_warning, "if_working_on": []}) or "",
+                        *[t for t in (fill(c) for c in rules.plan_cautions) if t]]).strip()
+    return phases, warning
+
+
 def assess(analysis: Any, rules: RuleSet | None = None) -> Assessment:
     """Judge an analysis against a rule set.
 
@@ -1277,15 +1381,16 @@ def assess(analysis: Any, rules: RuleSet | None = None) -> Assessment:
     n_steps = 0 if steps is None else len(steps)
     # steps with both feet down (a lost foot) are not in the summary the rules judge
     n_left_out = len((getattr(analysis, "quality", None) or {}).get("overlapping_steps") or [])
+    plan, plan_warning = tailor_plan(rules, results, priorities)
     return Assessment(
         results=results,
         score=weighted_score(results, rules.points, rules.score_method),
         priorities=priorities,
         drills=copy.deepcopy(rules.drills),
-        plan=copy.deepcopy(rules.plan),
+        plan=plan,
         rules_version=rules.version_text,
         caveat=rules.caveat,
-        plan_warning=rules.plan_warning,
+        plan_warning=plan_warning,
         recommended_drills=_recommended_drills(results, priorities),
         warnings=[w for w in [too_few_steps_warning(results, rules, n_steps, n_left_out)] if w],
     )

@@ -227,7 +227,11 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                        "2-D joint angles about 5-8 deg"),
     ]
     drills = assessment.drills
-    recommended = [drills[d] for d in assessment.recommended_drills if d in drills]
+    # the priorities' drills, then those of the other rules that need work or are borderline
+    for_priorities = {d for r in assessment.priorities for d in r.drills}
+    recommended = [drills[d] for d in assessment.recommended_drills if d in drills and d in for_priorities]
+    more_drills = [drills[d] for d in assessment.recommended_drills
+                   if d in drills and d not in for_priorities]
     plan = assessment.plan if isinstance(assessment.plan, list) else []
     return _environment().get_template("report.html.j2").render(
         title=title or Path(str((analysis.source or {}).get("file") or "clip")).name,
@@ -240,6 +244,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
         groups=groups,
         plots=[{"title": PLOT_TITLES.get(k, k), "src": data_uri(b, "image/png")} for k, b in plots.items()],
         plan=plan, plan_warning=assessment.plan_warning, recommended=_drill_rows(recommended),
+        more_drills=_drill_rows(more_drills),
         all_drills=_drill_rows(list(drills.values())), overlay_name=overlay_name,
         cadence_from_slopes=(s.get("cadence_spm") or {}).get("method") == CADENCE_FROM_SLOPES, quality_rows=quality_rows, warnings=q.get("warnings", []),
         not_assessable=[r for r in results if r.status == "not_assessable"], caveat=assessment.caveat,
