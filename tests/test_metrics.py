@@ -310,3 +310,22 @@ def test_pose_instant_sees_a_crossing_between_contact_and_the_next_frame():
     assert metrics.pose_instant(t, hip + 1.0, ankle, ic, to) == ic
     # no crossing seen (the hip stays behind): the middle of the contact
     assert metrics.pose_instant(t, hip - 5.0, ankle, ic, to) == pytest.approx(0.5 * (ic + to))
+
+
+def test_stance_extremes_include_the_values_at_the_events():
+    """Contact and toe-off fall between frames: the peak knee flexion in stance read below
+    the knee flexion at contact on 14 real steps, as it left out the contact itself."""
+    t = np.arange(6) / 25.0
+    y = np.array([50.0, 40.0, 30.0, 35.0, 38.0, 10.0])
+    span = metrics._span(t, y, 0.02, 0.18)  # contact half-way into frame 0-1, toe-off into 4-5
+    assert span[0] == pytest.approx(45.0) and span[-1] == pytest.approx(24.0)
+    assert list(span[1:-1]) == [40.0, 30.0, 35.0, 38.0]
+    p = synthetic.RunnerParams.heel_striker()
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=6.0, fps=25.0, seed=5)
+    ds, _ = synthetic.add_faults(ds, jitter_px=1.5, seed=5)
+    s = pipeline.analyze_poses(ds, height_m=p.height_m, speed_mps=p.speed_mps).steps
+    ok = s[["peak_knee_flexion_stance_deg", "knee_flexion_ic_deg"]].notna().all(axis=1)
+    assert ok.sum() >= 8
+    assert (s.loc[ok, "peak_knee_flexion_stance_deg"] >= s.loc[ok, "knee_flexion_ic_deg"] - 1e-9).all()
+    late = s[["min_knee_flexion_late_stance_deg", "peak_knee_flexion_stance_deg"]].dropna()
+    assert (late.iloc[:, 0] <= late.iloc[:, 1] + 1e-9).all()

@@ -131,6 +131,15 @@ def _window(t: np.ndarray, start: float, stop: float) -> slice:
     return slice(int(np.searchsorted(t, start)), int(np.searchsorted(t, stop, side="right")))
 
 
+def _span(t: np.ndarray, y: np.ndarray, start: float, stop: float) -> np.ndarray:
+    """``y`` from ``start`` to ``stop``: the frames between and the values at both ends.
+
+    Events fall between frames: the extremes of a phase must include its ends, or the
+    peak knee flexion in stance could read below the knee flexion at contact.
+    """
+    return np.r_[_interp(t, y, start), y[_window(t, start, stop)], _interp(t, y, stop)]
+
+
 def _nanstat(fn, a: np.ndarray) -> float:
     a = a[np.isfinite(a)]
     return float(fn(a)) if a.size else float("nan")
@@ -252,15 +261,14 @@ class StepMetrics:
             r["foot_strike"] = strike_class(r["foot_strike_angle_deg"])
             r["shank_angle_ic_deg"] = _interp(t, a_side["shank_angle_deg"], ic)
             r["knee_flexion_ic_deg"] = _interp(t, knee, ic)
-            st = _window(t, ic, to)
-            late = _window(t, mid, to)
-            r["peak_knee_flexion_stance_deg"] = _nanstat(np.max, knee[st])
-            r["min_knee_flexion_late_stance_deg"] = _nanstat(np.min, knee[late])
+            r["peak_knee_flexion_stance_deg"] = _nanstat(np.max, _span(t, knee, ic, to))
+            r["min_knee_flexion_late_stance_deg"] = _nanstat(np.min, _span(t, knee, mid, to))
             ank = a_side["ankle_dorsiflexion_deg"]
-            r["ankle_range_stance_deg"] = _nanstat(np.ptp, ank[st])
+            r["ankle_range_stance_deg"] = _nanstat(np.ptp, _span(t, ank, ic, to))
             r["ankle_plantarflexion_to_deg"] = -_interp(t, ank, to)
             heel_h = xy(f"{leg}_heel")[:, 1]
-            r["heel_height_midstance_cm"] = 100 * (_interp(t, heel_h, mid) - _nanstat(np.min, heel_h[st]))
+            r["heel_height_midstance_cm"] = 100 * (
+                _interp(t, heel_h, mid) - _nanstat(np.min, _span(t, heel_h, ic, to)))
             r["late_stance_ms"] = (to - mid) * 1000
             # foot moving back relative to the hip at contact (Pose key point 13)
             rel = ankle_x - hip[:, 0]
