@@ -171,6 +171,25 @@ def test_saved_poses_keep_the_pose_pass_scan(synthetic_poses, tmp_path):
     assert any("without the video" in w for w in plain.quality["warnings"])
 
 
+def test_a_speed_given_is_not_multiplied_by_steps_that_are_not_real_time():
+    """--speed-kmh 14 on a clip in 4x slow motion gave a 3.1 m step: a real-time speed
+    times video-time steps. Step length and vertical ratio are left out, and it says so."""
+    p = synthetic.RunnerParams.pose_runner()
+    filmed, _ = synthetic.SyntheticRunner(p).generate(duration_s=6.0, fps=120.0, seed=3)
+    export = _as_slow_motion_export(filmed, 30.0)
+    a = pipeline.analyze_poses(export, height_m=p.height_m, speed_mps=p.speed_mps)
+    assert a.quality["timing_problem"]["kind"] == "slow_motion"
+    for m in ("step_length_m", "vertical_ratio_pct"):
+        assert a.summary[m]["median"] is None and a.summary[m]["n"] == 0
+        assert a.steps[m].isna().all()
+    assert any("step length and vertical ratio are left out" in w for w in a.quality["warnings"])
+    # in real time they are kept
+    real = pipeline.analyze_poses(filmed, height_m=p.height_m, speed_mps=p.speed_mps)
+    assert real.quality["timing_problem"] is None
+    assert real.summary["step_length_m"]["median"] == pytest.approx(
+        p.speed_mps * 60 / real.summary["cadence_spm"]["median"], rel=0.02)
+
+
 def test_a_capture_rate_below_the_videos_is_refused_before_the_pose_pass(tmp_path, capsys):
     """--capture-fps is checked against the video's own rate as soon as it is probed (a
     blank 25 fps clip: the pose pass, which would find nobody, never starts)."""

@@ -399,6 +399,16 @@ def analyze_poses(
     q["timing_problem"] = problem.to_dict() if problem else None
     if problem:
         warnings_.append(problem.warning)
+        if speed_mps is not None:
+            # the speed given is real time, the step times are not: their product is no length
+            mixed = [m for m in SPEED_TIMES_STEP if m in steps]
+            steps = steps.assign(**{m: np.nan for m in mixed})
+            empty = metrics.summarise(steps.iloc[:0], fps=effective_fps)
+            summary.update({m: empty[m] for m in mixed})
+            warnings_.append(
+                "step length and vertical ratio are left out: they multiply the speed given with "
+                f"--speed-kmh ({3.6 * speed_mps:.1f} km/h, real time) by step times that are not "
+                "real time here")
     if gait == "walking":
         warnings_.append(f"{reason}. posecoach judges running technique only; no running verdicts "
                          f"are given: film the runner running ({metrics.FILM_STEPS}).")
@@ -456,6 +466,10 @@ LEFT_OUT_REASONS = {
     "over_missed_contacts": "it spans contacts the analysis missed: its step time, flight, stride, "
                             "bounce and step length are null",
 }
+
+
+#: Per-step metrics made from the running speed times the step time.
+SPEED_TIMES_STEP = ("step_length_m", "vertical_ratio_pct")
 
 
 def summary_use_columns(overlap: np.ndarray, slow_motion: np.ndarray,
