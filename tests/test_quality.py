@@ -221,7 +221,7 @@ def test_a_contact_held_past_the_other_foots_landing_is_left_out(monkeypatch):
     from posecoach.report.html import render_html
 
     html = render_html(a, verdicts)
-    assert "measured; 1 left out (both feet on the ground: see the warnings)</td>" in html
+    assert "measured; of them 1 left out (both feet on the ground: see the warnings)</td>" in html
 
 
 def test_a_step_over_a_missed_pair_of_contacts_gives_no_step_time(monkeypatch):

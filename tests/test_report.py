@@ -615,3 +615,18 @@ def test_recommended_drills_are_split_into_the_priorities_and_the_rest(demo, tmp
     for d, name in names.items():
         assert (f"<td>{name}</td>" in mine) == (d in for_priorities)
         assert (f"<td>{name}</td>" in rest) == (d not in for_priorities)
+
+
+def test_the_steps_row_counts_within_the_measured_steps(demo, tmp_path):
+    """'27 complete contacts measured; 7 more left out of timing' read as 7 more contacts."""
+    import copy
+
+    _, a, verdicts, _, _ = demo
+    b = copy.copy(a)
+    ic = [int(f) for f in a.steps["ic_frame"]]
+    b.quality = dict(a.quality, overlapping_steps=ic[:2], steps_excluded_from_timing=5,
+                     steps_over_missed_contacts=ic[5:6])
+    text = _text_of(write_report(b, verdicts, tmp_path).read_text())
+    assert (f"{len(a.steps)} complete contacts measured; of them 2 left out (both feet on the ground: "
+            "see the warnings); 3 left out of the times only (a slow-motion section); 1 with no step "
+            "time, flight or stride (the next contact was missed)") in text

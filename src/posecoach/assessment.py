@@ -164,6 +164,22 @@ def fmt_beside_bands(x: float, unit: str, edges: list[float]) -> str:
     return text if same_side(text) else f"{x:.3f}"
 
 
+def fmt_interval(ci: tuple[float, float], unit: str, edges: list[float]) -> str:
+    """``"9.1 to 13.9"``: both ends by :func:`fmt_beside_bands`, with more digits where they
+    would read the same although they differ.
+
+    >>> fmt_interval((159.74, 160.21), "spm", [170.0]), fmt_interval((159.7, 160.0), "spm", [])
+    ('159.7 to 160.2', '159.7 to 160')
+    """
+    lo, hi = (float(x) for x in ci)
+    texts = [fmt_beside_bands(lo, unit, edges), fmt_beside_bands(hi, unit, edges)]
+    for digits in (1, 2, 3):
+        if texts[0] != texts[1] or lo == hi:
+            break
+        texts = [f"{x:.{digits}f}".rstrip("0").rstrip(".") for x in (lo, hi)]
+    return " to ".join(texts)
+
+
 def _band_edges(*bands: Band) -> list[float]:
     return [e for b in bands for e in (b.min, b.max) if e is not None]
 
@@ -1226,7 +1242,7 @@ def assess_rule(rule: Rule, analysis: Any) -> RuleResult:
               f"({measured['how']}{spread_text}): {_VERDICT_TEXT[status]} ({band_text}).")
     ci = measured.get("ci")
     possible = statuses_within(ci, good, borderline) if ci is not None else []
-    ci_text = "" if ci is None else " to ".join(fmt_beside_bands(float(x), unit, edges) for x in ci)
+    ci_text = "" if ci is None else fmt_interval(ci, unit, edges)
     if len(possible) > 1:
         others = " and ".join(_ZONE_TEXT[st] for st in possible if st != status)
         what = "difference between the feet" if rule.aggregate == "asymmetry" else "median"

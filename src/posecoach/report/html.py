@@ -205,6 +205,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
     cleaning = q.get("cleaning", {})
     n_overlap = len(q.get("overlapping_steps") or [])
     n_slow = q.get("steps_excluded_from_timing", 0) - n_overlap
+    n_gaps = len(q.get("steps_over_missed_contacts") or [])
     quality_rows = [
         ("Video", f"{v.get('width')}x{v.get('height')} px, {v.get('fps', 0):.1f} fps "
                   f"({v.get('effective_fps', v.get('fps', 0)):.1f} distinct pictures/s), "
@@ -218,9 +219,12 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
                      f"{count(q.get('gap_frames_filled', 0), 'frame')} with gaps filled"),
         ("Filter", f"zero-lag Butterworth low-pass at {cleaning.get('cutoff_hz') or 0:.1f} Hz"),
         ("Steps", f"{count(len(analysis.steps), 'complete contact')} measured"
-                  + (f"; {n_overlap} left out (both feet on the ground: see the warnings)"
+                  + (f"; of them {n_overlap} left out (both feet on the ground: see the warnings)"
                      if n_overlap else "")
-                  + (f"; {n_slow} more left out of timing (a slow-motion section)" if n_slow else "")
+                  + (f"; {'' if n_overlap else 'of them '}{n_slow} left out of the times only "
+                     "(a slow-motion section)" if n_slow else "")
+                  + (f"; {n_gaps} with no step time, flight or stride (the next contact was missed)"
+                     if n_gaps else "")
                   + ("; all times are in video time, not real time (see the warnings)"
                      if problem is not None and problem.kind != "missed_contacts" else "")),
         ("Resolution", f"times about one frame ({1000 / max(v.get('effective_fps') or v.get('fps') or 30, 1):.0f} ms); "
