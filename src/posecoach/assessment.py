@@ -788,15 +788,17 @@ def parse_rules(doc: Mapping, *, origin: str = "<rules>",
     lines = [(f"plan.cautions[{j}]", c) for j, c in enumerate(plan_cautions)] + [
         (f"plan.phases[{j}].sessions[{i}]", x)
         for j, ph in enumerate(plan) for i, x in enumerate(ph["sessions"])]
+    known = seen | set(retired_rule_ids)
     for where, line in lines:
-        unknown = sorted(set(line["if_working_on"]) - seen - set(retired_rule_ids))
+        unknown = sorted(set(line["if_working_on"]) - known)
         if unknown:
             close = difflib.get_close_matches(unknown[0], sorted(seen), n=1)
             chk.fail(f"{where}.if_working_on", f"names {unknown[0]!r}, which is not a rule id",
                      f"Did you mean {close[0]!r}?" if close else "Use the ids of [[rules]] entries")
     return RuleSet(
         version=version, name=name, rules=rules, drills=drills, plan=plan,
-        plan_warning=plan_warning, plan_cautions=plan_cautions, caveat=caveat, score_method=method, points=points,
+        plan_warning=plan_warning, plan_cautions=plan_cautions, caveat=caveat,
+        score_method=method, points=points,
         changelog=list(changelog), path=origin,
     )
 

@@ -68,11 +68,14 @@ METRIC_KINDS: dict[str, str] = {
     "head_vertical_motion_cm": "length",
 }
 
+#: Per-step metrics made from the running speed times the step time.
+SPEED_TIMES_STEP: tuple[str, ...] = ("step_length_m", "vertical_ratio_pct")
+
 #: Metrics made from times (times, rates and what speed and step time give): a slow-motion
 #: section's steps are left out of their summary, being in video time, not real time.
 TIME_BASED_METRICS: frozenset[str] = frozenset(
     name for name, kind in METRIC_KINDS.items() if kind in ("time", "rate")
-) | {"duty_factor_pct", "speed_mps", "step_length_m", "vertical_ratio_pct"}
+) | {"duty_factor_pct", "speed_mps", *SPEED_TIMES_STEP}
 
 
 def pose_instant(t: np.ndarray, hip_x: np.ndarray, ankle_x: np.ndarray, ic: float, to: float) -> float:
@@ -86,9 +89,8 @@ def pose_instant(t: np.ndarray, hip_x: np.ndarray, ankle_x: np.ndarray, ic: floa
     crossing is not seen (missing data).
     """
     d = np.asarray(hip_x, dtype=float) - np.asarray(ankle_x, dtype=float)
-    w = _window(t, ic, to)
-    tw = np.concatenate([[ic], t[w], [to]])
-    dw = np.concatenate([[_interp(t, d, ic)], d[w], [_interp(t, d, to)]])
+    tw = np.r_[ic, t[_window(t, ic, to)], to]
+    dw = _span(t, d, ic, to)
     for i in range(1, len(dw)):
         if np.isfinite(dw[i - 1]) and np.isfinite(dw[i]) and dw[i - 1] < 0 <= dw[i]:
             if tw[i] == tw[i - 1]:

@@ -401,7 +401,7 @@ def analyze_poses(
         warnings_.append(problem.warning)
         if speed_mps is not None:
             # the speed given is real time, the step times are not: their product is no length
-            mixed = [m for m in SPEED_TIMES_STEP if m in steps]
+            mixed = [m for m in metrics.SPEED_TIMES_STEP if m in steps]
             steps = steps.assign(**{m: np.nan for m in mixed})
             empty = metrics.summarise(steps.iloc[:0], fps=effective_fps)
             summary.update({m: empty[m] for m in mixed})
@@ -466,10 +466,6 @@ LEFT_OUT_REASONS = {
     "over_missed_contacts": "it spans contacts the analysis missed: its step time, flight, stride, "
                             "bounce and step length are null",
 }
-
-
-#: Per-step metrics made from the running speed times the step time.
-SPEED_TIMES_STEP = ("step_length_m", "vertical_ratio_pct")
 
 
 def summary_use_columns(overlap: np.ndarray, slow_motion: np.ndarray,

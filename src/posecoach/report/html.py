@@ -19,7 +19,7 @@ import jinja2
 import numpy as np
 
 from posecoach import __version__
-from posecoach._text import count
+from posecoach._text import count, percent
 
 GROUPS = (
     ("element", "The three elements: Pose, Fall, Pull"),
@@ -213,7 +213,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
         ("Runner", f"faces {analysis.runner.get('facing')}, {analysis.runner.get('setting')}, camera "
                    f"{analysis.runner.get('camera')}, height {analysis.runner.get('height_m', 0):.2f} m "
                    f"({analysis.runner.get('height_source')})"),
-        ("Runner detected", f"{100 * q.get('detected_fraction', 0):.0f} % of frames"),
+        ("Runner detected", f"{percent(q.get('detected_fraction', 0))} of frames"),
         ("Repaired", f"{count(q.get('swaps_repaired', 0), 'left/right leg swap')} "
                      f"({count(q.get('frames_repaired', 0), 'frame')}), "
                      f"{count(q.get('gap_frames_filled', 0), 'frame')} with gaps filled"),
@@ -250,6 +250,7 @@ def render_html(analysis, assessment, *, key_frames: list | None = None,
         plan=plan, plan_warning=assessment.plan_warning, recommended=_drill_rows(recommended),
         more_drills=_drill_rows(more_drills),
         all_drills=_drill_rows(list(drills.values())), overlay_name=overlay_name,
-        cadence_from_slopes=(s.get("cadence_spm") or {}).get("method") == CADENCE_FROM_SLOPES, quality_rows=quality_rows, warnings=q.get("warnings", []),
+        cadence_from_slopes=(s.get("cadence_spm") or {}).get("method") == CADENCE_FROM_SLOPES,
+        quality_rows=quality_rows, warnings=q.get("warnings", []),
         not_assessable=[r for r in results if r.status == "not_assessable"], caveat=assessment.caveat,
     )
