@@ -161,6 +161,32 @@ def test_overground_clip_warns_about_duplicated_pictures(overground):
 def test_treadmill_clip_warns_about_the_playback_speed_change(treadmill):
     a, _ = treadmill
     assert any("playback speed changes" in w for w in a.quality["warnings"])
+    (slow,) = [s for s in a.quality["playback_sections"] if s["kind"] == "slow_motion"]
+    assert 110 <= slow["first_frame"] <= 125 and 270 <= slow["last_frame"] <= 285  # x4 (the .md)
+    assert slow["slow_factor"] == pytest.approx(4.0, rel=0.15)
+
+
+@pytest.mark.slow
+def test_lean_lesson_missed_contacts_are_not_called_slow_motion():
+    """The treadmill lesson plays in real time throughout; from frame 26 to 161 the contacts
+    found are about twice as far apart (every second one missed), but the pelvis bounces
+    every 9 frames (360 ms) there as elsewhere (docs/accuracy.md)."""
+    from posecoach import pipeline
+
+    name = "treadmill_lean_lesson_tiktok_25fps"
+    clip = shared_file(f"{CLIPS}/{name}.mp4")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = pipeline.analyze_poses(estimated_poses(f"{CLIPS}/{name}.mp4"), video_path=clip)
+    assert not any("playback speed changes" in w for w in a.quality["warnings"])
+    assert {s["kind"] for s in a.quality["playback_sections"]} == {"real_time", "missed_contacts"}
+    (odd,) = [s for s in a.quality["playback_sections"] if s["kind"] == "missed_contacts"]
+    assert odd["bounce_period_ms"] == pytest.approx(360.0, abs=40.0)  # one frame
+    assert "slow_motion" not in set(a.steps["left_out_reason"])
+    # the contacts there longer than the runner's step are left out whole
+    inside = a.steps["ic_frame"].between(odd["first_frame"], odd["last_frame"])
+    long_ = inside & (a.steps["ground_contact_ms"] > 420.0)
+    assert long_.any() and (a.steps.loc[long_, "summary_use"] == "none").all()
 
 
 @pytest.mark.slow

@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from posecoach import dataset, pipeline, quality, synthetic
 
@@ -57,6 +59,9 @@ def test_slow_motion_section_is_reported_and_left_out_of_timing():
     assert a.quality["steps_excluded_from_timing"] > 0
     slow = [s for s in a.quality["playback_sections"] if s["slow_factor"] > 2]
     assert slow and slow[0]["slow_factor"] == pytest.approx(4.0, rel=0.15)
+    # the pelvis bounces four times slower there too: slow motion, not missed contacts
+    assert slow[0]["kind"] == "slow_motion"
+    assert slow[0]["bounce_period_ms"] == pytest.approx(4 * 60000.0 / p.cadence_spm, rel=0.05)
     # slow section: frames 90..450 of the exported clip
     assert 80 <= slow[0]["first_frame"] <= 110 and 420 <= slow[0]["last_frame"] <= 460
     assert a.summary["cadence_spm"]["median"] == pytest.approx(180.0, rel=0.02)
@@ -253,3 +258,98 @@ def test_a_step_over_a_missed_pair_of_contacts_gives_no_step_time(monkeypatch):
         assert s["n"] == c["n"] - 3  # the long step, and the two lost contacts' steps
         assert s["median"] == pytest.approx(c["median"], abs=1000 / 60)
     assert clean.quality["steps_over_missed_contacts"] == []
+
+
+@given(period_s=st.floats(0.2, 1.0), fps=st.sampled_from([25.0, 30.0, 50.0, 60.0, 120.0]),
+       phase=st.floats(0.0, 6.3), seed=st.integers(0, 1000))
+def test_bounce_period_is_found_within_a_frame(period_s, fps, phase, seed):
+    """A pelvis rising and falling once per step (with noise and a drift of the camera) gives
+    its period to within one frame (2 % at high frame rates), whatever the step rate and
+    frame rate."""
+    t = np.arange(0.0, 6.0 * period_s + 2.0, 1.0 / fps)
+    rng = np.random.default_rng(seed)
+    y = (0.03 * np.cos(2 * np.pi * t / period_s + phase) + 0.01 * t
+         + rng.normal(0.0, 0.004, t.size))
+    found = quality.bounce_period_s(t, y, min_s=0.5 * period_s, max_s=1.5 * period_s)
+    assert found == pytest.approx(period_s, abs=max(1.0 / fps, 0.02 * period_s))
+
+
+def test_no_bounce_period_without_a_clear_bounce():
+    t = np.arange(0.0, 6.0, 1.0 / 30)
+    rng = np.random.default_rng(0)
+    assert quality.bounce_period_s(t, rng.normal(size=t.size), min_s=0.2, max_s=1.0) is None
+    assert quality.bounce_period_s(t, np.zeros(t.size), min_s=0.2, max_s=1.0) is None
+    y = np.cos(2 * np.pi * t / 0.35)
+    y[::3] = np.nan  # a third of the pelvis unknown: no period read
+    assert quality.bounce_period_s(t, y, min_s=0.2, max_s=1.0) is None
+
+
+def _contacts_missed_in_the_middle(monkeypatch, start_s=2.5, end_s=5.5):
+    """From ``start_s`` to ``end_s`` only the right foot's contacts are found, and given
+    alternately to the two feet (the rhythm of the steps): the steps found there are twice
+    as long, as in a 2x slow-motion section, but the runner keeps running in real time."""
+
+    def lose_left(contacts):
+        c = contacts.sort_values("ic_time_s").reset_index(drop=True)
+        inside = (c["ic_time_s"] >= start_s) & (c["ic_time_s"] < end_s)
+        c = c[~inside | (c["track"] == "right")].reset_index(drop=True)
+        inside = (c["ic_time_s"] >= start_s) & (c["ic_time_s"] < end_s)
+        c.loc[inside, "side"] = np.where(np.arange(int(inside.sum())) % 2 == 0, "right", "left")
+        return c
+
+    _patch_contacts(monkeypatch, lose_left)
+
+
+def test_long_steps_with_a_real_time_bounce_are_missed_contacts_not_slow_motion(monkeypatch):
+    p = synthetic.RunnerParams.pose_runner()
+    ds, _ = synthetic.SyntheticRunner(p).generate(duration_s=8.0, fps=60.0, seed=0)
+    clean = pipeline.analyze_poses(ds, height_m=p.height_m)
+    _contacts_missed_in_the_middle(monkeypatch)
+    a = pipeline.analyze_poses(ds, height_m=p.height_m)
+    sections = a.quality["playback_sections"]
+    (odd,) = [s for s in sections if s["slow_factor"] > quality.PLAYBACK_JUMP_FACTOR]
+    assert odd["slow_factor"] == pytest.approx(2.0, rel=0.05)
+    assert odd["kind"] == "missed_contacts"
+    assert odd["bounce_period_ms"] == pytest.approx(60000.0 / p.cadence_spm, abs=1000 / 60)
+    assert {s["kind"] for s in sections if s is not odd} == {"real_time"}
+    assert not any("playback speed changes" in w for w in a.quality["warnings"])
+    (w,) = [w for w in a.quality["warnings"] if "it is not slow motion" in w]
+    assert f"from frame {odd['first_frame']} to {odd['last_frame']}" in w
+    assert f"every {odd['bounce_period_ms']:.0f} ms" in w
+    # its long steps give no step time or flight; nothing is left out as slow motion
+    assert a.quality["steps_excluded_from_timing"] == 0
+    assert "slow_motion" not in set(a.steps["left_out_reason"])
+    inside = a.steps["ic_frame"].between(odd["first_frame"], odd["last_frame"])
+    long_ = inside & (a.steps["left_out_reason"] == "over_missed_contacts")
+    assert long_.sum() >= 3 and a.steps.loc[long_, "step_time_ms"].isna().all()
+    assert a.quality["steps_over_missed_contacts"] == a.steps.loc[long_, "ic_frame"].tolist()
+    # the contacts found are the runner's own: their times stay in the summary, and true
+    gct = a.summary["ground_contact_ms"]
+    assert a.quality["overlapping_steps"] == []
+    assert gct["n"] == int(np.isfinite(a.steps["ground_contact_ms"]).sum())
+    assert gct["n"] < clean.summary["ground_contact_ms"]["n"]  # the lost contacts
+    assert gct["median"] == pytest.approx(p.ground_contact_ms, abs=1000 / 60)
+    assert a.summary["cadence_spm"]["median"] == pytest.approx(p.cadence_spm, rel=0.02)
+    assert a.quality["timing_problem"] is None
+
+
+def test_a_contact_longer_than_the_usual_step_is_left_out_when_the_next_is_missed():
+    """Its next contact (the other foot's) was not found, so it has no flight to read;
+    lasting longer than the runner's step, it held on while the other foot landed."""
+    sec = [quality.PlaybackSection(0, 100, 340.0, 1.0),
+           quality.PlaybackSection(110, 200, 700.0, 2.06, kind="missed_contacts"),
+           quality.PlaybackSection(210, 300, 1360.0, 4.0, kind="slow_motion")]
+    steps = pd.DataFrame({
+        "ic_frame": [10, 20, 120, 130, 220, 230, 400],
+        "step_time_ms": [np.nan, 340.0, np.nan, np.nan, np.nan, np.nan, np.nan],
+        "ground_contact_ms": [500.0, 500.0, 500.0, 400.0, 1000.0, 1500.0, 900.0],
+        "flight_ms": [np.nan, -160.0, np.nan, np.nan, np.nan, np.nan, np.nan],
+    })
+    # 340 + 2 pictures of 40 ms = 420 ms; the slow section's step is 1360 ms; frame 400 lies
+    # in no section (nothing to compare with)
+    assert quality.overlapping_steps(steps, 25.0, sec).tolist() == [
+        True, True, True, False, False, True, False]
+    assert quality.overlapping_steps(steps, 25.0).tolist() == [
+        False, True, False, False, False, False, False]
+    assert sec[1].usual_step_ms == pytest.approx(700.0 / 2.06)
+    assert sec[2].usual_step_ms == 1360.0

@@ -21,7 +21,7 @@ import xarray as xr
 
 from posecoach import __version__
 
-SCHEMA_VERSION = "1.6.0"
+SCHEMA_VERSION = "1.7.0"
 
 
 def _clean(value: Any) -> Any:

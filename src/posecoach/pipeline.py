@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from posecoach import __version__, dataset
+from posecoach._arrays import nanmid
 from posecoach._text import count, percent
 from posecoach.analysis import Analysis
 from posecoach.errors import NoPersonError, OutputError, PosecoachError, UsageError
@@ -346,10 +347,19 @@ def analyze_poses(
     else:
         warnings_.append("analysed from pose data without the video: repeated pictures and camera "
                          "motion could not be checked (give the video with --video)")
-    sections = quality.playback_sections(steps)
+    pelvis = nanmid(dataset.keypoint_xy(body, "left_hip"), dataset.keypoint_xy(body, "right_hip"))
+    sections = quality.playback_sections(steps, t=body["time"].values, frames=body["frame"].values,
+                                         pelvis_height=pelvis[:, 1])
     q["playback_sections"] = [x.to_dict() for x in sections]
     slow_motion = np.zeros(len(steps), dtype=bool)
-    slow = [x for x in sections if x.slow_factor > quality.PLAYBACK_JUMP_FACTOR]
+    slow = [x for x in sections if x.kind == "slow_motion"]
+    for x in sections:
+        if x.kind == "missed_contacts":
+            warnings_.append(
+                f"from frame {x.first_frame} to {x.last_frame} the contacts found are about "
+                f"{x.slow_factor:.1f} times as far apart as elsewhere, but the pelvis still rises and "
+                f"falls every {x.bounce_period_ms:.0f} ms, as fast as elsewhere: contacts were missed "
+                "there (it is not slow motion). Check them in the overlay video")
     if slow:
         desc = "; ".join(f"frames {x.first_frame}-{x.last_frame} about {x.slow_factor:.1f}x slower"
                          for x in slow)
@@ -361,26 +371,28 @@ def analyze_poses(
             slow_motion |= x.holds(steps["ic_frame"].to_numpy())
     # a step over a missed contact of each foot: no step time, flight or stride of its own
     gaps = quality.steps_over_missed_contacts(steps, sections)
-    q["steps_over_missed_contacts"] = []
     if gaps.any():
-        q["steps_over_missed_contacts"] = [int(f) for f in steps.loc[gaps, "ic_frame"]]
         steps = steps.copy()
         steps.loc[gaps, list(metrics.STEP_SPAN_METRICS)] = np.nan
-        warnings_.append(
-            f"{count(int(gaps.sum()), 'step')} lasted {quality.STEP_GAP_FACTOR:g} times the usual "
-            "step or longer (from the contacts at frames "
-            f"{', '.join(map(str, q['steps_over_missed_contacts']))}): contacts were missed "
-            "there, so their step time, flight and stride were left out")
     gait, reason = metrics.classify_gait(steps[~slow_motion])
     support = gait_check.double_support(body, fps=fps)
     gait, reason = gait_check.combine(gait, reason, support)
     # in a running clip, a step with both feet down is a lost foot: left out of the summary
-    overlap = (quality.overlapping_steps(steps, effective_fps) if gait == "running"
+    overlap = (quality.overlapping_steps(steps, effective_fps, sections) if gait == "running"
                else np.zeros(len(steps), dtype=bool))
     q["overlapping_steps"] = []
     if overlap.any():
         q["overlapping_steps"] = [int(f) for f in steps.loc[overlap, "ic_frame"]]
         warnings_.append(quality.overlap_message(q["overlapping_steps"], len(steps)))
+    # the steps left out whole are not named again
+    q["steps_over_missed_contacts"] = ([int(f) for f in steps.loc[gaps & ~overlap, "ic_frame"]]
+                                       if gaps.any() else [])
+    if q["steps_over_missed_contacts"]:
+        warnings_.append(
+            f"{count(len(q['steps_over_missed_contacts']), 'step')} lasted "
+            f"{quality.STEP_GAP_FACTOR:g} times the usual step or longer (from the contacts at frames "
+            f"{', '.join(map(str, q['steps_over_missed_contacts']))}): contacts were missed "
+            "there, so their step time, flight and stride were left out")
     used = steps[~overlap]
     timing_steps = steps[~overlap & ~slow_motion]
     steps = steps.assign(**summary_use_columns(overlap, slow_motion, gaps))

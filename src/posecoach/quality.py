@@ -6,7 +6,8 @@
 - :func:`playback_sections`: phone "slo-mo" exports switch between real time and slow
   motion inside one clip. The runner's step time jumps by the slow-motion factor
   although nobody runs like that; such sections are found and their steps excluded
-  from time-based summaries.
+  from time-based summaries. Missed contacts make steps long too; the pelvis's bounce
+  (:func:`bounce_period_s`) tells the two apart: it slows down only in slow motion.
 - :func:`plausible_running_cadence`: a whole clip in slow motion shows a running
   pattern (flight phases) at a cadence no runner has.
 - :func:`flight_fits_bounce`: in the air the body flies ballistically, so a flight time
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import signal
 
 from posecoach._arrays import finite_or_none
 
@@ -92,19 +94,50 @@ def duplicate_pictures(frame_diff: np.ndarray, fps: float, *, ratio: float = 0.3
     return DuplicateReport(share, fps * (1.0 - share), max(repeat, 2))
 
 
+#: What a stretch of steps is (``PlaybackSection.kind``).
+SECTION_KINDS = {
+    "real_time": "its steps are as long as those of the fastest section",
+    "slow_motion": "its steps and the pelvis's bounce are slower than in the fastest section: "
+                   "the clip plays slower there",
+    "missed_contacts": "its steps are longer than in the fastest section, but the pelvis bounces "
+                       "at that section's rate: contacts were missed there",
+}
+#: Autocorrelation the pelvis's bounce must reach, and rise by above its neighbouring
+#: dips, to count. Measured: 0.47 and 0.57 on the treadmill lesson (where the contacts
+#: are found, and where every second one is missed), 0.67 on the overground clip's slow
+#: motion; the treadmill sprint's bounce (0.25 at most, a spotter beside the runner) and
+#: the panning clip's are not clear, so their sections keep the step times' reading.
+BOUNCE_MIN_CORRELATION = 0.3
+
+
 @dataclass
 class PlaybackSection:
-    """A stretch of steps played at one speed."""
+    """A stretch of steps played at one speed.
+
+    ``kind`` is one of :data:`SECTION_KINDS`; ``bounce_period_ms`` the pelvis's bounce
+    period there (:func:`bounce_period_s`), None when it was not measured or not clear.
+    """
 
     first_frame: int
     last_frame: int
     median_step_ms: float
     slow_factor: float  # step time relative to the fastest section (1 = that speed)
+    kind: str = "real_time"
+    bounce_period_ms: float | None = None
 
     def holds(self, ic_frames: np.ndarray) -> np.ndarray:
         """Which of the steps (by their IC frame) lie in this section."""
         ic_frames = np.asarray(ic_frames)
         return (ic_frames >= self.first_frame) & (ic_frames <= self.last_frame)
+
+    @property
+    def usual_step_ms(self) -> float:
+        """The runner's step time here, in the clip's time: the median step, or, where
+        contacts were missed, the fastest section's (the one the bounce keeps).
+        """
+        if self.kind == "missed_contacts":
+            return self.median_step_ms / self.slow_factor
+        return self.median_step_ms
 
     def to_dict(self) -> dict:
         return {
@@ -112,15 +145,110 @@ class PlaybackSection:
             "last_frame": self.last_frame,
             "median_step_ms": self.median_step_ms,
             "slow_factor": self.slow_factor,
+            "kind": self.kind,
+            "bounce_period_ms": self.bounce_period_ms,
         }
 
 
-def playback_sections(steps: pd.DataFrame) -> list[PlaybackSection]:
+def bounce_period_s(t: np.ndarray, height: np.ndarray, *, min_s: float,
+                    max_s: float) -> float | None:
+    """The pelvis's bounce period: the first clear peak of its height's autocorrelation.
+
+    The pelvis rises and falls once per step (Cavagna, Saibene & Margaria 1964), so the
+    period is the step time in the clip's own time, whatever contacts were found. The
+    autocorrelation, which Moe-Nilssen & Helbostad (2004) use on trunk signals for step
+    regularity, is normalised by the overlap at each lag; its first peak from ``min_s``
+    to ``max_s`` reaching :data:`BOUNCE_MIN_CORRELATION`, with as much prominence, is
+    the period (placed between samples by the parabola through the peak and its
+    neighbours).
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Times (s), increasing.
+    height : numpy.ndarray
+        The pelvis's height (any unit); NaN where unknown.
+    min_s, max_s : float
+        The periods searched (s).
+
+    Returns
+    -------
+    float or None
+        None when a fifth of the samples are missing or no peak is clear enough.
+
+    References
+    ----------
+    Cavagna, G. A., Saibene, F. P., & Margaria, R. (1964). Mechanical work in running.
+    J Appl Physiol 19, 249-256.
+    Moe-Nilssen, R., & Helbostad, J. L. (2004). Estimation of gait cycle characteristics
+    by trunk accelerometry. J Biomech 37, 121-126.
+    """
+    t, y = np.asarray(t, dtype=float), np.asarray(height, dtype=float)
+    ok = np.isfinite(y) & np.isfinite(t)
+    if len(y) < 8 or ok.sum() < 0.8 * len(y):
+        return None
+    y = signal.detrend(np.interp(t, t[ok], y[ok]))
+    dt = float(np.median(np.diff(t)))
+    n = len(y)
+    hi = min(int(np.ceil(max_s / dt)), n // 2)
+    if hi < 2 or not np.any(y):
+        return None
+    ac = np.correlate(y, y, "full")[n - 1 : n + hi] / (n - np.arange(hi + 1))
+    ac = ac / ac[0]
+    peaks, _ = signal.find_peaks(ac, height=BOUNCE_MIN_CORRELATION,
+                                 prominence=BOUNCE_MIN_CORRELATION)
+    peaks = peaks[peaks * dt >= min_s]
+    if not peaks.size:
+        return None
+    k = int(peaks[0])
+    if k + 1 >= len(ac):
+        return k * dt
+    # the peak between samples: the vertex of the parabola through it and its neighbours
+    a, b, c = ac[k - 1], ac[k], ac[k + 1]
+    return float((k + 0.5 * (a - c) / (a - 2 * b + c)) * dt)
+
+
+def _read_bounce(section: PlaybackSection, fastest_step_ms: float, t: np.ndarray,
+                 frames: np.ndarray, height: np.ndarray) -> PlaybackSection:
+    """``section`` with its bounce period, and, when its steps are slow, its kind.
+
+    A slow section whose pelvis bounces faster than the geometric middle of the fastest
+    section's step time and its own is ``missed_contacts``: in slow motion the bounce
+    slows with the steps, with contacts missed it does not. Without a clear bounce the
+    step times decide.
+    """
+    fast_s, own_s = fastest_step_ms / 1000.0, section.median_step_ms / 1000.0
+    # from the section's first contact to the end of its last step
+    last = min(int(np.searchsorted(frames, section.last_frame)), len(t) - 1)
+    t_end = t[last] + own_s
+    inside = (frames >= section.first_frame) & (t <= t_end)
+    period = bounce_period_s(t[inside], height[inside], min_s=0.5 * fast_s, max_s=1.5 * own_s)
+    kind = section.kind
+    if kind == "slow_motion" and period is not None and period < np.sqrt(fast_s * own_s):
+        kind = "missed_contacts"
+    return PlaybackSection(section.first_frame, section.last_frame, section.median_step_ms,
+                           section.slow_factor, kind,
+                           None if period is None else 1000.0 * period)
+
+
+def playback_sections(steps: pd.DataFrame, *, t: np.ndarray | None = None,
+                      frames: np.ndarray | None = None,
+                      pelvis_height: np.ndarray | None = None) -> list[PlaybackSection]:
     """Split the steps into sections of constant playback speed.
 
     Consecutive steps stay in one section while their step times agree within
     :data:`PLAYBACK_JUMP_FACTOR`; a section's speed is its median step time.
-    Single outlying steps (a missed contact) do not open a section.
+    Single outlying steps (a missed contact) do not open a section. A section
+    :data:`PLAYBACK_JUMP_FACTOR` times slower than the fastest is ``slow_motion``,
+    unless the pelvis (when given) bounces at the fastest section's rate there
+    (``missed_contacts``, see :func:`bounce_period_s`).
+
+    Parameters
+    ----------
+    steps : pandas.DataFrame
+        ``StepMetrics.steps_`` (``step_time_ms``, ``ic_time_s``, ``ic_frame``).
+    t, frames, pelvis_height : numpy.ndarray, optional
+        Per frame of the clip: time (s), frame number, and the pelvis's height.
     """
     if steps.empty or "step_time_ms" not in steps:
         return []
@@ -128,7 +256,7 @@ def playback_sections(steps: pd.DataFrame) -> list[PlaybackSection]:
     if len(s) < 3:
         return []
     st = s["step_time_ms"].to_numpy(float)
-    frames = s["ic_frame"].to_numpy(int)
+    ic_frames = s["ic_frame"].to_numpy(int)
     # smooth over three steps so one odd step does not split a section
     med = np.array([np.median(st[max(0, i - 1) : i + 2]) for i in range(len(st))])
     groups: list[list[int]] = [[0]]
@@ -139,15 +267,20 @@ def playback_sections(steps: pd.DataFrame) -> list[PlaybackSection]:
         else:
             groups[-1].append(i)
     fastest = min(float(np.median(st[g])) for g in groups)
-    return [
-        PlaybackSection(
-            first_frame=int(frames[g[0]]),
-            last_frame=int(frames[g[-1]]),
+    sections = []
+    for g in groups:
+        slow_factor = float(np.median(st[g]) / fastest)
+        sections.append(PlaybackSection(
+            first_frame=int(ic_frames[g[0]]),
+            last_frame=int(ic_frames[g[-1]]),
             median_step_ms=float(np.median(st[g])),
-            slow_factor=float(np.median(st[g]) / fastest),
-        )
-        for g in groups
-    ]
+            slow_factor=slow_factor,
+            kind="slow_motion" if slow_factor > PLAYBACK_JUMP_FACTOR else "real_time",
+        ))
+    if t is None or frames is None or pelvis_height is None:
+        return sections
+    return [_read_bounce(x, fastest, np.asarray(t, dtype=float), np.asarray(frames),
+                         np.asarray(pelvis_height, dtype=float)) for x in sections]
 
 
 #: A step longer than this many times its playback section's median step spans a contact
@@ -162,8 +295,9 @@ def steps_over_missed_contacts(steps: pd.DataFrame, sections: list[PlaybackSecti
     A step counts only to the other foot's next contact (``posecoach.metrics``), so one
     missed contact already ends no step; but where a contact of each foot is missed the
     next contact is the other foot's again, three steps later. Such a step is ``factor``
-    times or more as long as the median step of its playback section
-    (:func:`playback_sections`: in a slow-motion section its steps are long too).
+    times or more as long as the usual step of its playback section
+    (:attr:`PlaybackSection.usual_step_ms`: in a slow-motion section its steps are long
+    too; where contacts were missed, the fastest section's step).
     """
     out = np.zeros(len(steps), dtype=bool)
     if steps.empty or "step_time_ms" not in steps or not sections:
@@ -172,7 +306,7 @@ def steps_over_missed_contacts(steps: pd.DataFrame, sections: list[PlaybackSecti
     frames = steps["ic_frame"].to_numpy()
     for x in sections:
         with np.errstate(invalid="ignore"):
-            out |= x.holds(frames) & (st >= factor * x.median_step_ms)
+            out |= x.holds(frames) & (st >= factor * x.usual_step_ms)
     return out
 
 
@@ -224,7 +358,8 @@ def flight_bounce_message(flight_ms: float, vertical_oscillation_cm: float,
             "included, in real time")
 
 
-def overlapping_steps(steps: pd.DataFrame, effective_fps: float, *,
+def overlapping_steps(steps: pd.DataFrame, effective_fps: float,
+                      sections: list[PlaybackSection] | None = None, *,
                       tolerance_pictures: float = OVERLAP_TOLERANCE_PICTURES) -> np.ndarray:
     """Steps whose foot was still on the ground well after the other foot landed.
 
@@ -236,13 +371,22 @@ def overlapping_steps(steps: pd.DataFrame, effective_fps: float, *,
     whose toe-off was then taken from a later stance. Its contact, flight and stance
     values are not the runner's.
 
+    A step whose next contact is not known (no step time: the other foot's next contact
+    was missed) has no flight to read; its contact overlaps the other foot's when it
+    lasts longer than the usual step of its playback section
+    (:attr:`PlaybackSection.usual_step_ms`), by the same tolerance: the other foot
+    landed during it, unseen.
+
     Parameters
     ----------
     steps : pandas.DataFrame
-        ``StepMetrics.steps_`` (``flight_ms``, NaN where the next contact is unknown).
+        ``StepMetrics.steps_`` (``flight_ms``, NaN where the next contact is unknown;
+        ``step_time_ms``, ``ground_contact_ms`` and ``ic_frame`` for the second test).
     effective_fps : float
         Distinct pictures per second (a clip that shows every picture twice places
         events only to within a picture).
+    sections : list of PlaybackSection, optional
+        :func:`playback_sections` of the steps; without them only flights are read.
 
     Returns
     -------
@@ -251,9 +395,17 @@ def overlapping_steps(steps: pd.DataFrame, effective_fps: float, *,
     if steps.empty or "flight_ms" not in steps:
         return np.zeros(len(steps), dtype=bool)
     flight = steps["flight_ms"].to_numpy(dtype=float)
-    limit_ms = -tolerance_pictures * 1000.0 / max(float(effective_fps), 1e-9)
+    tolerance_ms = tolerance_pictures * 1000.0 / max(float(effective_fps), 1e-9)
     with np.errstate(invalid="ignore"):
-        return np.isfinite(flight) & (flight < limit_ms)
+        out = np.isfinite(flight) & (flight < -tolerance_ms)
+        if sections and {"step_time_ms", "ground_contact_ms", "ic_frame"} <= set(steps):
+            unknown_next = ~np.isfinite(steps["step_time_ms"].to_numpy(dtype=float))
+            contact = steps["ground_contact_ms"].to_numpy(dtype=float)
+            frames = steps["ic_frame"].to_numpy()
+            for x in sections:
+                out |= (x.holds(frames) & unknown_next
+                        & (contact > x.usual_step_ms + tolerance_ms))
+    return out
 
 
 def overlap_message(frames: list[int], n_steps: int) -> str:
