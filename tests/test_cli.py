@@ -356,3 +356,14 @@ def test_poses_without_a_confident_leg_are_a_no_person_error_not_a_crash(tmp_pat
     assert main(["-q", "analyze", str(nc), "-o", str(tmp_path / "out")]) == 6
     err = capfd.readouterr().err
     assert "legs" in err and "whole body in the picture" in err and "bug" not in err
+
+
+@pytest.mark.parametrize("option", [["--model", "heavy"], ["--model-path", "my_model.tflite"]])
+def test_a_pose_model_given_with_saved_poses_is_said_to_be_unused(tmp_path, capfd, saved_runner,
+                                                                  option):
+    """The poses of a .nc are estimated already: --model used to be dropped without a word."""
+    assert main(["analyze", str(saved_runner), "-o", str(tmp_path / "out"), *option]) == 0
+    err = capfd.readouterr().err
+    assert "choose the pose model for a video" in err and "were estimated already" in err
+    assert main(["analyze", str(saved_runner), "-o", str(tmp_path / "plain")]) == 0
+    assert "choose the pose model" not in capfd.readouterr().err

@@ -77,7 +77,7 @@ def _add_workers(p: argparse.ArgumentParser, *, draws: bool) -> None:
 
 def _add_video_job_args(p: argparse.ArgumentParser, *, draws: bool) -> None:
     """Options shared by the commands that run pose estimation on a video."""
-    p.add_argument("--model", choices=("lite", "full", "heavy"), default="full",
+    p.add_argument("--model", choices=("lite", "full", "heavy"), default=None,
                    help="BlazePose model size (default: full, shipped with MediaPipe)")
     p.add_argument("--model-path", type=_path, default=None,
                    help="a BlazePose landmark .tflite file to use instead of the installed one")
@@ -193,7 +193,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "pose":
         out = args.output or pipeline.default_output(args.video)
         result = pipeline.run_pose(
-            args.video, out, model=args.model, model_path=args.model_path,
+            args.video, out, model=args.model or "full", model_path=args.model_path,
             overwrite=args.overwrite, progress=progress, workers=args.workers,
         )
         for w in result.warnings:

@@ -642,7 +642,7 @@ def run_analyze(
     height_m: float | None = None,
     speed_mps: float | None = None,
     rules_path: Path | None = None,
-    model: str = "full",
+    model: str | None = None,
     model_path: Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
@@ -651,6 +651,9 @@ def run_analyze(
     video: Path | None = None,
 ) -> AnalyzeResult:
     """``posecoach analyze``: a video (or a saved pose dataset) -> ``OUT/analysis.json``.
+
+    ``model`` (None: "full") and ``model_path`` choose the pose model for a video; a saved
+    pose dataset was estimated already, so a warning says they are not used.
 
     ``capture_fps``: the rate a slow-motion clip was filmed at; its times are then put
     back into real time before the analysis (:func:`posecoach.dataset.at_capture_rate`;
@@ -678,6 +681,11 @@ def run_analyze(
     if is_poses:
         poses = load_poses(source)
         check_person_found(poses, source)
+        if model is not None or model_path is not None:
+            log.warning("warning: --model and --model-path choose the pose model for a video; the "
+                        "poses in %s were estimated already (model: %s) and are used as they are. "
+                        "To estimate them anew, analyse the video with --model", source,
+                        poses.attrs.get("model") or "not recorded")
         video_path, why = video_of_poses(poses, video, poses_path=source)
         if why:
             log.warning("warning: %s", why)
@@ -695,7 +703,7 @@ def run_analyze(
                 info = probe(source)
                 if capture_fps is not None:  # before the long pose pass
                     dataset.check_capture_rate(capture_fps, info.fps)
-                poses = estimate_poses(source, model=model, model_path=model_path,
+                poses = estimate_poses(source, model=model or "full", model_path=model_path,
                                        progress=progress, workers=workers)
                 # the overlay's processes start up while this one analyses the poses; --workers
                 # limits them too (a user who keeps cores free keeps them free throughout)
